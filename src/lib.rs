@@ -1,0 +1,9 @@
+//! ba-index-advisor: reads Convex logs, finds the Better Auth component's missing-index
+//! warnings, and proposes (or writes) the `.index(...)` additions the overlay schema needs.
+//!
+//! Data flows one way: `ingest` → `frame` → `parse` → `aggregate` → `advise` → `report`.
+
+pub mod advise;
+pub mod aggregate;
+pub mod report;
+pub mod signal;
