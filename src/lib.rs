@@ -5,5 +5,7 @@
 
 pub mod advise;
 pub mod aggregate;
+pub mod cli;
+pub mod commands;
 pub mod report;
 pub mod signal;

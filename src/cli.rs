@@ -1,0 +1,23 @@
+//! Command-line surface: clap types only. Each subcommand's arguments live beside its command.
+
+use crate::commands;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ba-index-advisor",
+    version,
+    about = "Finds Better Auth missing-index warnings in Convex logs and proposes the indexes",
+    after_help = "Exit codes: 0 success; 1 findings exist and --fail-on-suggestions (or --check) was given; \
+                  2 usage or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One-shot report on log dumps: text, JSONL, log-stream JSON or gzip.
+    Report(commands::report::ReportArgs),
+}
