@@ -7,5 +7,8 @@ pub mod advise;
 pub mod aggregate;
 pub mod cli;
 pub mod commands;
+pub mod frame;
+pub mod ingest;
+pub mod parse;
 pub mod report;
 pub mod signal;
