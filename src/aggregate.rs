@@ -62,6 +62,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "is_zero")]
     pub legacy_underscore: u64,
     pub rules: Vec<String>,
+    /// What the finding means against the schema, when one was read (`advise::status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::advise::FindingStatus>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -236,11 +239,18 @@ impl Aggregator {
                 callers: ranked(&acc.callers),
                 other_callers: acc.other_callers,
                 component_functions: ranked(&acc.component_functions),
-                first_seen: acc.first_seen.clone().expect("a finding has at least one signal"),
-                last_seen: acc.last_seen.clone().expect("a finding has at least one signal"),
+                first_seen: acc
+                    .first_seen
+                    .clone()
+                    .expect("a finding has at least one signal"),
+                last_seen: acc
+                    .last_seen
+                    .clone()
+                    .expect("a finding has at least one signal"),
                 samples,
                 legacy_underscore: acc.legacy_underscore,
                 rules: acc.rules.clone(),
+                status: None,
             });
         }
         findings.sort_by(|a, b| {
@@ -261,6 +271,10 @@ fn ranked(map: &BTreeMap<String, u64>) -> Vec<CallerCount> {
             count,
         })
         .collect();
-    callers.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.function.cmp(&b.function)));
+    callers.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.function.cmp(&b.function))
+    });
     callers
 }

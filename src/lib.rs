@@ -8,4 +8,5 @@ pub mod aggregate;
 pub mod cli;
 pub mod commands;
 pub mod report;
+pub mod schema;
 pub mod signal;
