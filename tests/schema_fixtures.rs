@@ -172,3 +172,28 @@ fn syntax_errors_point_at_line_and_column() {
     assert!(rendered.contains("schema.ts:3:"), "{rendered}");
     assert!(rendered.contains("user: ,"), "{rendered}");
 }
+
+#[test]
+fn a_file_changed_since_it_was_read_is_not_overwritten() {
+    let tmp = copy_case("documented");
+    let component = schema::load(tmp.path()).unwrap();
+    let path = tmp.path().join("schema.ts");
+    let edited_elsewhere = format!("{}// edited by someone else\n", component.schema.text);
+    std::fs::write(&path, &edited_elsewhere).unwrap();
+    let err = schema::write::commit(&component.schema, "replacement").unwrap_err();
+    assert!(matches!(err, schema::SchemaError::Changed { .. }), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited_elsewhere);
+}
+
+#[test]
+fn convex_limits_are_enforced_before_any_edit() {
+    let tmp = copy_case("documented");
+    let component = schema::load(tmp.path()).unwrap();
+    let bad = overlay::NewIndex {
+        table: "user".into(),
+        name: "by_creation_time".into(),
+        fields: vec!["name".into()],
+    };
+    let err = overlay::prepare(&component, &[bad]).unwrap_err();
+    assert!(err.to_string().contains("system index"), "{err}");
+}

@@ -40,7 +40,14 @@ impl Diagnosis {
                 fields.join(", "),
                 cannot_serve
                     .iter()
-                    .map(|l| format!("[{}]", l.join(", ")))
+                    .map(|l| match l.split_last() {
+                        Some((last, eq)) if !eq.is_empty() => format!(
+                            "[{}] (eq on {} plus a range or sort on {last})",
+                            l.join(", "),
+                            eq.join(", ")
+                        ),
+                        _ => format!("[{}]", l.join(", ")),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
