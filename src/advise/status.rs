@@ -65,6 +65,11 @@ impl FindingStatus {
             FindingStatus::Staged { index } => {
                 format!("index `{index}` is staged: remove `staged: true` to enable it")
             }
+            FindingStatus::UnknownTable { near } if near.is_empty() => {
+                "unknown table: not in the schema (a plugin table that has not been generated? \
+                 enable the plugin, then regenerate the schema)"
+                    .into()
+            }
             FindingStatus::UnknownTable { near } => with_near("unknown table", near),
             FindingStatus::UnknownField { fields } => fields
                 .iter()

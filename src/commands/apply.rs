@@ -1,6 +1,7 @@
 //! `apply`: writes the planned indexes into the overlay `schema.ts`, from logs or a saved report.
 
 use crate::advise::{self, PlanOptions, Query, QueryShape};
+use crate::commands::report::{AnalyzeOptions, analyze};
 use crate::schema::{self, SchemaError, overlay, write};
 use anyhow::Context;
 use clap::Args;
@@ -34,6 +35,9 @@ pub struct ApplyArgs {
     /// One index per list, even when a longer list begins with it.
     #[arg(long)]
     pub no_merge: bool,
+    /// Extra rule files (`*.toml`) added to the built-in ones, when reading logs.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 /// A suggestion read back from a saved report: the stable JSON fields `apply` needs.
@@ -97,28 +101,53 @@ pub fn read_report(path: &Path) -> anyhow::Result<Vec<SavedSuggestion>> {
     Ok(report.suggestions)
 }
 
-/// The single place where `apply` reads logs: through the report pipeline.
-fn suggestions_from_logs(paths: &[PathBuf]) -> anyhow::Result<Vec<SavedSuggestion>> {
-    let _ = paths;
-    // Wired to `commands::report::analyze(paths, &options) -> Report` once the pipeline lands:
-    // map `report.suggestions` (Finding) to SavedSuggestion { table, fields, count,
-    // legacy_underscore }.
-    anyhow::bail!(
-        "reading logs directly is not available in this build yet; run \
-         `report --format json > report.json` and then `apply --from-report report.json`"
-    )
+/// The single place where `apply` reads logs: through the report pipeline, told the schema's
+/// tables so it can split dotless error messages.
+fn suggestions_from_logs(
+    args: &ApplyArgs,
+    model: &schema::SchemaModel,
+) -> anyhow::Result<Vec<SavedSuggestion>> {
+    let options = AnalyzeOptions {
+        rules_dir: args.rules.clone(),
+        plan: PlanOptions {
+            merge: !args.no_merge,
+        },
+        schema_tables: Some(model.table_names()),
+    };
+    let report = analyze(&args.logs, &options).context("cannot load rules")?;
+    for error in &report.stats.errors {
+        eprintln!("warning: {error}");
+    }
+    Ok(report
+        .suggestions
+        .into_iter()
+        .map(|f| SavedSuggestion {
+            table: f.table,
+            fields: f.fields,
+            count: f.count,
+            legacy_underscore: f.legacy_underscore,
+        })
+        .collect())
 }
 
 pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    if args.from_report.is_none() && args.logs.is_empty() {
+        anyhow::bail!("give log files, or --from-report FILE");
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let component =
+        match schema::find_dir(args.schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
+            Ok(component) => component,
+            Err(err) => {
+                eprintln!("{}", err.render());
+                return Ok(ExitCode::from(2));
+            }
+        };
     let queries = match &args.from_report {
         Some(path) => read_report(path)?,
-        None if args.logs.is_empty() => {
-            anyhow::bail!("give log files, or --from-report FILE")
-        }
-        None => suggestions_from_logs(&args.logs)?,
+        None => suggestions_from_logs(&args, &component.model)?,
     };
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    match execute(&args, &queries, &cwd) {
+    match execute(&args, &queries, &component) {
         Ok(code) => Ok(code),
         Err(err) => {
             eprintln!("{}", err.render());
@@ -130,10 +159,8 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 fn execute(
     args: &ApplyArgs,
     queries: &[SavedSuggestion],
-    cwd: &Path,
+    component: &schema::Component,
 ) -> Result<ExitCode, SchemaError> {
-    let dir = schema::find_dir(args.schema_dir.as_deref(), cwd)?;
-    let component = schema::load(&dir)?;
     if let schema::Layout::Generated = component.layout {
         return Err(SchemaError::Generated {
             path: component.schema.path.clone(),
@@ -144,6 +171,9 @@ fn execute(
         merge: !args.no_merge,
     };
     let (statuses, plan) = advise::advise(queries, &component.model, options);
+    if queries.is_empty() {
+        eprintln!("no missing-index findings");
+    }
     for (q, status) in queries.iter().zip(&statuses) {
         eprintln!(
             "{} [{}]: {}",
@@ -153,8 +183,8 @@ fn execute(
         );
     }
     let additions = advise::status::additions(&plan);
-    let label = dir.join("schema.ts").display().to_string();
-    let Some(change) = overlay::prepare(&component, &additions)? else {
+    let label = component.schema.path.display().to_string();
+    let Some(change) = overlay::prepare(component, &additions)? else {
         eprintln!("{label}: nothing to change");
         return Ok(ExitCode::SUCCESS);
     };

@@ -147,3 +147,14 @@ pub fn load(dir: &Path) -> Result<Component, SchemaError> {
         model,
     })
 }
+
+/// For `report`: the component when one is given or found, `None` when there is none to find.
+/// An explicit `--schema-dir` that cannot be read is an error; so is a found file that does not
+/// parse, because advice against a misread schema would be wrong.
+pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Option<Component>, SchemaError> {
+    match find_dir(explicit, cwd) {
+        Ok(dir) => load(&dir).map(Some),
+        Err(SchemaError::NotFound { .. }) if explicit.is_none() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
