@@ -241,3 +241,49 @@ fn init_then_apply_on_a_generated_schema_ts_loads_in_convex() {
         "{after}"
     );
 }
+
+/// The "done when": a new user points `apply` at the sample logs and at a copy of a real
+/// generated Better Auth folder (the v0.12.5 example's `schema.ts` is the generated file there,
+/// so `init` comes first). The schema type-checks, loads with the new indexes, and a second
+/// `apply` is a no-op.
+#[test]
+fn apply_from_the_sample_logs_on_a_real_generated_folder() {
+    let toolchain = toolchain();
+    let project = project("generated_schema_ts", &toolchain);
+    cargo_bin_cmd!("ba-index-advisor")
+        .current_dir(project.path())
+        .arg("init")
+        .assert()
+        .success();
+    let logs = root().join("sample-logs");
+    let first = cargo_bin_cmd!("ba-index-advisor")
+        .current_dir(project.path())
+        .arg("apply")
+        .arg(&logs)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{log}");
+    assert!(log.contains("added "), "{log}");
+    let after = judge(project.path(), &toolchain);
+    assert!(
+        has_index(
+            &after,
+            "session",
+            "userId_expiresAt",
+            &["userId", "expiresAt"]
+        ),
+        "{after}"
+    );
+    let schema = project.path().join("convex/betterAuth/schema.ts");
+    let written = std::fs::read(&schema).unwrap();
+    let second = cargo_bin_cmd!("ba-index-advisor")
+        .current_dir(project.path())
+        .arg("apply")
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("nothing to change"));
+    assert_eq!(std::fs::read(&schema).unwrap(), written);
+}
