@@ -117,6 +117,15 @@ fn indent_at(src: &str, offset: usize) -> &str {
     &line[..len]
 }
 
+/// The file's indentation step: the leading whitespace of its first indented line, else two
+/// spaces (the generator's and prettier's default).
+fn indent_unit(src: &str) -> &str {
+    src.lines()
+        .map(|l| &l[..l.len() - l.trim_start_matches([' ', '\t']).len()])
+        .find(|ws| !ws.is_empty())
+        .unwrap_or("  ")
+}
+
 /// The first significant byte in `text` (skipping whitespace and comments), with its offset.
 fn first_significant(text: &str) -> Option<(usize, u8)> {
     let bytes = text.as_bytes();
@@ -296,10 +305,19 @@ pub fn edits(component: &Component, additions: &[NewIndex]) -> Result<Vec<Edit>,
                 .iter()
                 .map(|t| style.property(alias, t, &by_table[t]))
                 .collect();
-            // `defineSchema(tables)` → `defineSchema({ ...tables, user: tables.user.index(...) })`
+            // `defineSchema(tables)` → `defineSchema({ ...tables, user: tables.user... })`, laid
+            // out one property per line like the documented overlay.
+            let base = indent_at(src, arg_span.start);
+            let unit = indent_unit(src);
+            let nl = style.newline;
+            let mut after = String::from(",");
+            for p in &props {
+                after.push_str(&format!("{nl}{base}{unit}{p},"));
+            }
+            after.push_str(&format!("{nl}{base}}}"));
             Ok(vec![
-                Edit::insert(arg_span.start, "{ ..."),
-                Edit::insert(arg_span.end, format!(", {} }}", props.join(", "))),
+                Edit::insert(arg_span.start, format!("{{{nl}{base}{unit}...")),
+                Edit::insert(arg_span.end, after),
             ])
         }
         Some(Target::Object(obj)) => {
