@@ -20,4 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// One-shot report on log dumps: text, JSONL, log-stream JSON or gzip.
     Report(commands::report::ReportArgs),
+    /// Write the missing indexes into the overlay convex/betterAuth/schema.ts.
+    Apply(commands::apply::ApplyArgs),
+    /// Convert a generated convex/betterAuth/schema.ts into the overlay layout.
+    Init(commands::init::InitArgs),
+    /// Static checks of the Better Auth schema's indexes, without logs.
+    Doctor(commands::doctor::DoctorArgs),
 }

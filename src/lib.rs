@@ -11,4 +11,5 @@ pub mod frame;
 pub mod ingest;
 pub mod parse;
 pub mod report;
+pub mod schema;
 pub mod signal;
