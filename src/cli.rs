@@ -20,4 +20,6 @@ pub struct Cli {
 pub enum Command {
     /// One-shot report on log dumps: text, JSONL, log-stream JSON or gzip.
     Report(commands::report::ReportArgs),
+    /// Comment the suggestions on a GitHub pull request, as one comment kept up to date.
+    Pr(commands::pr::PrArgs),
 }

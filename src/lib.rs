@@ -7,5 +7,6 @@ pub mod advise;
 pub mod aggregate;
 pub mod cli;
 pub mod commands;
+pub mod github;
 pub mod report;
 pub mod signal;

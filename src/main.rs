@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Report(args) => commands::report::run(args),
+        Command::Pr(args) => commands::pr::run(args),
     };
     match result {
         Ok(code) => code,
