@@ -26,9 +26,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `ba-index-advisor pr --from-report <report> <extra>` as GitHub Actions would, with the
-/// API pointed at `api`.
+/// Runs `ba-index-advisor pr --from-report <report> <extra>` as GitHub Actions would.
 async fn run_pr(api: &str, report: &str, extra: &[&str]) -> Run {
+    let report = fixture(report);
+    run_pr_with(api, &["--from-report".as_ref(), report.as_os_str()], extra).await
+}
+
+/// Runs `ba-index-advisor pr <input> <extra>` as GitHub Actions would, with the API at `api`.
+async fn run_pr_with(api: &str, input: &[&std::ffi::OsStr], extra: &[&str]) -> Run {
     let dir = TempDir::new().unwrap();
     let event = dir.path().join("event.json");
     std::fs::write(
@@ -40,8 +45,7 @@ async fn run_pr(api: &str, report: &str, extra: &[&str]) -> Run {
     let mut cmd = cargo_bin_cmd!("ba-index-advisor");
     cmd.env_clear()
         .arg("pr")
-        .arg("--from-report")
-        .arg(fixture(report))
+        .args(input)
         .args(extra)
         .env("GITHUB_TOKEN", TOKEN)
         .env("GITHUB_REPOSITORY", "acme/web")
@@ -173,11 +177,9 @@ async fn creates_the_comment_when_the_pr_has_none() {
     assert!(body.contains(
         "| `session` | `token`, `expiresAt` | 14 (9 runs) | `auth:getSession` ×11, `http:GET /api/auth/get-session` ×3 | new: `token_expiresAt` |"
     ));
-    assert!(
-        body.contains(
-            "member: .index(\"organizationId_userId\", [\"organizationId\", \"userId\"])"
-        )
-    );
+    assert!(body.contains(
+        "member: tables.member.index(\"organizationId_userId\", [\"organizationId\", \"userId\"]),"
+    ));
     assert!(body.contains("ba-index-advisor apply --from-report "));
     assert!(body.contains("A deployment log line quoted a token: ***"));
     // The job summary gets the same markdown.
@@ -551,4 +553,43 @@ async fn an_unreachable_api_is_a_network_error() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn comments_what_the_e2e_logs_show() {
+    let server = MockServer::start().await;
+    list_returns(&server, json!([])).await;
+    Mock::given(method("POST"))
+        .and(path(LIST))
+        .respond_with(created(12))
+        .mount(&server)
+        .await;
+    let logs = fixture("e2e-run.log");
+    let run = run_pr_with(&server.uri(), &[logs.as_os_str()], &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (lines, reqs) = requests(&server).await;
+    assert_eq!(
+        lines,
+        [format!("GET {LIST}?per_page=100"), format!("POST {LIST}")]
+    );
+    let body = body_of(&reqs[1])["body"].as_str().unwrap().to_owned();
+    assert!(body.contains("**1 index to add**"));
+    assert!(body.contains(
+        "| `member` | `organizationId`, `userId` | 2 | \
+         `organizations/invitations/queries:listInvitations` ×2 | new: `organizationId_userId` |"
+    ));
+    assert!(body.contains("| `member` | `organizationId` | 1 |"));
+    assert!(body.contains(&format!("ba-index-advisor apply {}", logs.display())));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_logs_post_nothing() {
+    let server = MockServer::start().await;
+    let run = run_pr_with(&server.uri(), &["missing.log".as_ref()], &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("error: 1 input(s) could not be read; nothing was posted")
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

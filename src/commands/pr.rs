@@ -1,6 +1,8 @@
 //! `pr`: comment the index suggestions on a pull request (one comment, kept up to date) and write
 //! the same markdown to the GitHub Actions job summary.
 
+use crate::advise::PlanOptions;
+use crate::commands::report::{AnalyzeOptions, analyze};
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
 use crate::report::Report;
 use crate::report::comment::{self, CommentContext};
@@ -25,7 +27,7 @@ const DEFAULT_SCHEMA_PATH: &str = "convex/betterAuth/schema.ts";
                         ba-index-advisor pr --from-report report.json --dry-run"
 )]
 pub struct PrArgs {
-    /// Log files or directories, as for `report`; `-` for stdin.
+    /// Log files or directories, as for `report`; `-` (the default) for stdin.
     #[arg(value_name = "LOGS")]
     pub logs: Vec<PathBuf>,
     /// Use a saved `report --format json` instead of reading logs.
@@ -43,6 +45,12 @@ pub struct PrArgs {
     /// REST API base URL [default: $GITHUB_API_URL, else https://api.github.com].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+    /// Extra rule files (`*.toml`) added to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Keep one index per finding instead of merging prefixes into longer indexes.
+    #[arg(long)]
+    pub no_merge: bool,
     /// Name of the environment variable holding the token.
     #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
     pub token_env: String,
@@ -157,13 +165,27 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
     Ok(exit)
 }
 
-/// Integration point: logs → report. The report pipeline (`commands::report`) owns this; until
-/// it lands, `pr` reads a saved report with `--from-report`.
-fn analyze_logs(_logs: &[PathBuf], _schema_dir: Option<&Path>) -> anyhow::Result<Report> {
-    bail!(
-        "reading logs directly is not wired yet: run `ba-index-advisor report --format json LOGS \
-         > report.json` and pass `--from-report report.json`"
-    )
+/// Logs → report, through the same pipeline as `report`. Unreadable inputs fail the run rather
+/// than post a comment (or an all-clear) built from part of the logs.
+fn analyze_logs(args: &PrArgs, logs: &[PathBuf]) -> anyhow::Result<Report> {
+    let options = AnalyzeOptions {
+        rules_dir: args.rules.clone(),
+        plan: PlanOptions {
+            merge: !args.no_merge,
+        },
+        schema_tables: None,
+    };
+    let report = analyze(logs, &options).context("cannot load rules")?;
+    if !report.stats.errors.is_empty() {
+        for error in &report.stats.errors {
+            eprintln!("error: {error}");
+        }
+        bail!(
+            "{} input(s) could not be read; nothing was posted",
+            report.stats.errors.len()
+        );
+    }
+    Ok(report)
 }
 
 /// Integration point: the unified diff of schema.ts that `apply` would make for this report, or
@@ -184,10 +206,8 @@ fn load_report(args: &PrArgs) -> anyhow::Result<Report> {
                 )
             })
         }
-        None if args.logs.is_empty() => {
-            analyze_logs(&[PathBuf::from("-")], args.schema_dir.as_deref())
-        }
-        None => analyze_logs(&args.logs, args.schema_dir.as_deref()),
+        None if args.logs.is_empty() => analyze_logs(args, &[PathBuf::from("-")]),
+        None => analyze_logs(args, &args.logs),
     }
 }
 

@@ -2,7 +2,7 @@
 //! to apply it, or an all-clear; always under GitHub's comment size limit.
 
 use crate::aggregate::Finding;
-use crate::report::Report;
+use crate::report::{Report, index_call};
 use std::fmt::Write as _;
 
 /// GitHub rejects a comment body over 65,536 characters (422 "body is too long"). The composer
@@ -265,24 +265,30 @@ fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
             lines: diff.lines().map(|l| format!("{l}\n")).collect(),
         }),
         None if !report.plan.is_empty() => {
-            let mut lines = Vec::new();
+            // One overlay property per table, in plan order, as the documented layout writes it.
+            let mut tables: Vec<&str> = Vec::new();
             for index in &report.plan {
-                let fields: Vec<String> = index
-                    .fields
-                    .iter()
-                    .map(|f| serde_json::to_string(f).unwrap_or_default())
-                    .collect();
-                lines.push(format!(
-                    "{}: .index({}, [{}])\n",
-                    index.table,
-                    serde_json::to_string(&index.name).unwrap_or_default(),
-                    fields.join(", ")
-                ));
+                if !tables.contains(&index.table.as_str()) {
+                    tables.push(&index.table);
+                }
             }
+            let lines = tables
+                .iter()
+                .map(|table| {
+                    let calls: String = report
+                        .plan
+                        .iter()
+                        .filter(|i| i.table == *table)
+                        .map(index_call)
+                        .collect();
+                    format!("{table}: tables.{table}{calls},\n")
+                })
+                .collect();
             Some(Change {
                 heading: format!(
                     "#### Indexes to add\n\nNo `{}` was read, so this is the plan rather than a \
-                     diff: add each call to its table's chain.\n\n",
+                     diff: merge each line into the object given to `defineSchema`, after \
+                     `...tables` (append the calls to an existing chain).\n\n",
                     ctx.schema_path
                 ),
                 language: "ts",
@@ -517,7 +523,7 @@ mod tests {
         assert!(composed.has_suggestions);
         assert!(composed.markdown.contains("#### Indexes to add"));
         assert!(composed.markdown.contains(
-            "```ts\nsession: .index(\"token_expiresAt\", [\"token\", \"expiresAt\"])\n```"
+            "```ts\nsession: tables.session.index(\"token_expiresAt\", [\"token\", \"expiresAt\"]),\n```"
         ));
     }
 
