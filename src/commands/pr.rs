@@ -270,7 +270,8 @@ fn target(args: &PrArgs) -> anyhow::Result<Option<(RepoName, u64)>> {
 }
 
 /// `pull_request` events carry `pull_request.number`; `issue_comment` events on a PR carry
-/// `issue.number`; some carry a top-level `number`.
+/// `issue.number`; some carry a top-level `number`; `workflow_run` events list the PRs of the run
+/// (empty for a fork's PR: pass `--pr` there).
 fn pr_number(event: &serde_json::Value) -> Option<u64> {
     event
         .pointer("/pull_request/number")
@@ -281,6 +282,7 @@ fn pr_number(event: &serde_json::Value) -> Option<u64> {
                 .and_then(|_| event.pointer("/issue/number"))
         })
         .or_else(|| event.get("number"))
+        .or_else(|| event.pointer("/workflow_run/pull_requests/0/number"))
         .and_then(serde_json::Value::as_u64)
 }
 
@@ -328,6 +330,14 @@ mod tests {
         );
         assert_eq!(pr_number(&json!({"issue": {"number": 9}})), None);
         assert_eq!(pr_number(&json!({"number": 3})), Some(3));
+        assert_eq!(
+            pr_number(&json!({"workflow_run": {"pull_requests": [{"number": 12}]}})),
+            Some(12)
+        );
+        assert_eq!(
+            pr_number(&json!({"workflow_run": {"pull_requests": []}})),
+            None
+        );
         assert_eq!(pr_number(&json!({"ref": "refs/heads/main"})), None);
     }
 
