@@ -64,7 +64,7 @@ pub struct PrArgs {
 
 pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
     let report = load_report(&args)?;
-    let diff = schema_diff(&report, args.schema_dir.as_deref())?;
+    let advice = schema_advice(&report, args.schema_dir.as_deref())?;
     let schema_path = match &args.schema_dir {
         Some(dir) => dir.join("schema.ts").display().to_string(),
         None => DEFAULT_SCHEMA_PATH.to_owned(),
@@ -73,7 +73,8 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
     let composed = comment::compose(
         &report,
         CommentContext {
-            diff: diff.as_deref(),
+            diff: advice.as_ref().map(|a| a.diff.as_str()),
+            statuses: advice.as_ref().map(|a| a.statuses.as_slice()),
             apply_command: &apply,
             schema_path: &schema_path,
         },
@@ -188,9 +189,21 @@ fn analyze_logs(args: &PrArgs, logs: &[PathBuf]) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// Integration point: the unified diff of schema.ts that `apply` would make for this report, or
-/// `None` when no schema is available. `apply --dry-run` owns this computation.
-fn schema_diff(_report: &Report, _schema_dir: Option<&Path>) -> anyhow::Result<Option<String>> {
+/// What the PR's schema says about the report.
+struct SchemaAdvice {
+    /// The unified diff of schema.ts that `apply` would make; empty when it changes nothing.
+    diff: String,
+    /// One status label per `report.suggestions` entry, in order.
+    statuses: Vec<String>,
+}
+
+/// Integration point: the schema-aware advice and the `apply --dry-run` diff for this report,
+/// or `None` when no schema is available (the comment then shows the plan's `.index(...)`
+/// calls). The schema module owns both computations.
+fn schema_advice(
+    _report: &Report,
+    _schema_dir: Option<&Path>,
+) -> anyhow::Result<Option<SchemaAdvice>> {
     Ok(None)
 }
 

@@ -32,6 +32,10 @@ pub struct Composed {
 pub struct CommentContext<'a> {
     /// The unified diff of `schema.ts` that `apply` would make; `None` when no schema was read.
     pub diff: Option<&'a str>,
+    /// Each suggestion's status against the PR's schema (new, already served by X, exact index
+    /// needed, staged, unknown field, upgrade needed), in `report.suggestions` order; `None`
+    /// when no schema was read, and the status then comes from the plan.
+    pub statuses: Option<&'a [String]>,
     /// The command a developer runs in their checkout to make the same change.
     pub apply_command: &'a str,
     /// Where the overlay schema lives, as shown to the reader.
@@ -52,12 +56,8 @@ pub fn has_suggestions(report: &Report, diff: Option<&str>) -> bool {
     }
 }
 
-/// The status column: what the finding needs against the PR's schema.
-///
-/// Integration point: when schema-aware advice lands (new / already served / exact index needed
-/// / staged / unknown field / upgrade needed), return its label here; this is the only place the
-/// comment reads a status from.
-pub fn finding_status(report: &Report, finding: &Finding) -> String {
+/// The status column without a schema: what the plan does for the finding.
+fn plan_status(report: &Report, finding: &Finding) -> String {
     let planned = report.plan.iter().find(|index| {
         index
             .serves
@@ -77,7 +77,14 @@ fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Com
     let rows: Vec<String> = report
         .suggestions
         .iter()
-        .map(|f| table_row(report, f))
+        .enumerate()
+        .map(|(i, f)| {
+            let status = match ctx.statuses.and_then(|s| s.get(i)) {
+                Some(status) => status.clone(),
+                None => plan_status(report, f),
+            };
+            table_row(f, &status)
+        })
         .collect();
     let change = if suggesting {
         change_lines(report, ctx)
@@ -299,7 +306,7 @@ fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
     }
 }
 
-fn table_row(report: &Report, finding: &Finding) -> String {
+fn table_row(finding: &Finding, status: &str) -> String {
     let mut count = finding.count.to_string();
     if let Some(executions) = finding.executions {
         let _ = write!(count, " ({executions} run{})", plural(executions));
@@ -323,7 +330,7 @@ fn table_row(report: &Report, finding: &Finding) -> String {
         field_list(&finding.fields),
         count,
         callers.join(", "),
-        cell(&finding_status(report, finding)),
+        cell(status),
     )
 }
 
@@ -455,6 +462,7 @@ mod tests {
     fn ctx(diff: Option<&str>) -> CommentContext<'_> {
         CommentContext {
             diff,
+            statuses: None,
             apply_command: "ba-index-advisor apply --from-report ba-index-report.json",
             schema_path: "convex/betterAuth/schema.ts",
         }
@@ -552,6 +560,22 @@ mod tests {
         assert!(composed.markdown.contains("| `session` | `token` |"));
         assert!(!composed.markdown.contains("Apply it locally"));
         assert!(!composed.markdown.contains("```diff"));
+    }
+
+    #[test]
+    fn schema_statuses_fill_the_status_column() {
+        let statuses = [
+            "already served by `token_expiresAt_userId`".to_owned(),
+            "exact index needed: `token` exists, and a query that sorts by createdAt needs [token]"
+                .to_owned(),
+        ];
+        let context = CommentContext {
+            statuses: Some(&statuses),
+            ..ctx(Some(DIFF))
+        };
+        let md = compose(&sample(), context).markdown;
+        assert!(md.contains("| `session` | `token`, `expiresAt` | 3 | `auth:getSession` ×2, `http:GET /api/auth` ×1 | already served by `token_expiresAt_userId` |"));
+        assert!(md.contains("| 2 | — | exact index needed: `token` exists, and a query that sorts by createdAt needs [token] |"));
     }
 
     #[test]

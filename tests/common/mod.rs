@@ -44,7 +44,12 @@ pub fn node() -> Command {
 
 /// Parses a `--format json` report from the binary's stdout.
 pub fn json(stdout: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", String::from_utf8_lossy(stdout)))
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(stdout)
+        )
+    })
 }
 
 /// `(table, fields, count)` of every suggestion, in report order.
@@ -56,7 +61,12 @@ pub fn suggestions(report: &serde_json::Value) -> Vec<(String, Vec<String>, u64)
         .map(|s| {
             (
                 s["table"].as_str().unwrap().to_owned(),
-                s["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect(),
+                s["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_owned())
+                    .collect(),
                 s["count"].as_u64().unwrap(),
             )
         })
