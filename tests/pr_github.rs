@@ -391,6 +391,10 @@ async fn forbidden_falls_back_to_the_job_summary() {
             .contains("The report was written to the job summary instead.")
     );
     assert!(run.summary.contains("**2 indexes to add**"));
+    assert!(run.summary.contains(
+        "> [!WARNING]\n> This report could not be posted on the pull request: GitHub refused to \
+         comment on acme/web#7 (403 Resource not accessible by integration)"
+    ));
     let (lines, _) = requests(&server).await;
     assert_eq!(
         lines,

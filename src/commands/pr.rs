@@ -151,8 +151,12 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
             );
         }
         Err(err) if err.is_forbidden() => {
-            eprintln!("warning: {}", token.redact(&err.to_string()));
+            let why = token.redact(&err.to_string());
+            eprintln!("warning: {why}");
             if summary {
+                write_step_summary(&format!(
+                    "> [!WARNING]\n> This report could not be posted on the pull request: {why}\n"
+                ))?;
                 eprintln!("The report was written to the job summary instead.");
             } else {
                 eprintln!(
