@@ -1,6 +1,7 @@
 // A fake Convex deployment on loopback for the real `convex logs` CLI: the first poll of
 // /api/stream_function_logs answers with the scenario's executions, later polls with nothing.
-// Usage: node fake-deployment.mjs [scenario|legacy] ; prints "listening <port>" on stdout.
+// Usage: node fake-deployment.mjs [scenario|legacy]; prints "listening <port>", then "poll <n>"
+// as each poll arrives, on stdout.
 import http from "node:http";
 import { scenario, legacyScenario, T0 } from "./scenario.mjs";
 
@@ -13,6 +14,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   polls++;
+  process.stdout.write(`poll ${polls}\n`);
   const body = polls === 1 ? { entries, newCursor: T0 + 100_000 } : { entries: [], newCursor: T0 + 100_000 };
   const delay = polls === 1 ? 0 : 200;
   setTimeout(() => {
