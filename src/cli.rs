@@ -26,4 +26,6 @@ pub enum Command {
     Init(commands::init::InitArgs),
     /// Static checks of the Better Auth schema's indexes, without logs.
     Doctor(commands::doctor::DoctorArgs),
+    /// Comment the suggestions on a GitHub pull request, as one comment kept up to date.
+    Pr(commands::pr::PrArgs),
 }

@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod cli;
 pub mod commands;
 pub mod frame;
+pub mod github;
 pub mod ingest;
 pub mod parse;
 pub mod report;

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::apply::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
+        Command::Pr(args) => commands::pr::run(args),
     };
     match result {
         Ok(code) => code,

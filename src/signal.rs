@@ -1,11 +1,11 @@
 //! The value every log format is reduced to: one missing-index signal with where it came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
 /// A place in an input: the file (or `<stdin>`) and a 1-based line number.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     pub source: Arc<str>,
     pub line: u64,
@@ -18,7 +18,7 @@ impl fmt::Display for Location {
 }
 
 /// What kind of upstream message produced the signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
     /// The thrown `No index found for <table>.<field>` error: the operation failed outright.

@@ -34,7 +34,7 @@ fn run_case(case: &str) -> String {
             s.describe()
         ));
     }
-    let additions = advise::status::additions(&plan);
+    let additions = advise::status::additions(&plan.indexes);
     match overlay::prepare(&component, &additions) {
         Ok(Some(change)) => {
             // Insertions only: removing them gives back the original bytes.

@@ -6,7 +6,7 @@
 //! fields, and the warning does not say which case it was; `--no-merge` keeps one index each.
 
 use crate::aggregate::Finding;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy)]
 pub struct PlanOptions {
@@ -20,14 +20,14 @@ impl Default for PlanOptions {
 }
 
 /// A (table, fields) pair a planned index answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Served {
     pub table: String,
     pub fields: Vec<String>,
 }
 
 /// One index to add to the overlay schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedIndex {
     pub table: String,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct PlannedIndex {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IndexPlan {
     pub indexes: Vec<PlannedIndex>,
 }

@@ -299,9 +299,8 @@ fn name_uniquely(indexes: &mut [PlannedIndex], model: &SchemaModel) {
 }
 
 /// The indexes to write for a plan.
-pub fn additions(plan: &IndexPlan) -> Vec<NewIndex> {
-    plan.indexes
-        .iter()
+pub fn additions(plan: &[PlannedIndex]) -> Vec<NewIndex> {
+    plan.iter()
         .map(|i| NewIndex {
             table: i.table.clone(),
             name: i.name.clone(),

@@ -182,7 +182,7 @@ fn execute(
             status.describe()
         );
     }
-    let additions = advise::status::additions(&plan);
+    let additions = advise::status::additions(&plan.indexes);
     let label = component.schema.path.display().to_string();
     let Some(change) = overlay::prepare(component, &additions)? else {
         eprintln!("{label}: nothing to change");

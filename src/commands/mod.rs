@@ -3,4 +3,5 @@
 pub mod apply;
 pub mod doctor;
 pub mod init;
+pub mod pr;
 pub mod report;

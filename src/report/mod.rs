@@ -1,23 +1,24 @@
 //! The report document (the stable JSON contract) and its renderers.
 
+pub mod comment;
 pub mod json;
 pub mod markdown;
 pub mod table;
 
 use crate::advise::PlannedIndex;
 use crate::aggregate::{Finding, Ignored};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Version of the JSON document; bumped only on a breaking change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suspect {
     pub location: String,
     pub text: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Stats {
     pub inputs: u64,
     pub bytes: u64,
@@ -31,7 +32,7 @@ pub struct Stats {
 }
 
 /// Everything `report` found: serialised as-is for `--format json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub version: u32,
     pub suggestions: Vec<Finding>,

@@ -1,0 +1,400 @@
+//! `pr`: comment the index suggestions on a pull request (one comment, kept up to date) and write
+//! the same markdown to the GitHub Actions job summary.
+
+use crate::advise::{self, PlanOptions};
+use crate::commands::report::{AnalyzeOptions, analyze};
+use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
+use crate::report::Report;
+use crate::report::comment::{self, CommentContext};
+use crate::schema::{self, overlay};
+use anyhow::{Context, bail};
+use clap::Args;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Scales the retry backoff (milliseconds for the first retry); lets tests retry instantly.
+const RETRY_BASE_ENV: &str = "BA_INDEX_ADVISOR_RETRY_BASE_MS";
+/// Where the comment says the overlay schema is, unless `--schema-dir` says otherwise.
+const DEFAULT_SCHEMA_PATH: &str = "convex/betterAuth/schema.ts";
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "In GitHub Actions no flag is needed: GITHUB_TOKEN, GITHUB_REPOSITORY, \
+                        GITHUB_EVENT_PATH (the pull-request number), GITHUB_API_URL and \
+                        GITHUB_STEP_SUMMARY are read from the environment.\n\n\
+                        Example:\n  ba-index-advisor pr convex-logs.jsonl --fail-on-suggestions\n  \
+                        ba-index-advisor pr --from-report report.json --dry-run"
+)]
+pub struct PrArgs {
+    /// Log files or directories, as for `report`; `-` (the default) for stdin.
+    #[arg(value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+    /// Use a saved `report --format json` instead of reading logs.
+    #[arg(long, value_name = "FILE", conflicts_with = "logs")]
+    pub from_report: Option<PathBuf>,
+    /// The Better Auth component folder holding schema.ts [default: convex/betterAuth].
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// Repository as OWNER/NAME [default: $GITHUB_REPOSITORY].
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<RepoName>,
+    /// Pull-request number [default: from the event in $GITHUB_EVENT_PATH].
+    #[arg(long, value_name = "NUMBER")]
+    pub pr: Option<u64>,
+    /// REST API base URL [default: $GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Extra rule files (`*.toml`) added to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Keep one index per finding instead of merging prefixes into longer indexes.
+    #[arg(long)]
+    pub no_merge: bool,
+    /// Name of the environment variable holding the token.
+    #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
+    pub token_env: String,
+    /// Print the comment to stdout; post nothing and write no job summary.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 1 when indexes are left to add (a blocking check).
+    #[arg(long)]
+    pub fail_on_suggestions: bool,
+}
+
+pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let component = schema::locate::discover(args.schema_dir.as_deref(), &cwd)
+        .map_err(|err| anyhow::anyhow!(err.render()))?;
+    let mut report = load_report(&args, component.as_ref())?;
+    let advice = match &component {
+        Some(component) => schema_advice(&mut report, component, plan_options(&args))?,
+        None => None,
+    };
+    let schema_path = match &component {
+        Some(component) => component.schema.path.display().to_string(),
+        None => DEFAULT_SCHEMA_PATH.to_owned(),
+    };
+    let apply = apply_command(&args);
+    let composed = comment::compose(
+        &report,
+        CommentContext {
+            diff: advice.as_ref().map(|a| a.diff.as_str()),
+            statuses: advice.as_ref().map(|a| a.statuses.as_slice()),
+            apply_command: &apply,
+            schema_path: &schema_path,
+        },
+    );
+    let exit = if args.fail_on_suggestions && composed.has_suggestions {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+
+    let token = env_nonempty(&args.token_env).map(Token::new);
+    // Logs can quote anything, a token included: nothing the tool prints or posts may carry it.
+    let markdown = match &token {
+        Some(token) => token.redact(&composed.markdown),
+        None => composed.markdown.clone(),
+    };
+
+    if args.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(markdown.as_bytes())?;
+        stdout.flush()?;
+        return Ok(exit);
+    }
+
+    let summary = write_step_summary(&markdown)?;
+    let Some((repo, pr)) = target(&args)? else {
+        eprintln!(
+            "This run is not for a pull request (no pull-request number in the event): nothing \
+             posted.{}",
+            if summary {
+                " The report is in the job summary."
+            } else {
+                ""
+            }
+        );
+        return Ok(exit);
+    };
+    let Some(token) = token else {
+        bail!(
+            "no GitHub token: ${} is empty or unset. In a workflow, pass it with \
+             `env: {}: ${{{{ secrets.GITHUB_TOKEN }}}}`, or name another variable with --token-env",
+            args.token_env,
+            args.token_env
+        );
+    };
+    let api = args
+        .api_url
+        .clone()
+        .or_else(|| env_nonempty("GITHUB_API_URL"))
+        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+    let github = GitHub::new(&api, token.clone(), retry_policy())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let outcome =
+        runtime.block_on(github.upsert_sticky(&repo, pr, &markdown, composed.has_suggestions));
+    match outcome {
+        Ok(Upsert::Created { id, url }) => {
+            eprintln!(
+                "Commented on {repo}#{pr}: {}",
+                url.unwrap_or_else(|| format!("comment {id}"))
+            );
+        }
+        Ok(Upsert::Updated { id, url }) => {
+            eprintln!(
+                "Updated the comment on {repo}#{pr}: {}",
+                url.unwrap_or_else(|| format!("comment {id}"))
+            );
+        }
+        Ok(Upsert::NothingToUpdate) => {
+            eprintln!(
+                "All clear on {repo}#{pr}, and no earlier comment to update: nothing posted."
+            );
+        }
+        Err(err) if err.is_forbidden() => {
+            let why = token.redact(&err.to_string());
+            eprintln!("warning: {why}");
+            if summary {
+                write_step_summary(&format!(
+                    "> [!WARNING]\n> This report could not be posted on the pull request: {why}\n"
+                ))?;
+                eprintln!("The report was written to the job summary instead.");
+            } else {
+                eprintln!(
+                    "There is no job summary ($GITHUB_STEP_SUMMARY is unset); the report follows."
+                );
+                std::io::stdout().write_all(markdown.as_bytes())?;
+            }
+        }
+        Err(err) => bail!("{}", token.redact(&err.to_string())),
+    }
+    Ok(exit)
+}
+
+/// Logs → report, through the same pipeline as `report`. Unreadable inputs fail the run rather
+/// than post a comment (or an all-clear) built from part of the logs.
+fn analyze_logs(
+    args: &PrArgs,
+    logs: &[PathBuf],
+    component: Option<&schema::Component>,
+) -> anyhow::Result<Report> {
+    let options = AnalyzeOptions {
+        rules_dir: args.rules.clone(),
+        plan: plan_options(args),
+        schema_tables: component.map(|c| c.model.table_names()),
+    };
+    let report = analyze(logs, &options).context("cannot load rules")?;
+    if !report.stats.errors.is_empty() {
+        for error in &report.stats.errors {
+            eprintln!("error: {error}");
+        }
+        bail!(
+            "{} input(s) could not be read; nothing was posted",
+            report.stats.errors.len()
+        );
+    }
+    Ok(report)
+}
+
+/// What the PR's schema says about the report.
+struct SchemaAdvice {
+    /// The unified diff of schema.ts that `apply` would make; empty when it changes nothing.
+    diff: String,
+    /// One status label per `report.suggestions` entry, in order.
+    statuses: Vec<String>,
+}
+
+fn plan_options(args: &PrArgs) -> PlanOptions {
+    PlanOptions {
+        merge: !args.no_merge,
+    }
+}
+
+/// Marks the report's suggestions against the PR's schema, keeps only the indexes still
+/// needed, and renders the diff `apply` would make. A generated `schema.ts` cannot be edited,
+/// so the comment then shows the plan's `.index(...)` calls instead of a diff.
+fn schema_advice(
+    report: &mut Report,
+    component: &schema::Component,
+    options: PlanOptions,
+) -> anyhow::Result<Option<SchemaAdvice>> {
+    if let schema::Layout::Generated = component.layout {
+        return Ok(None);
+    }
+    advise::annotate(report, &component.model, options);
+    let label = component.schema.path.display().to_string();
+    let diff = overlay::prepare(component, &advise::status::additions(&report.plan))
+        .map_err(|err| anyhow::anyhow!(err.render()))?
+        .map(|change| change.unified_diff(&label))
+        .unwrap_or_default();
+    let statuses = report
+        .suggestions
+        .iter()
+        .map(|f| {
+            f.status
+                .as_ref()
+                .map_or_else(|| "new".to_owned(), |s| s.describe())
+        })
+        .collect();
+    Ok(Some(SchemaAdvice { diff, statuses }))
+}
+
+fn load_report(args: &PrArgs, component: Option<&schema::Component>) -> anyhow::Result<Report> {
+    match &args.from_report {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("could not read {}", path.display()))?;
+            serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a `report --format json` document",
+                    path.display()
+                )
+            })
+        }
+        None if args.logs.is_empty() => analyze_logs(args, &[PathBuf::from("-")], component),
+        None => analyze_logs(args, &args.logs, component),
+    }
+}
+
+/// The command a developer runs in their checkout to make the change the comment shows.
+fn apply_command(args: &PrArgs) -> String {
+    let mut words = vec!["ba-index-advisor".to_owned(), "apply".to_owned()];
+    if let Some(dir) = &args.schema_dir {
+        words.push("--schema-dir".to_owned());
+        words.push(shell_word(&dir.display().to_string()));
+    }
+    match &args.from_report {
+        Some(path) => {
+            words.push("--from-report".to_owned());
+            words.push(shell_word(&path.display().to_string()));
+        }
+        None => words.extend(
+            args.logs
+                .iter()
+                .map(|p| shell_word(&p.display().to_string())),
+        ),
+    }
+    words.join(" ")
+}
+
+fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The repository and pull request, from flags, then the Actions environment. `None` when the
+/// event is not about a pull request (a push, a schedule).
+fn target(args: &PrArgs) -> anyhow::Result<Option<(RepoName, u64)>> {
+    let repo = match &args.repo {
+        Some(repo) => repo.clone(),
+        None => match env_nonempty("GITHUB_REPOSITORY") {
+            Some(value) => value
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("GITHUB_REPOSITORY: {e}"))?,
+            None => bail!("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY"),
+        },
+    };
+    if let Some(pr) = args.pr {
+        return Ok(Some((repo, pr)));
+    }
+    let Some(path) = env_nonempty("GITHUB_EVENT_PATH") else {
+        bail!("no pull-request number: pass --pr NUMBER or set GITHUB_EVENT_PATH");
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("could not read the event file {path}"))?;
+    let event: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("the event file {path} is not JSON"))?;
+    Ok(pr_number(&event).map(|pr| (repo, pr)))
+}
+
+/// `pull_request` events carry `pull_request.number`; `issue_comment` events on a PR carry
+/// `issue.number`; some carry a top-level `number`; `workflow_run` events list the PRs of the run
+/// (empty for a fork's PR: pass `--pr` there).
+fn pr_number(event: &serde_json::Value) -> Option<u64> {
+    event
+        .pointer("/pull_request/number")
+        .or_else(|| {
+            // An issue_comment on a plain issue is not a pull request.
+            event
+                .pointer("/issue/pull_request")
+                .and_then(|_| event.pointer("/issue/number"))
+        })
+        .or_else(|| event.get("number"))
+        .or_else(|| event.pointer("/workflow_run/pull_requests/0/number"))
+        .and_then(serde_json::Value::as_u64)
+}
+
+/// Appends to `$GITHUB_STEP_SUMMARY` when it is set; says whether it wrote.
+fn write_step_summary(markdown: &str) -> anyhow::Result<bool> {
+    let Some(path) = env_nonempty("GITHUB_STEP_SUMMARY") else {
+        return Ok(false);
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("could not open the job summary {path}"))?;
+    writeln!(file, "{markdown}")
+        .with_context(|| format!("could not write the job summary {path}"))?;
+    Ok(true)
+}
+
+fn retry_policy() -> RetryPolicy {
+    let mut policy = RetryPolicy::default();
+    if let Some(ms) = env_nonempty(RETRY_BASE_ENV).and_then(|v| v.parse::<u64>().ok()) {
+        policy.base_backoff = Duration::from_millis(ms);
+    }
+    policy
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pr_number_comes_from_the_event() {
+        assert_eq!(
+            pr_number(&json!({"pull_request": {"number": 7}, "number": 7})),
+            Some(7)
+        );
+        assert_eq!(
+            pr_number(&json!({"issue": {"number": 9, "pull_request": {"url": "x"}}})),
+            Some(9)
+        );
+        assert_eq!(pr_number(&json!({"issue": {"number": 9}})), None);
+        assert_eq!(pr_number(&json!({"number": 3})), Some(3));
+        assert_eq!(
+            pr_number(&json!({"workflow_run": {"pull_requests": [{"number": 12}]}})),
+            Some(12)
+        );
+        assert_eq!(
+            pr_number(&json!({"workflow_run": {"pull_requests": []}})),
+            None
+        );
+        assert_eq!(pr_number(&json!({"ref": "refs/heads/main"})), None);
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("logs/run-1.jsonl"), "logs/run-1.jsonl");
+        assert_eq!(shell_word("my logs/it's.txt"), r"'my logs/it'\''s.txt'");
+    }
+}

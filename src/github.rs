@@ -1,0 +1,670 @@
+//! The only module that speaks HTTP to GitHub: one sticky pull-request comment, found by a hidden
+//! marker, created once and updated in place, with typed errors and bounded retries.
+//!
+//! Endpoints (GitHub REST, "issue comments": every pull request is an issue, so the PR's
+//! conversation comments live under `/issues/{n}/comments`):
+//! `GET /repos/{o}/{r}/issues/{n}/comments?per_page=100`, `POST` to the same path, and
+//! `PATCH /repos/{o}/{r}/issues/comments/{id}`.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Hidden first line of the bot's comment; how later runs find the comment to update.
+pub const MARKER: &str = "<!-- ba-index-advisor -->";
+/// The REST API version the requests are written against.
+pub const API_VERSION: &str = "2022-11-28";
+/// Public GitHub; Enterprise Server sets `GITHUB_API_URL` to its own `/api/v3`.
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+const PER_PAGE: u32 = 100;
+/// A runaway `Link: rel="next"` chain stops here (100 000 comments).
+const MAX_PAGES: u32 = 1000;
+
+/// An access token. It is only ever read by [`Token::expose`] when building a request; `Debug`
+/// and `Display` never print it, so an error or a log line cannot leak it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Replaces every occurrence of the token in `text`: a last line of defence for anything the
+    /// tool prints or posts that could quote a server's answer or a user's log line.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.0, "***")
+        }
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoName {
+    pub owner: String,
+    pub name: String,
+}
+
+impl std::str::FromStr for RepoName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match s.split_once('/') {
+            Some((owner, name)) if valid(owner) && valid(name) => Ok(Self {
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+            }),
+            _ => Err(format!(
+                "`{s}` is not a repository name of the form OWNER/NAME"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// How long and how often to retry rate limits, 5xx answers and network errors.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff for 5xx and network errors; doubled on each retry.
+    pub base_backoff: Duration,
+    /// The longest single wait. A rate limit that resets later than this fails instead of
+    /// stalling the job (the primary limit can take up to an hour to reset).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base_backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, retry: u32) -> Duration {
+        self.base_backoff
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_wait)
+    }
+}
+
+/// What the tool was doing when GitHub answered; names the request in every error.
+#[derive(Debug, Clone)]
+pub struct Action(String);
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    #[error(
+        "GitHub rejected the token while trying to {action} (401 {message}): the token is missing, \
+         expired or revoked"
+    )]
+    Unauthorized { action: Action, message: String },
+    #[error(
+        "GitHub refused to {action} (403 {message}): the workflow needs `permissions: \
+         pull-requests: write`, and on a pull request from a fork GITHUB_TOKEN is read-only"
+    )]
+    Forbidden { action: Action, message: String },
+    #[error(
+        "GitHub found nothing to {action} (404 {message}): check the repository and pull-request \
+         number, and that the token can see the repository"
+    )]
+    NotFound { action: Action, message: String },
+    #[error("GitHub did not accept the request to {action} (422 {message})")]
+    Unprocessable { action: Action, message: String },
+    #[error("GitHub rate limit hit while trying to {action}; {detail}")]
+    RateLimited { action: Action, detail: String },
+    #[error("GitHub answered {status} to {action} {attempts} times in a row; try again later")]
+    Server {
+        action: Action,
+        status: StatusCode,
+        attempts: u32,
+    },
+    #[error("GitHub answered {status} to {action}: {message}")]
+    Unexpected {
+        action: Action,
+        status: StatusCode,
+        message: String,
+    },
+    #[error("could not reach GitHub to {action} after {attempts} attempt(s): {source}")]
+    Network {
+        action: Action,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("GitHub's answer to {action} was not the expected JSON: {source}")]
+    Decode {
+        action: Action,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("refusing to follow a pagination link to {url}: it is not under the API base {api}")]
+    ForeignLink { url: String, api: String },
+    #[error("could not build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+impl GithubError {
+    /// The token cannot write to this pull request: the caller falls back to the job summary.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Forbidden { .. })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+/// What [`GitHub::upsert_sticky`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upsert {
+    Created {
+        id: u64,
+        url: Option<String>,
+    },
+    Updated {
+        id: u64,
+        url: Option<String>,
+    },
+    /// There was no comment and the caller asked not to create one (an all-clear).
+    NothingToUpdate,
+}
+
+/// A client for one GitHub API base (public GitHub, Enterprise Server, or a test server).
+pub struct GitHub {
+    http: reqwest::Client,
+    api: String,
+    token: Token,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHub")
+            .field("api", &self.api)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHub {
+    pub fn new(api: &str, token: Token, retry: RetryPolicy) -> Result<Self, GithubError> {
+        // reqwest is built with `rustls-no-provider`: without a process-wide provider, building
+        // a client panics ("No provider set"). A second install is harmless, so ignore its Err.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("ba-index-advisor/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(GithubError::Client)?;
+        Ok(Self {
+            http,
+            api: api.trim_end_matches('/').to_owned(),
+            token,
+            retry,
+        })
+    }
+
+    /// Finds the comment carrying [`MARKER`] on the PR, following `Link: rel="next"` pages.
+    pub async fn find_sticky(
+        &self,
+        repo: &RepoName,
+        pr: u64,
+    ) -> Result<Option<Comment>, GithubError> {
+        let action = Action(format!("list the comments of {repo}#{pr}"));
+        let mut url = format!(
+            "{}/repos/{}/{}/issues/{pr}/comments?per_page={PER_PAGE}",
+            self.api, repo.owner, repo.name
+        );
+        for _ in 0..MAX_PAGES {
+            let response = self.send(Method::GET, &url, None, &action).await?;
+            let next = next_link(response.headers());
+            let comments: Vec<Comment> =
+                response
+                    .json()
+                    .await
+                    .map_err(|source| GithubError::Decode {
+                        action: action.clone(),
+                        source,
+                    })?;
+            if let Some(found) = comments
+                .into_iter()
+                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)))
+            {
+                return Ok(Some(found));
+            }
+            match next {
+                // The token goes with every request, so only follow links that stay on the API.
+                Some(next) if next.starts_with(&format!("{}/", self.api)) => url = next,
+                Some(next) => {
+                    return Err(GithubError::ForeignLink {
+                        url: next,
+                        api: self.api.clone(),
+                    });
+                }
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    pub async fn create_comment(
+        &self,
+        repo: &RepoName,
+        pr: u64,
+        body: &str,
+    ) -> Result<Comment, GithubError> {
+        let action = Action(format!("comment on {repo}#{pr}"));
+        let url = format!(
+            "{}/repos/{}/{}/issues/{pr}/comments",
+            self.api, repo.owner, repo.name
+        );
+        let payload = serde_json::json!({ "body": body });
+        self.send_json(Method::POST, &url, &payload, &action).await
+    }
+
+    pub async fn update_comment(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        body: &str,
+    ) -> Result<Comment, GithubError> {
+        let action = Action(format!("update comment {id} on {repo}"));
+        let url = format!(
+            "{}/repos/{}/{}/issues/comments/{id}",
+            self.api, repo.owner, repo.name
+        );
+        let payload = serde_json::json!({ "body": body });
+        self.send_json(Method::PATCH, &url, &payload, &action).await
+    }
+
+    /// Creates or updates the one comment identified by [`MARKER`] (prepended when `body` lacks
+    /// it). With `create_if_missing` false, a PR without the comment is left alone.
+    pub async fn upsert_sticky(
+        &self,
+        repo: &RepoName,
+        pr: u64,
+        body: &str,
+        create_if_missing: bool,
+    ) -> Result<Upsert, GithubError> {
+        let body = if body.starts_with(MARKER) {
+            body.to_owned()
+        } else {
+            format!("{MARKER}\n{body}")
+        };
+        if let Some(existing) = self.find_sticky(repo, pr).await? {
+            match self.update_comment(repo, existing.id, &body).await {
+                Ok(c) => {
+                    return Ok(Upsert::Updated {
+                        id: c.id,
+                        url: c.html_url,
+                    });
+                }
+                // Deleted between listing and updating: fall through to create a new one.
+                Err(GithubError::NotFound { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if !create_if_missing {
+            return Ok(Upsert::NothingToUpdate);
+        }
+        let c = self.create_comment(repo, pr, &body).await?;
+        Ok(Upsert::Created {
+            id: c.id,
+            url: c.html_url,
+        })
+    }
+
+    async fn send_json(
+        &self,
+        method: Method,
+        url: &str,
+        payload: &serde_json::Value,
+        action: &Action,
+    ) -> Result<Comment, GithubError> {
+        self.send(method, url, Some(payload), action)
+            .await?
+            .json()
+            .await
+            .map_err(|source| GithubError::Decode {
+                action: action.clone(),
+                source,
+            })
+    }
+
+    /// One request with the API headers, retried on rate limits, 5xx and network errors.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        payload: Option<&serde_json::Value>,
+        action: &Action,
+    ) -> Result<reqwest::Response, GithubError> {
+        let mut retry = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(self.token.expose())
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", API_VERSION);
+            if let Some(payload) = payload {
+                request = request.json(payload);
+            }
+            let (wait, why) = match request.send().await {
+                Err(source) => {
+                    if retry >= self.retry.max_retries
+                        || !(source.is_connect() || source.is_timeout())
+                    {
+                        return Err(GithubError::Network {
+                            action: action.clone(),
+                            attempts: retry + 1,
+                            source: source.without_url(),
+                        });
+                    }
+                    (self.retry.backoff(retry), "a network error".to_owned())
+                }
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let message = self.token.redact(&error_message(response).await);
+                    if is_rate_limited(status, &headers) {
+                        let wait = rate_limit_wait(&headers, SystemTime::now())
+                            .unwrap_or_else(|| self.retry.backoff(retry));
+                        if wait > self.retry.max_wait {
+                            return Err(GithubError::RateLimited {
+                                action: action.clone(),
+                                detail: format!(
+                                    "it resets in {}s, longer than the {}s this tool waits ({message})",
+                                    wait.as_secs(),
+                                    self.retry.max_wait.as_secs()
+                                ),
+                            });
+                        }
+                        if retry >= self.retry.max_retries {
+                            return Err(GithubError::RateLimited {
+                                action: action.clone(),
+                                detail: format!("gave up after {} attempts ({message})", retry + 1),
+                            });
+                        }
+                        (wait, format!("{} (rate limited)", status.as_u16()))
+                    } else if status.is_server_error() {
+                        if retry >= self.retry.max_retries {
+                            return Err(GithubError::Server {
+                                action: action.clone(),
+                                status,
+                                attempts: retry + 1,
+                            });
+                        }
+                        (self.retry.backoff(retry), status.as_u16().to_string())
+                    } else {
+                        return Err(status_error(status, action.clone(), message));
+                    }
+                }
+            };
+            retry += 1;
+            eprintln!(
+                "GitHub answered {why} to {action}; retrying in {:.1}s (retry {retry} of {})",
+                wait.as_secs_f64(),
+                self.retry.max_retries
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+fn status_error(status: StatusCode, action: Action, message: String) -> GithubError {
+    match status {
+        StatusCode::UNAUTHORIZED => GithubError::Unauthorized { action, message },
+        StatusCode::FORBIDDEN => GithubError::Forbidden { action, message },
+        StatusCode::NOT_FOUND => GithubError::NotFound { action, message },
+        StatusCode::UNPROCESSABLE_ENTITY => GithubError::Unprocessable { action, message },
+        _ => GithubError::Unexpected {
+            action,
+            status,
+            message,
+        },
+    }
+}
+
+/// GitHub's error bodies are `{"message": …, "errors": [...]}`; show the message and the
+/// validation details (a 422 says which field was wrong, e.g. "body is too long").
+async fn error_message(response: reqwest::Response) -> String {
+    let text = response.text().await.unwrap_or_default();
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        let text: String = text.chars().take(200).collect();
+        return text.trim().to_owned();
+    };
+    let mut message = json
+        .get("message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_owned();
+    if let Some(errors) = json.get("errors").and_then(|e| e.as_array()) {
+        let details: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                e.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .collect();
+        if !details.is_empty() {
+            message = format!("{message}: {}", details.join("; "));
+        }
+    }
+    message
+}
+
+/// 429 always; 403 when GitHub says it is a limit, not a permission: a `retry-after` header
+/// (secondary limits) or `x-ratelimit-remaining: 0` (the primary limit).
+fn is_rate_limited(status: StatusCode, headers: &HeaderMap) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN
+            && (headers.contains_key("retry-after")
+                || header_str(headers, "x-ratelimit-remaining") == Some("0")))
+}
+
+/// How long GitHub asks us to wait: `retry-after` seconds, else the `x-ratelimit-reset` epoch
+/// second when `x-ratelimit-remaining` is 0. `None` when neither says (use the backoff).
+pub fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(secs) =
+        header_str(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(secs));
+    }
+    if header_str(headers, "x-ratelimit-remaining") == Some("0") {
+        let reset = header_str(headers, "x-ratelimit-reset")?
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        // One extra second: the reset instant is rounded down to the second.
+        return Some(Duration::from_secs(reset.saturating_sub(now) + 1));
+    }
+    None
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+}
+
+/// The `rel="next"` URL of an RFC 8288 `Link` header, as GitHub sends for pagination.
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|part| {
+            let (target, params) = part.split_once(';')?;
+            let is_next = params.split(';').any(|p| {
+                let p = p.trim();
+                p == "rel=\"next\"" || p == "rel=next"
+            });
+            let target = target.trim();
+            (is_next && target.starts_with('<') && target.ends_with('>'))
+                .then(|| target[1..target.len() - 1].to_owned())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn next_link_is_found_among_other_relations() {
+        let h = headers(&[(
+            "link",
+            r#"<https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=1>; rel="prev", <https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=3>; rel="next", <https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=9>; rel="last""#,
+        )]);
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=3")
+        );
+        assert_eq!(next_link(&headers(&[])), None);
+        let last_page = headers(&[("link", r#"<https://x/a?page=1>; rel="first""#)]);
+        assert_eq!(next_link(&last_page), None);
+    }
+
+    #[test]
+    fn retry_after_wins_over_reset() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let h = headers(&[
+            ("retry-after", "7"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "2000"),
+        ]);
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn reset_is_used_only_when_remaining_is_zero() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let exhausted = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1010"),
+        ]);
+        assert_eq!(
+            rate_limit_wait(&exhausted, now),
+            Some(Duration::from_secs(11))
+        );
+        let past = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "900")]);
+        assert_eq!(rate_limit_wait(&past, now), Some(Duration::from_secs(1)));
+        let left = headers(&[
+            ("x-ratelimit-remaining", "12"),
+            ("x-ratelimit-reset", "1010"),
+        ]);
+        assert_eq!(rate_limit_wait(&left, now), None);
+    }
+
+    #[test]
+    fn a_403_is_a_rate_limit_only_when_github_says_so() {
+        assert!(is_rate_limited(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(&[])
+        ));
+        assert!(!is_rate_limited(StatusCode::FORBIDDEN, &headers(&[])));
+        assert!(is_rate_limited(
+            StatusCode::FORBIDDEN,
+            &headers(&[("x-ratelimit-remaining", "0")])
+        ));
+        assert!(is_rate_limited(
+            StatusCode::FORBIDDEN,
+            &headers(&[("retry-after", "60")])
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let policy = RetryPolicy {
+            max_retries: 10,
+            base_backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(5),
+        };
+        assert_eq!(policy.backoff(0), Duration::from_secs(1));
+        assert_eq!(policy.backoff(1), Duration::from_secs(2));
+        assert_eq!(policy.backoff(2), Duration::from_secs(4));
+        assert_eq!(policy.backoff(3), Duration::from_secs(5));
+        assert_eq!(policy.backoff(40), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn token_never_prints() {
+        let token = Token::new("ghs_secret123");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+        assert_eq!(format!("{token}"), "***");
+        assert_eq!(token.redact("auth ghs_secret123 x"), "auth *** x");
+        let gh = GitHub::new("http://127.0.0.1:1", token, RetryPolicy::default()).unwrap();
+        assert!(!format!("{gh:?}").contains("secret"));
+    }
+
+    #[test]
+    fn repo_names_parse() {
+        let r: RepoName = "acme/web-app.v2".parse().unwrap();
+        assert_eq!((r.owner.as_str(), r.name.as_str()), ("acme", "web-app.v2"));
+        assert!("acme".parse::<RepoName>().is_err());
+        assert!("acme/".parse::<RepoName>().is_err());
+        assert!("a/b/c".parse::<RepoName>().is_err());
+    }
+}

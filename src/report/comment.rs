@@ -1,0 +1,666 @@
+//! The pull-request comment (and job summary): findings table, the exact schema diff, the command
+//! to apply it, or an all-clear; always under GitHub's comment size limit.
+
+use crate::aggregate::Finding;
+use crate::report::{Report, index_call};
+use std::fmt::Write as _;
+
+/// GitHub rejects a comment body over 65,536 characters (422 "body is too long"). The composer
+/// counts bytes, which is never less than characters or UTF-16 units, so a body under the byte
+/// budget is under the limit however GitHub counts.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+/// Room kept for the hidden marker line `github.rs` prepends, and a margin.
+const MARKER_ROOM: usize = 128;
+/// Room kept for the truncation notes themselves.
+const NOTE_ROOM: usize = 512;
+const MAX_NOTES: usize = 20;
+const MAX_NOTE_BYTES: usize = 1_000;
+const CALLERS_SHOWN: usize = 3;
+const TITLE: &str = "### Better Auth index advisor";
+
+/// Everything the comment says, and whether it asks for a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    pub markdown: String,
+    /// Indexes are left to add: the comment is worth creating, and `--fail-on-suggestions` fails.
+    pub has_suggestions: bool,
+    pub truncated: bool,
+}
+
+/// What goes into the comment besides the report.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentContext<'a> {
+    /// The unified diff of `schema.ts` that `apply` would make; `None` when no schema was read.
+    pub diff: Option<&'a str>,
+    /// Each suggestion's status against the PR's schema (new, already served by X, exact index
+    /// needed, staged, unknown field, upgrade needed), in `report.suggestions` order; `None`
+    /// when no schema was read, and the status then comes from the plan.
+    pub statuses: Option<&'a [String]>,
+    /// The command a developer runs in their checkout to make the same change.
+    pub apply_command: &'a str,
+    /// Where the overlay schema lives, as shown to the reader.
+    pub schema_path: &'a str,
+}
+
+/// Composes the comment under GitHub's limit.
+pub fn compose(report: &Report, ctx: CommentContext<'_>) -> Composed {
+    compose_within(report, ctx, GITHUB_COMMENT_LIMIT)
+}
+
+/// Whether anything is left to suggest. With a schema, the diff is the truth (an empty diff means
+/// the schema already has every planned index); without one, the plan is.
+pub fn has_suggestions(report: &Report, diff: Option<&str>) -> bool {
+    match diff {
+        Some(diff) => !diff.trim().is_empty(),
+        None => !report.plan.is_empty(),
+    }
+}
+
+/// The status column without a schema: what the plan does for the finding.
+fn plan_status(report: &Report, finding: &Finding) -> String {
+    let planned = report.plan.iter().find(|index| {
+        index
+            .serves
+            .iter()
+            .any(|s| s.table == finding.table && s.fields == finding.fields)
+    });
+    match planned {
+        Some(index) if index.fields == finding.fields => format!("new: `{}`", index.name),
+        Some(index) => format!("new: served by `{}`", index.name),
+        None => "no index needed".to_owned(),
+    }
+}
+
+fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Composed {
+    let suggesting = has_suggestions(report, ctx.diff);
+    let head = render_head(report, ctx, suggesting);
+    let rows: Vec<String> = report
+        .suggestions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let status = match ctx.statuses.and_then(|s| s.get(i)) {
+                Some(status) => status.clone(),
+                None => plan_status(report, f),
+            };
+            table_row(f, &status)
+        })
+        .collect();
+    let change = if suggesting {
+        change_lines(report, ctx)
+    } else {
+        None
+    };
+    let tail = render_tail(report, ctx, suggesting);
+
+    let budget = limit.saturating_sub(MARKER_ROOM);
+    let rows_len: usize = rows.iter().map(String::len).sum();
+    let change_len: usize = change.as_ref().map_or(0, |c| c.lines_len());
+    let fits = head.len() + TABLE_HEADER.len() + rows_len + change_len + tail.len() + 64 <= budget;
+
+    let (rows_shown, lines_shown) = if fits {
+        (rows.len(), change.as_ref().map_or(0, |c| c.lines.len()))
+    } else {
+        let avail = budget.saturating_sub(head.len() + TABLE_HEADER.len() + tail.len() + NOTE_ROOM);
+        // The table gets at least a third, and all of what the change does not need.
+        let table_budget = (avail / 3).max(avail.saturating_sub(change_len));
+        let rows_shown = count_within(&rows, table_budget);
+        let rows_used: usize = rows[..rows_shown].iter().map(String::len).sum();
+        let lines_shown = change.as_ref().map_or(0, |c| {
+            count_within(&c.lines, avail.saturating_sub(rows_used))
+        });
+        (rows_shown, lines_shown)
+    };
+
+    let mut out = head;
+    if !rows.is_empty() {
+        out.push_str(TABLE_HEADER);
+        for row in &rows[..rows_shown] {
+            out.push_str(row);
+        }
+        if rows_shown < rows.len() {
+            let _ = writeln!(
+                out,
+                "\n_{} more finding(s) not shown: the comment is capped at {} characters. \
+                 Run `ba-index-advisor report` on the logs to see them all._",
+                rows.len() - rows_shown,
+                GITHUB_COMMENT_LIMIT
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(change) = &change {
+        out.push_str(&change.heading);
+        let shown = &change.lines[..lines_shown];
+        let fence = fence_for(shown.iter().map(String::as_str));
+        let _ = writeln!(out, "{fence}{}", change.language);
+        for line in shown {
+            out.push_str(line);
+        }
+        let _ = writeln!(out, "{fence}");
+        if lines_shown < change.lines.len() {
+            let _ = writeln!(
+                out,
+                "\n_The change is cut after {lines_shown} of {} lines to fit the comment limit; \
+                 add `--dry-run` to the command below to see all of it._",
+                change.lines.len()
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str(&tail);
+
+    let truncated =
+        rows_shown < rows.len() || change.as_ref().is_some_and(|c| lines_shown < c.lines.len());
+    if out.len() > budget {
+        // Only an absurd tail (huge notes) gets here; cut it hard rather than be rejected.
+        let note = "\n\n_(cut to fit the comment limit)_\n";
+        let cut = floor_char_boundary(&out, budget.saturating_sub(note.len()));
+        out.truncate(cut);
+        out.push_str(note);
+        return Composed {
+            markdown: out,
+            has_suggestions: suggesting,
+            truncated: true,
+        };
+    }
+    Composed {
+        markdown: out,
+        has_suggestions: suggesting,
+        truncated,
+    }
+}
+
+const TABLE_HEADER: &str =
+    "| Table | Fields | Count | Callers | Status |\n| --- | --- | ---: | --- | --- |\n";
+
+fn render_head(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{TITLE}\n");
+    let occurrences: u64 = report.suggestions.iter().map(|f| f.count).sum();
+    if suggesting {
+        let n = report.plan.len();
+        let _ = writeln!(
+            out,
+            "**{n} index{} to add** to `{}`, for {} missing-index warning{} ({occurrences} \
+             occurrence{} in the logs of this run).\n",
+            if n == 1 { "" } else { "es" },
+            ctx.schema_path,
+            report.suggestions.len(),
+            plural(report.suggestions.len() as u64),
+            plural(occurrences),
+        );
+    } else if report.suggestions.is_empty() {
+        let _ = writeln!(
+            out,
+            "**All clear:** the logs of this run show no Better Auth query without an index.\n"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "**All clear:** `{}` already has an index for every warning in the logs of this run.\n",
+            ctx.schema_path
+        );
+    }
+    out
+}
+
+fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> String {
+    let mut out = String::new();
+    if suggesting {
+        let _ = writeln!(out, "#### Apply it locally\n");
+        let fence = fence_for(std::iter::once(ctx.apply_command));
+        let _ = writeln!(out, "{fence}sh\n{}\n{fence}\n", ctx.apply_command);
+    }
+    let ignored: u64 = report.ignored.iter().map(|i| i.count).sum();
+    if !report.notes.is_empty() || ignored > 0 {
+        let _ = writeln!(out, "<details><summary>Notes</summary>\n");
+        for note in report.notes.iter().take(MAX_NOTES) {
+            let note = one_line(note);
+            let cut = floor_char_boundary(&note, MAX_NOTE_BYTES);
+            let ellipsis = if cut < note.len() { "…" } else { "" };
+            let _ = writeln!(out, "- {}{ellipsis}", &note[..cut]);
+        }
+        if report.notes.len() > MAX_NOTES {
+            let _ = writeln!(out, "- … and {} more", report.notes.len() - MAX_NOTES);
+        }
+        for item in report.ignored.iter().take(MAX_NOTES) {
+            let reason = one_line(&item.reason);
+            let cut = floor_char_boundary(&reason, MAX_NOTE_BYTES);
+            let _ = writeln!(
+                out,
+                "- Not suggested: `{}` {} ({} occurrence{}): {}",
+                code(&item.table),
+                field_list(&item.fields),
+                item.count,
+                plural(item.count),
+                &reason[..cut]
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<sub>ba-index-advisor {} · {} log line{} read, {} signal{}</sub>",
+        env!("CARGO_PKG_VERSION"),
+        report.stats.lines,
+        plural(report.stats.lines),
+        report.stats.signals,
+        plural(report.stats.signals),
+    );
+    out
+}
+
+/// The exact diff, or (without a schema) the planned `.index(...)` calls.
+struct Change {
+    heading: String,
+    language: &'static str,
+    lines: Vec<String>,
+}
+
+impl Change {
+    fn lines_len(&self) -> usize {
+        self.heading.len() + 16 + self.lines.iter().map(String::len).sum::<usize>()
+    }
+}
+
+fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
+    match ctx.diff {
+        Some(diff) => Some(Change {
+            heading: format!("#### The change to `{}`\n\n", ctx.schema_path),
+            language: "diff",
+            lines: diff.lines().map(|l| format!("{l}\n")).collect(),
+        }),
+        None if !report.plan.is_empty() => {
+            // One overlay property per table, in plan order, as the documented layout writes it.
+            let mut tables: Vec<&str> = Vec::new();
+            for index in &report.plan {
+                if !tables.contains(&index.table.as_str()) {
+                    tables.push(&index.table);
+                }
+            }
+            let lines = tables
+                .iter()
+                .map(|table| {
+                    let calls: String = report
+                        .plan
+                        .iter()
+                        .filter(|i| i.table == *table)
+                        .map(index_call)
+                        .collect();
+                    format!("{table}: tables.{table}{calls},\n")
+                })
+                .collect();
+            Some(Change {
+                heading: format!(
+                    "#### Indexes to add\n\nNo `{}` was read, so this is the plan rather than a \
+                     diff: merge each line into the object given to `defineSchema`, after \
+                     `...tables` (append the calls to an existing chain).\n\n",
+                    ctx.schema_path
+                ),
+                language: "ts",
+                lines,
+            })
+        }
+        None => None,
+    }
+}
+
+fn table_row(finding: &Finding, status: &str) -> String {
+    let mut count = finding.count.to_string();
+    if let Some(executions) = finding.executions {
+        let _ = write!(count, " ({executions} run{})", plural(executions));
+    }
+    let mut callers: Vec<String> = finding
+        .callers
+        .iter()
+        .take(CALLERS_SHOWN)
+        .map(|c| format!("`{}` ×{}", code(&c.function), c.count))
+        .collect();
+    let hidden = finding.callers.len().saturating_sub(CALLERS_SHOWN) as u64 + finding.other_callers;
+    if hidden > 0 {
+        callers.push(format!("+{hidden} more"));
+    }
+    if callers.is_empty() {
+        callers.push("—".to_owned());
+    }
+    format!(
+        "| `{}` | {} | {} | {} | {} |\n",
+        code(&finding.table),
+        field_list(&finding.fields),
+        count,
+        callers.join(", "),
+        cell(status),
+    )
+}
+
+fn field_list(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("`{}`", code(f)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Text inside a one-backtick code span in a table cell: no backticks, pipes or newlines.
+fn code(text: &str) -> String {
+    one_line(text).replace('`', "'").replace('|', "\\|")
+}
+
+fn cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
+}
+
+/// A code fence longer than any backtick run inside, so the content cannot close it.
+fn fence_for<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    let longest = lines
+        .map(|l| l.split(|c| c != '`').map(str::len).max().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn count_within(items: &[String], budget: usize) -> usize {
+    let mut used = 0;
+    items
+        .iter()
+        .take_while(|item| {
+            used += item.len();
+            used <= budget
+        })
+        .count()
+}
+
+fn floor_char_boundary(s: &str, mut at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advise::plan::{PlannedIndex, Served};
+    use crate::aggregate::{CallerCount, Ignored, Risk, Seen};
+    use crate::report::{SCHEMA_VERSION, Stats};
+    use crate::signal::SignalKind;
+
+    fn finding(table: &str, fields: &[&str], count: u64, callers: &[(&str, u64)]) -> Finding {
+        let seen = Seen {
+            timestamp: None,
+            location: "logs.txt:1".to_owned(),
+        };
+        Finding {
+            table: table.to_owned(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            count,
+            executions: None,
+            risk: Risk::Scan,
+            kinds: vec![SignalKind::MissingIndexWarning],
+            callers: callers
+                .iter()
+                .map(|(f, c)| CallerCount {
+                    function: (*f).to_owned(),
+                    count: *c,
+                })
+                .collect(),
+            other_callers: 0,
+            component_functions: vec![],
+            first_seen: seen.clone(),
+            last_seen: seen,
+            samples: vec![],
+            legacy_underscore: 0,
+            rules: vec![],
+            status: None,
+        }
+    }
+
+    fn planned(table: &str, fields: &[&str], serves: &[&[&str]]) -> PlannedIndex {
+        PlannedIndex {
+            table: table.to_owned(),
+            name: fields.join("_"),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            serves: serves
+                .iter()
+                .map(|s| Served {
+                    table: table.to_owned(),
+                    fields: s.iter().map(|f| (*f).to_owned()).collect(),
+                })
+                .collect(),
+            note: None,
+        }
+    }
+
+    fn report(suggestions: Vec<Finding>, plan: Vec<PlannedIndex>) -> Report {
+        Report {
+            version: SCHEMA_VERSION,
+            suggestions,
+            plan,
+            ignored: vec![],
+            notes: vec![],
+            stats: Stats {
+                lines: 120,
+                signals: 5,
+                ..Stats::default()
+            },
+        }
+    }
+
+    const DIFF: &str = "--- a/convex/betterAuth/schema.ts\n+++ b/convex/betterAuth/schema.ts\n@@ -4,3 +4,4 @@\n export default defineSchema({\n   ...tables,\n-  session: tables.session,\n+  session: tables.session.index(\"token_expiresAt\", [\"token\", \"expiresAt\"]),\n });\n";
+
+    fn ctx(diff: Option<&str>) -> CommentContext<'_> {
+        CommentContext {
+            diff,
+            statuses: None,
+            apply_command: "ba-index-advisor apply --from-report ba-index-report.json",
+            schema_path: "convex/betterAuth/schema.ts",
+        }
+    }
+
+    fn sample() -> Report {
+        report(
+            vec![
+                finding(
+                    "session",
+                    &["token", "expiresAt"],
+                    3,
+                    &[("auth:getSession", 2), ("http:GET /api/auth", 1)],
+                ),
+                finding("session", &["token"], 2, &[]),
+            ],
+            vec![planned(
+                "session",
+                &["token", "expiresAt"],
+                &[&["token", "expiresAt"], &["token"]],
+            )],
+        )
+    }
+
+    #[test]
+    fn suggestion_comment_has_table_diff_and_command() {
+        let composed = compose(&sample(), ctx(Some(DIFF)));
+        assert!(composed.has_suggestions);
+        assert!(!composed.truncated);
+        insta::assert_snapshot!(composed.markdown, @r#"
+        ### Better Auth index advisor
+
+        **1 index to add** to `convex/betterAuth/schema.ts`, for 2 missing-index warnings (5 occurrences in the logs of this run).
+
+        | Table | Fields | Count | Callers | Status |
+        | --- | --- | ---: | --- | --- |
+        | `session` | `token`, `expiresAt` | 3 | `auth:getSession` ×2, `http:GET /api/auth` ×1 | new: `token_expiresAt` |
+        | `session` | `token` | 2 | — | new: served by `token_expiresAt` |
+
+        #### The change to `convex/betterAuth/schema.ts`
+
+        ```diff
+        --- a/convex/betterAuth/schema.ts
+        +++ b/convex/betterAuth/schema.ts
+        @@ -4,3 +4,4 @@
+         export default defineSchema({
+           ...tables,
+        -  session: tables.session,
+        +  session: tables.session.index("token_expiresAt", ["token", "expiresAt"]),
+         });
+        ```
+
+        #### Apply it locally
+
+        ```sh
+        ba-index-advisor apply --from-report ba-index-report.json
+        ```
+
+        <sub>ba-index-advisor 0.1.0 · 120 log lines read, 5 signals</sub>
+        "#);
+    }
+
+    #[test]
+    fn without_a_schema_the_plan_is_shown() {
+        let composed = compose(&sample(), ctx(None));
+        assert!(composed.has_suggestions);
+        assert!(composed.markdown.contains("#### Indexes to add"));
+        assert!(composed.markdown.contains(
+            "```ts\nsession: tables.session.index(\"token_expiresAt\", [\"token\", \"expiresAt\"]),\n```"
+        ));
+    }
+
+    #[test]
+    fn nothing_found_is_an_all_clear() {
+        let composed = compose(&report(vec![], vec![]), ctx(None));
+        assert!(!composed.has_suggestions);
+        insta::assert_snapshot!(composed.markdown, @r"
+        ### Better Auth index advisor
+
+        **All clear:** the logs of this run show no Better Auth query without an index.
+
+        <sub>ba-index-advisor 0.1.0 · 120 log lines read, 5 signals</sub>
+        ");
+    }
+
+    #[test]
+    fn an_empty_diff_is_an_all_clear_that_still_lists_findings() {
+        let composed = compose(&sample(), ctx(Some("")));
+        assert!(!composed.has_suggestions);
+        assert!(
+            composed
+                .markdown
+                .contains("**All clear:** `convex/betterAuth/schema.ts` already has")
+        );
+        assert!(composed.markdown.contains("| `session` | `token` |"));
+        assert!(!composed.markdown.contains("Apply it locally"));
+        assert!(!composed.markdown.contains("```diff"));
+    }
+
+    #[test]
+    fn schema_statuses_fill_the_status_column() {
+        let statuses = [
+            "already served by `token_expiresAt_userId`".to_owned(),
+            "exact index needed: `token` exists, and a query that sorts by createdAt needs [token]"
+                .to_owned(),
+        ];
+        let context = CommentContext {
+            statuses: Some(&statuses),
+            ..ctx(Some(DIFF))
+        };
+        let md = compose(&sample(), context).markdown;
+        assert!(md.contains("| `session` | `token`, `expiresAt` | 3 | `auth:getSession` ×2, `http:GET /api/auth` ×1 | already served by `token_expiresAt_userId` |"));
+        assert!(md.contains("| 2 | — | exact index needed: `token` exists, and a query that sorts by createdAt needs [token] |"));
+    }
+
+    #[test]
+    fn cells_cannot_break_the_table_or_the_fence() {
+        let mut r = sample();
+        r.suggestions[0].callers[0].function = "a|b`c\nd".to_owned();
+        r.suggestions[0].other_callers = 4;
+        let diff = "+ const s = ```x```;\n";
+        let md = compose(&r, ctx(Some(diff))).markdown;
+        assert!(md.contains("`a\\|b'c d` ×2, `http:GET /api/auth` ×1, +4 more"));
+        assert!(md.contains("````diff\n+ const s = ```x```;\n````\n"));
+    }
+
+    #[test]
+    fn notes_and_ignored_go_in_a_details_block() {
+        let mut r = sample();
+        r.notes
+            .push("logs from @convex-dev/better-auth < 0.11.2".to_owned());
+        r.ignored.push(Ignored {
+            table: "user".to_owned(),
+            fields: vec!["_id".to_owned()],
+            count: 4,
+            reason: "`_id` is never indexed".to_owned(),
+            samples: vec![],
+        });
+        let md = compose(&r, ctx(Some(DIFF))).markdown;
+        assert!(md.contains("<details><summary>Notes</summary>\n\n- logs from"));
+        assert!(
+            md.contains("- Not suggested: `user` `_id` (4 occurrences): `_id` is never indexed")
+        );
+    }
+
+    fn huge() -> (Report, String) {
+        let mut suggestions = Vec::new();
+        let mut plan = Vec::new();
+        for i in 0..2_000 {
+            let field = format!("customField{i:04}");
+            suggestions.push(finding("user", &[&field, "createdAt"], 1, &[("auth:x", 1)]));
+            plan.push(planned(
+                "user",
+                &[&field, "createdAt"],
+                &[&[&field, "createdAt"]],
+            ));
+        }
+        let diff: String = (0..4_000)
+            .map(|i| format!("+    .index(\"customField{i:04}_createdAt\", [\"customField{i:04}\", \"createdAt\"])\n"))
+            .collect();
+        (report(suggestions, plan), diff)
+    }
+
+    #[test]
+    fn a_huge_report_is_truncated_under_the_limit_with_notes() {
+        let (r, diff) = huge();
+        let composed = compose(&r, ctx(Some(&diff)));
+        assert!(composed.truncated);
+        let with_marker = format!("{}\n{}", crate::github::MARKER, composed.markdown);
+        assert!(with_marker.len() <= GITHUB_COMMENT_LIMIT);
+        assert!(composed.markdown.contains("more finding(s) not shown"));
+        assert!(composed.markdown.contains("The change is cut after"));
+        // The diff block is still closed, and the command still present.
+        assert!(
+            composed
+                .markdown
+                .contains("\n```\n\n_The change is cut after")
+        );
+        assert!(composed.markdown.contains("#### Apply it locally"));
+    }
+
+    #[test]
+    fn truncation_keeps_whole_rows_and_lines_at_any_limit() {
+        let (r, diff) = huge();
+        for limit in [2_000, 5_000, 20_000, 65_536] {
+            let md = compose_within(&r, ctx(Some(&diff)), limit).markdown;
+            assert!(md.len() <= limit, "limit {limit}: {}", md.len());
+            assert!(md.ends_with("</sub>\n") || md.ends_with("_(cut to fit the comment limit)_\n"));
+            for line in md.lines().filter(|l| l.starts_with("| `user`")) {
+                assert!(line.ends_with(" |"), "cut row: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_small_report_is_not_truncated() {
+        let composed = compose_within(&sample(), ctx(Some(DIFF)), GITHUB_COMMENT_LIMIT);
+        assert!(!composed.truncated);
+    }
+}
