@@ -53,6 +53,19 @@ impl FindingStatus {
         )
     }
 
+    /// A few words for a table cell.
+    pub fn label(&self) -> String {
+        match self {
+            FindingStatus::New => "new".into(),
+            FindingStatus::Served { index } => format!("served by {index}"),
+            FindingStatus::ExactNeeded { .. } => "exact index needed".into(),
+            FindingStatus::Staged { index } => format!("staged: {index}"),
+            FindingStatus::UnknownTable { .. } => "unknown table".into(),
+            FindingStatus::UnknownField { .. } => "unknown field".into(),
+            FindingStatus::UpgradeNeeded { .. } => "upgrade needed".into(),
+        }
+    }
+
     /// One line for people.
     pub fn describe(&self) -> String {
         match self {
@@ -212,11 +225,21 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
 /// A list as the advice needs it: a finding or a suggestion from a saved report.
 pub trait Query: QueryShape {
     fn legacy(&self) -> bool;
+    /// Whether the list may come from a query that bounds or sorts by `createdAt`. Only the
+    /// warning can; the unique-field error comes from a lookup that takes any index whose first
+    /// field is the field (`paginate`'s unique short-circuit).
+    fn may_involve_created_at(&self) -> bool {
+        true
+    }
 }
 
 impl Query for crate::aggregate::Finding {
     fn legacy(&self) -> bool {
         self.legacy_underscore > 0
+    }
+    fn may_involve_created_at(&self) -> bool {
+        self.kinds
+            .contains(&crate::signal::SignalKind::MissingIndexWarning)
     }
 }
 
@@ -228,7 +251,15 @@ pub fn advise<Q: Query>(
 ) -> (Vec<FindingStatus>, IndexPlan) {
     let statuses: Vec<FindingStatus> = queries
         .iter()
-        .map(|q| classify(q.table(), q.fields(), q.legacy(), model))
+        .map(
+            |q| match classify(q.table(), q.fields(), q.legacy(), model) {
+                // The error fired although an index begins with the field: the deployment predates it.
+                FindingStatus::ExactNeeded { index } if !q.may_involve_created_at() => {
+                    FindingStatus::Served { index }
+                }
+                status => status,
+            },
+        )
         .collect();
     let pick = |exact: bool| -> Vec<&Q> {
         queries

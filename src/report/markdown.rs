@@ -26,7 +26,7 @@ pub fn render(report: &Report) -> String {
         for (i, f) in report.suggestions.iter().enumerate() {
             writeln!(
                 out,
-                "| {} | {} | `{}` | `{}` | {} | {} | {} |",
+                "| {} | {} | `{}` | `{}` | {} | {} | {} | {} |",
                 i + 1,
                 risk_label(f.risk),
                 cell(&f.table),
@@ -34,6 +34,11 @@ pub fn render(report: &Report) -> String {
                 f.count,
                 f.executions.map_or("-".to_owned(), |n| n.to_string()),
                 cell(&callers_summary(f, 3)),
+                cell(
+                    &f.status
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), |s| s.describe())
+                ),
             )
             .ok();
         }

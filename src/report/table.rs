@@ -23,6 +23,8 @@ struct Row {
     executions: String,
     #[tabled(rename = "Callers")]
     callers: String,
+    #[tabled(rename = "Status")]
+    status: String,
 }
 
 pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
@@ -79,6 +81,10 @@ pub fn render(report: &Report, color: bool) -> String {
             count: f.count,
             executions: f.executions.map_or("-".to_owned(), |n| n.to_string()),
             callers: callers_summary(f, 2),
+            status: f
+                .status
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |s| s.label()),
         });
         writeln!(out, "\n{}", Table::new(rows).with(TableStyle::sharp())).ok();
     }
@@ -115,6 +121,27 @@ pub fn render(report: &Report, color: bool) -> String {
             )
             .ok();
         }
+    }
+    let explained: Vec<String> = report
+        .suggestions
+        .iter()
+        .filter_map(|f| {
+            f.status
+                .as_ref()
+                .filter(|s| !matches!(s, crate::advise::FindingStatus::New))
+                .map(|s| (f, s))
+        })
+        .map(|(f, s)| {
+            format!(
+                "  {} {}: {}",
+                f.table,
+                describe_fields(&f.fields),
+                s.describe()
+            )
+        })
+        .collect();
+    if !explained.is_empty() {
+        writeln!(out, "\n{bold}Status{bold:#}\n{}", explained.join("\n")).ok();
     }
     for note in &report.notes {
         writeln!(out, "\nnote: {note}").ok();
