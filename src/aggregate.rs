@@ -236,8 +236,14 @@ impl Aggregator {
                 callers: ranked(&acc.callers),
                 other_callers: acc.other_callers,
                 component_functions: ranked(&acc.component_functions),
-                first_seen: acc.first_seen.clone().expect("a finding has at least one signal"),
-                last_seen: acc.last_seen.clone().expect("a finding has at least one signal"),
+                first_seen: acc
+                    .first_seen
+                    .clone()
+                    .expect("a finding has at least one signal"),
+                last_seen: acc
+                    .last_seen
+                    .clone()
+                    .expect("a finding has at least one signal"),
                 samples,
                 legacy_underscore: acc.legacy_underscore,
                 rules: acc.rules.clone(),
@@ -261,6 +267,10 @@ fn ranked(map: &BTreeMap<String, u64>) -> Vec<CallerCount> {
             count,
         })
         .collect();
-    callers.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.function.cmp(&b.function)));
+    callers.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.function.cmp(&b.function))
+    });
     callers
 }

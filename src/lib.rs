@@ -7,5 +7,6 @@ pub mod advise;
 pub mod aggregate;
 pub mod cli;
 pub mod commands;
+pub mod ingest;
 pub mod report;
 pub mod signal;

@@ -60,9 +60,15 @@ pub fn build_plan(findings: &[Finding], options: PlanOptions) -> IndexPlan {
             // higher-ranked finding, which comes first.
             findings
                 .iter()
-                .filter(|f| f.table == finding.table && is_strict_prefix(&finding.fields, &f.fields))
+                .filter(|f| {
+                    f.table == finding.table && is_strict_prefix(&finding.fields, &f.fields)
+                })
                 .fold(finding, |best, f| {
-                    if f.fields.len() > best.fields.len() { f } else { best }
+                    if f.fields.len() > best.fields.len() {
+                        f
+                    } else {
+                        best
+                    }
                 })
         } else {
             finding
