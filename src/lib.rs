@@ -10,3 +10,4 @@ pub mod commands;
 pub mod ingest;
 pub mod report;
 pub mod signal;
+pub mod watch;
