@@ -1,7 +1,7 @@
 //! The log-command supervisor, with real child processes run by `sh -c`.
 
 use ba_index_advisor::ingest::child::{Backoff, ChildError, LogCommand, supervise};
-use ba_index_advisor::ingest::{Event, ExitReason, Notice, Stream};
+use ba_index_advisor::ingest::live::{Event, ExitReason, Notice, Stream};
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -1,7 +1,7 @@
 //! `tail -F` behaviour of the file follower, on real files in temp dirs.
 
 use ba_index_advisor::ingest::follow::{FollowOptions, follow};
-use ba_index_advisor::ingest::{Event, Notice};
+use ba_index_advisor::ingest::live::{Event, Notice};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,17 +1,152 @@
 //! `report`: read log dumps, print findings and the index plan.
 
-use clap::Args;
-use std::path::PathBuf;
+use crate::advise::{PlanOptions, build_plan};
+use crate::aggregate::Aggregator;
+use crate::frame::Event;
+use crate::ingest;
+use crate::parse::Matcher;
+use crate::parse::rules::{RuleError, RuleSet};
+use crate::report::{self, Report, Stats};
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  ba-index-advisor report sample-logs/ --format json")]
+#[command(after_help = "Examples:\n  \
+    ba-index-advisor report sample-logs/\n  \
+    npx convex logs --history --jsonl | ba-index-advisor report - --format json\n  \
+    ba-index-advisor report logs.txt.gz --fail-on-suggestions")]
 pub struct ReportArgs {
     /// Files, directories (recursed for *.log, *.jsonl, *.json, *.txt, *.gz) or `-` for stdin.
     #[arg(value_name = "PATHS|-", default_value = "-")]
     pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Extra rule files (`*.toml`) added to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Keep one index per finding instead of merging prefixes into longer indexes.
+    #[arg(long)]
+    pub no_merge: bool,
+    /// Exit 1 when there are suggestions (for CI checks).
+    #[arg(long)]
+    pub fail_on_suggestions: bool,
 }
 
-pub fn run(_args: ReportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("report is being written")
+/// What `analyze` needs besides the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    pub rules_dir: Option<PathBuf>,
+    pub plan: PlanOptions,
+    /// Tables of the user's schema, when known: they split dotless error messages.
+    pub schema_tables: Option<Vec<String>>,
+}
+
+/// Loads the built-in rules plus `rules_dir`.
+pub fn load_rules(rules_dir: Option<&Path>) -> Result<RuleSet, RuleError> {
+    let mut rules = RuleSet::embedded()?;
+    if let Some(dir) = rules_dir {
+        rules.extend_from_dir(dir)?;
+    }
+    Ok(rules)
+}
+
+/// Reads every input and builds the report. Input problems are collected in
+/// `stats.errors`; only a bad rule file is an error.
+pub fn analyze(paths: &[PathBuf], options: &AnalyzeOptions) -> Result<Report, RuleError> {
+    let matcher = Matcher::new(
+        load_rules(options.rules_dir.as_deref())?,
+        options.schema_tables.clone(),
+    );
+    let (inputs, mut errors) = ingest::expand(paths);
+    let mut aggregator = Aggregator::default();
+    let mut stats = Stats::default();
+    let mut legacy = 0u64;
+    let mut cached_replays = 0u64;
+    for input in &inputs {
+        let mut on_event = |event: Event| match event {
+            Event::Signal(signal) => {
+                legacy += u64::from(signal.legacy_underscore);
+                aggregator.add(&signal);
+            }
+            Event::Suspect(suspect) => stats.suspect_samples.push(suspect),
+            Event::Problem { .. } => {}
+        };
+        let (counts, problems) = ingest::scan(input, &matcher, &mut on_event);
+        stats.inputs += 1;
+        stats.bytes += counts.bytes;
+        stats.lines += counts.lines;
+        stats.records += counts.records;
+        stats.suspects += counts.suspects;
+        cached_replays += counts.cached_replays;
+        errors.extend(problems);
+    }
+    stats.suspect_samples.truncate(5);
+    stats.signals = aggregator.signals();
+    stats.errors = errors.iter().map(ToString::to_string).collect();
+    let (suggestions, ignored) = aggregator.finish();
+    let plan = build_plan(&suggestions, options.plan).indexes;
+    let mut notes = Vec::new();
+    if legacy > 0 {
+        notes.push(format!(
+            "{legacy} warning(s) list `_`-prefixed fields: they come from @convex-dev/better-auth < 0.11.2, \
+             where no index can silence an equality + range/sort warning. The plan uses the real field \
+             names; upgrade the component to >= 0.11.2 for the indexes to take effect."
+        ));
+    }
+    if cached_replays > 0 {
+        notes.push(format!(
+            "{cached_replays} cached query result(s) replayed earlier log lines; they were not counted again."
+        ));
+    }
+    Ok(Report {
+        version: report::SCHEMA_VERSION,
+        suggestions,
+        plan,
+        ignored,
+        notes,
+        stats,
+    })
+}
+
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let options = AnalyzeOptions {
+        rules_dir: args.rules.clone(),
+        plan: PlanOptions {
+            merge: !args.no_merge,
+        },
+        schema_tables: None,
+    };
+    let report = analyze(&args.paths, &options).context("cannot load rules")?;
+    let stdout = std::io::stdout();
+    let color =
+        stdout.is_terminal() && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
+    let rendered = match args.format {
+        Format::Table => report::table::render(&report, color),
+        Format::Json => report::json::render(&report),
+        Format::Markdown => report::markdown::render(&report),
+    };
+    let mut out = stdout.lock();
+    out.write_all(rendered.as_bytes())?;
+    out.flush()?;
+    for error in &report.stats.errors {
+        eprintln!("error: {error}");
+    }
+    Ok(if !report.stats.errors.is_empty() {
+        ExitCode::from(2)
+    } else if args.fail_on_suggestions && !report.suggestions.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -3,7 +3,7 @@
 //! why it stopped, and on cancel stops the whole group (npx starts node as a grandchild).
 
 use super::lines::LineSplitter;
-use super::{Event, ExitReason, Notice, Stream};
+use super::live::{Event, ExitReason, Notice, Stream};
 use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};

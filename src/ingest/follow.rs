@@ -3,7 +3,7 @@
 //! periodic tick reconcile the open handle against `stat` of the path.
 
 use super::lines::{LineSplitter, Piece};
-use super::{Event, Notice, Stream};
+use super::live::{Event, Notice, Stream};
 use notify::{EventKind, RecursiveMode, Watcher};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -1,185 +1,264 @@
-//! Bytes in: the live sources `watch` reads from (a followed file, stdin, a supervised child
-//! process), each yielding complete lines plus notices about what happened to the source.
+//! Opens inputs: files, directories (recursed), gzip (by magic bytes, concatenated members
+//! too) and stdin; and drives the frame scanner over their bytes in fixed-size chunks.
 
 pub mod child;
 pub mod follow;
 pub mod lines;
+pub mod live;
 pub mod stdin;
 
-use lines::Piece;
-use std::fmt;
-use std::path::PathBuf;
-use std::time::Duration;
+use crate::frame::{Event, ScanCounts, Scanner, document};
+use crate::parse::Matcher;
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use thiserror::Error;
 
-pub use lines::Line;
+/// Extensions a directory is searched for.
+pub const LOG_EXTENSIONS: &[&str] = &["log", "jsonl", "json", "txt", "gz"];
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Inputs at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Where a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stream {
-    File,
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
     Stdin,
-    ChildStdout,
-    ChildStderr,
+    File(PathBuf),
 }
 
-impl Stream {
-    pub fn name(self) -> &'static str {
+impl Input {
+    pub fn name(&self) -> String {
         match self {
-            Stream::File => "file",
-            Stream::Stdin => "stdin",
-            Stream::ChildStdout => "stdout",
-            Stream::ChildStderr => "stderr",
+            Input::Stdin => "<stdin>".to_owned(),
+            Input::File(path) => path.display().to_string(),
         }
     }
 }
 
-/// Everything a live source reports, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Line {
-        stream: Stream,
-        line: Line,
+#[derive(Debug, Error)]
+pub enum InputError {
+    #[error("{path}: no such file or directory")]
+    Missing { path: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
     },
-    /// A line over the length cap was skipped.
-    Overlong {
-        stream: Stream,
-        number: u64,
-        dropped: u64,
+    #[error("{path}: corrupt gzip data ({source}); signals before the damage were kept")]
+    CorruptGzip {
+        path: String,
+        #[source]
+        source: io::Error,
     },
-    Notice(Notice),
-}
-
-impl Event {
-    pub(crate) fn from_piece(stream: Stream, piece: Piece) -> Self {
-        match piece {
-            Piece::Line(line) => Event::Line { stream, line },
-            Piece::Overlong { number, dropped } => Event::Overlong {
-                stream,
-                number,
-                dropped,
-            },
-        }
-    }
-}
-
-/// Why a supervised child stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExitReason {
-    Code(i32),
-    Signal(i32),
-    Unknown,
-}
-
-impl fmt::Display for ExitReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExitReason::Code(code) => write!(f, "exited with status {code}"),
-            ExitReason::Signal(sig) => write!(f, "was killed by signal {sig}"),
-            ExitReason::Unknown => f.write_str("exited"),
-        }
-    }
-}
-
-/// Something that happened to a source, for the user to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
-    FileMissing {
-        path: PathBuf,
-    },
-    FileOpened {
-        path: PathBuf,
-        offset: u64,
-    },
-    FileRotated {
-        path: PathBuf,
-    },
-    FileTruncated {
-        path: PathBuf,
-    },
-    FileRemoved {
-        path: PathBuf,
-    },
-    /// No change notifications: the periodic re-check still follows the file.
-    WatchUnavailable {
-        error: String,
-    },
-    StdinClosed,
-    /// A read error on a source that ends it (stdin).
-    InputError {
-        message: String,
-    },
-    ChildStarted {
-        command: String,
-        pid: u32,
-    },
-    ChildExited {
-        reason: ExitReason,
-        ran_for: Duration,
-        stderr_tail: Vec<String>,
-    },
-    ChildRestarting {
-        delay: Duration,
-    },
-    /// A recognised problem with a fix, e.g. "run `npx convex login`".
-    ChildHint {
+    #[error("{path}: empty input")]
+    Empty { path: String },
+    #[error("{path}: directory has no *.log, *.jsonl, *.json, *.txt or *.gz files")]
+    EmptyDirectory { path: String },
+    /// A problem inside an input that did not stop the reading.
+    #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Content {
+        path: String,
+        line: Option<u64>,
         message: String,
     },
 }
 
-impl fmt::Display for Notice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Notice::FileMissing { path } => {
-                write!(f, "{} does not exist yet; waiting for it", path.display())
-            }
-            Notice::FileOpened { path, offset } => {
-                write!(f, "following {} from byte {offset}", path.display())
-            }
-            Notice::FileRotated { path } => {
-                write!(f, "{} was rotated; reading the new file", path.display())
-            }
-            Notice::FileTruncated { path } => write!(
-                f,
-                "{} was truncated; reading from its start (lines written just before a \
-                 copytruncate can be lost)",
-                path.display()
-            ),
-            Notice::FileRemoved { path } => {
-                write!(
-                    f,
-                    "{} was removed; waiting for it to reappear",
-                    path.display()
-                )
-            }
-            Notice::WatchUnavailable { error } => write!(
-                f,
-                "file notifications unavailable ({error}); re-checking periodically"
-            ),
-            Notice::StdinClosed => f.write_str("stdin closed"),
-            Notice::InputError { message } => f.write_str(message),
-            Notice::ChildStarted { command, pid } => write!(f, "started `{command}` (pid {pid})"),
-            Notice::ChildExited {
-                reason,
-                ran_for,
-                stderr_tail,
-            } => {
-                write!(
-                    f,
-                    "log command {reason} after {:.1}s",
-                    ran_for.as_secs_f64()
-                )?;
-                if !stderr_tail.is_empty() {
-                    write!(f, "; its last stderr lines:")?;
-                    for line in stderr_tail {
-                        write!(f, "\n    {line}")?;
-                    }
+/// Turns command-line paths into inputs: `-` is stdin, directories are recursed in name order.
+pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => errors.push(InputError::Missing {
+                path: path.display().to_string(),
+            }),
+            Err(source) => errors.push(InputError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
+            Ok(md) if md.is_dir() => {
+                let before = inputs.len();
+                walk(path, &mut inputs, &mut errors);
+                if inputs.len() == before {
+                    errors.push(InputError::EmptyDirectory {
+                        path: path.display().to_string(),
+                    });
                 }
-                Ok(())
             }
-            Notice::ChildRestarting { delay } => {
-                write!(f, "restarting the log command in {} ms", delay.as_millis())
-            }
-            Notice::ChildHint { message } => f.write_str(message),
+            Ok(_) => inputs.push(Input::File(path.clone())),
         }
+    }
+    (inputs, errors)
+}
+
+fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(source) => {
+            errors.push(InputError::Io {
+                path: dir.display().to_string(),
+                source,
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, inputs, errors);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| LOG_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            inputs.push(Input::File(path));
+        }
+    }
+}
+
+/// Reads one input to the end, sending every event to `emit`. Problems inside the input are
+/// returned alongside the counts; an error means the input could not be read at all.
+pub fn scan(
+    input: &Input,
+    matcher: &Matcher,
+    emit: &mut dyn FnMut(Event),
+) -> (ScanCounts, Vec<InputError>) {
+    let name = input.name();
+    let mut problems = Vec::new();
+    let (raw, len): (Box<dyn Read>, Option<u64>) = match input {
+        Input::Stdin => (Box::new(io::stdin().lock()), None),
+        Input::File(path) => match File::open(path) {
+            Ok(file) => {
+                let len = file.metadata().ok().map(|m| m.len());
+                (Box::new(file), len)
+            }
+            Err(source) => {
+                problems.push(if source.kind() == io::ErrorKind::NotFound {
+                    InputError::Missing { path: name }
+                } else {
+                    InputError::Io { path: name, source }
+                });
+                return (ScanCounts::default(), problems);
+            }
+        },
+    };
+    let raw = with_progress(raw, len);
+    let mut scanner = Scanner::new(matcher, Arc::from(name.as_str()));
+    let mut on_event = |event: Event| match event {
+        Event::Problem { line, message } => problems.push(InputError::Content {
+            path: name.clone(),
+            line,
+            message,
+        }),
+        other => emit(other),
+    };
+    let result = read_all(raw, &mut scanner, &mut on_event);
+    scanner.finish(&mut on_event);
+    let counts = scanner.counts();
+    match result {
+        Ok(gzip) => {
+            if counts.bytes == 0 && !gzip {
+                problems.push(InputError::Empty { path: name.clone() });
+            }
+        }
+        Err(ReadFailure { gzip: true, source }) => problems.push(InputError::CorruptGzip {
+            path: name.clone(),
+            source,
+        }),
+        Err(ReadFailure {
+            gzip: false,
+            source,
+        }) => problems.push(InputError::Io {
+            path: name.clone(),
+            source,
+        }),
+    }
+    (counts, problems)
+}
+
+struct ReadFailure {
+    gzip: bool,
+    source: io::Error,
+}
+
+/// Feeds the scanner; returns whether the input was gzip.
+fn read_all(
+    raw: Box<dyn Read>,
+    scanner: &mut Scanner<'_>,
+    emit: &mut dyn FnMut(Event),
+) -> Result<bool, ReadFailure> {
+    let mut raw = BufReader::with_capacity(CHUNK_BYTES, raw);
+    let head = raw.fill_buf().map_err(|source| ReadFailure {
+        gzip: false,
+        source,
+    })?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let fail = |source| ReadFailure { gzip, source };
+    let mut reader: Box<dyn BufRead> = if gzip {
+        Box::new(BufReader::with_capacity(
+            CHUNK_BYTES,
+            MultiGzDecoder::new(raw),
+        ))
+    } else {
+        Box::new(raw)
+    };
+    let head = reader.fill_buf().map_err(fail)?;
+    if document::looks_like_document(head) {
+        document::scan_document(reader, scanner, emit).map_err(fail)?;
+        return Ok(gzip);
+    }
+    let mut chunk = vec![0u8; CHUNK_BYTES];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(gzip),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(fail(e)),
+        };
+        scanner.feed(&chunk[..n], emit);
+        if scanner.stopped() {
+            return Ok(gzip);
+        }
+    }
+}
+
+fn with_progress(raw: Box<dyn Read>, len: Option<u64>) -> Box<dyn Read> {
+    match len {
+        Some(len) if len >= PROGRESS_MIN_BYTES && io::IsTerminal::is_terminal(&io::stderr()) => {
+            let bar = indicatif::ProgressBar::new(len).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Box::new(ProgressRead { inner: raw, bar })
+        }
+        _ => raw,
+    }
+}
+
+struct ProgressRead {
+    inner: Box<dyn Read>,
+    bar: indicatif::ProgressBar,
+}
+
+impl Read for ProgressRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.bar.finish_and_clear();
+        } else {
+            self.bar.inc(n as u64);
+        }
+        Ok(n)
     }
 }

@@ -1,7 +1,7 @@
 //! Reads stdin (`watch -`) on a plain thread, so a blocked read never holds up shutdown.
 
 use super::lines::LineSplitter;
-use super::{Event, Notice, Stream};
+use super::live::{Event, Notice, Stream};
 use std::io::{self, Read};
 use tokio::sync::mpsc;
 

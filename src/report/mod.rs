@@ -1,5 +1,9 @@
 //! The report document (the stable JSON contract) and its renderers.
 
+pub mod json;
+pub mod markdown;
+pub mod table;
+
 use crate::advise::PlannedIndex;
 use crate::aggregate::{Finding, Ignored};
 use serde::Serialize;
@@ -35,4 +39,23 @@ pub struct Report {
     pub ignored: Vec<Ignored>,
     pub notes: Vec<String>,
     pub stats: Stats,
+}
+
+/// `[a, b]`, as the warning prints a field list.
+pub fn describe_fields(fields: &[String]) -> String {
+    format!("[{}]", fields.join(", "))
+}
+
+/// `.index("a_b", ["a", "b"])`
+pub fn index_call(index: &PlannedIndex) -> String {
+    let fields: Vec<String> = index.fields.iter().map(|f| format!("{f:?}")).collect();
+    format!(".index({:?}, [{}])", index.name, fields.join(", "))
+}
+
+pub fn risk_label(risk: crate::aggregate::Risk) -> &'static str {
+    match risk {
+        crate::aggregate::Risk::Error => "error",
+        crate::aggregate::Risk::Lookup => "lookup",
+        crate::aggregate::Risk::Scan => "scan",
+    }
 }

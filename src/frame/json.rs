@@ -1,0 +1,269 @@
+//! JSON records → log messages: `convex logs --jsonl` entries, log-stream events (webhook v2,
+//! Axiom, Datadog, legacy v1, PostHog), and JSON-array bodies of those.
+
+use super::text::strip_js_extension;
+use crate::signal::Origin;
+use serde_json::{Map, Value};
+
+/// One console line or error text from a JSON record, with who logged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonMessage {
+    pub text: String,
+    pub origin: Origin,
+}
+
+/// What a JSON record held, beyond its messages.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JsonTally {
+    /// Entries of a cached query result: the backend replays the original lines, so they are
+    /// not counted again.
+    pub cached_replays: u64,
+}
+
+/// Collects the messages of `value` that contain any of `needles`.
+pub fn messages(
+    value: &Value,
+    needles: &[String],
+    out: &mut Vec<JsonMessage>,
+    tally: &mut JsonTally,
+) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                messages(item, needles, out, tally);
+            }
+        }
+        Value::Object(obj) => object_messages(obj, needles, out, tally),
+        _ => {}
+    }
+}
+
+fn object_messages(
+    obj: &Map<String, Value>,
+    needles: &[String],
+    out: &mut Vec<JsonMessage>,
+    tally: &mut JsonTally,
+) {
+    let push = |out: &mut Vec<JsonMessage>, text: &str, origin: Origin| {
+        if needles.iter().any(|n| text.contains(n.as_str())) {
+            out.push(JsonMessage {
+                text: text.to_owned(),
+                origin,
+            });
+        }
+    };
+    if let Some(kind) = str_field(obj, "kind")
+        && (kind == "Completion" || kind == "Progress")
+    {
+        if obj.get("cachedResult").and_then(Value::as_bool) == Some(true) {
+            tally.cached_replays += 1;
+            return;
+        }
+        let identifier = str_field(obj, "identifier").map(str::to_owned);
+        let entry_in_component = str_field(obj, "componentPath").is_some();
+        let request_id = str_field(obj, "requestId").map(str::to_owned);
+        for line in obj
+            .get("logLines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(line_obj) = line.as_object() else {
+                continue;
+            };
+            let text = joined_messages(line_obj);
+            let sub_function = str_field(line_obj, "udfPath").map(strip_js_extension);
+            let (function, component_function) = match sub_function {
+                Some(sub) => (identifier.clone(), Some(sub)),
+                None if entry_in_component => (None, identifier.clone()),
+                None => (identifier.clone(), None),
+            };
+            push(
+                out,
+                &text,
+                Origin {
+                    function,
+                    component_function,
+                    request_id: request_id.clone(),
+                    timestamp: line_obj.get("timestamp").and_then(millis_to_rfc3339),
+                },
+            );
+        }
+        if let Some(error) = str_field(obj, "error") {
+            let (function, component_function) = if entry_in_component {
+                (None, identifier.clone())
+            } else {
+                (identifier.clone(), None)
+            };
+            push(
+                out,
+                error,
+                Origin {
+                    function,
+                    component_function,
+                    request_id,
+                    timestamp: obj.get("timestamp").and_then(seconds_to_rfc3339),
+                },
+            );
+        }
+        return;
+    }
+    if let Some(topic) = str_field(obj, "topic") {
+        let function = obj.get("function").and_then(Value::as_object);
+        let path = function
+            .and_then(|f| str_field(f, "path"))
+            .map(strip_js_extension);
+        let in_component = function
+            .and_then(|f| str_field(f, "component_path"))
+            .is_some();
+        let origin = Origin {
+            function: if in_component { None } else { path.clone() },
+            component_function: if in_component { path } else { None },
+            request_id: function
+                .and_then(|f| str_field(f, "request_id"))
+                .map(str::to_owned),
+            timestamp: obj.get("timestamp").and_then(millis_to_rfc3339),
+        };
+        match topic {
+            "console" => {
+                if let Some(message) = str_field(obj, "message") {
+                    push(out, message, origin);
+                }
+            }
+            "function_execution" => {
+                if let Some(error) = str_field(obj, "error_message") {
+                    push(out, error, origin);
+                }
+            }
+            _ => {}
+        }
+        return;
+    }
+    if let Some(topic) = str_field(obj, "_topic") {
+        let origin = Origin {
+            function: str_field(obj, "_functionPath").map(strip_js_extension),
+            component_function: None,
+            request_id: None,
+            timestamp: obj.get("_timestamp").and_then(millis_to_rfc3339),
+        };
+        match topic {
+            "_console" => {
+                if let Some(message) = str_field(obj, "message") {
+                    push(out, strip_level_prefix(message), origin);
+                }
+            }
+            "_execution_record" => {
+                if let Some(reason) = str_field(obj, "reason") {
+                    push(out, reason, origin);
+                }
+            }
+            _ => {}
+        }
+        return;
+    }
+    // Axiom nests the event under `data`; PostHog carries it as a JSON string in `body`.
+    if let Some(data) = obj.get("data") {
+        messages(data, needles, out, tally);
+        return;
+    }
+    if let Some(body) = obj
+        .get("body")
+        .and_then(|b| b.get("stringValue"))
+        .and_then(Value::as_str)
+        && let Ok(inner) = serde_json::from_str::<Value>(body)
+    {
+        messages(&inner, needles, out, tally);
+        return;
+    }
+    // An unknown shape: keep any string that mentions a needle, without attribution.
+    for value in obj.values() {
+        match value {
+            Value::String(s) => push(out, s, Origin::default()),
+            Value::Array(_) | Value::Object(_) => messages(value, needles, out, tally),
+            _ => {}
+        }
+    }
+}
+
+fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    obj.get(key).and_then(Value::as_str)
+}
+
+fn joined_messages(line: &Map<String, Value>) -> String {
+    match line.get("messages") {
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Legacy v1 messages read `[LEVEL] <messages>`.
+fn strip_level_prefix(message: &str) -> &str {
+    for level in ["[LOG] ", "[INFO] ", "[WARN] ", "[ERROR] ", "[DEBUG] "] {
+        if let Some(rest) = message.strip_prefix(level) {
+            return rest;
+        }
+    }
+    message
+}
+
+fn millis_to_rfc3339(value: &Value) -> Option<String> {
+    let ms = value.as_f64()?;
+    format_unix_millis(ms as i64)
+}
+
+fn seconds_to_rfc3339(value: &Value) -> Option<String> {
+    let s = value.as_f64()?;
+    format_unix_millis((s * 1000.0).round() as i64)
+}
+
+/// Unix milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
+pub fn format_unix_millis(ms: i64) -> Option<String> {
+    let days = ms.div_euclid(86_400_000);
+    let of_day = ms.rem_euclid(86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3_600_000,
+        of_day / 60_000 % 60,
+        of_day / 1000 % 60,
+        of_day % 1000
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_unix_millis() {
+        assert_eq!(
+            format_unix_millis(1_768_485_790_113).as_deref(),
+            Some("2026-01-15T14:03:10.113Z")
+        );
+        assert_eq!(
+            format_unix_millis(0).as_deref(),
+            Some("1970-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            format_unix_millis(951_782_400_000).as_deref(),
+            Some("2000-02-29T00:00:00.000Z")
+        );
+    }
+}

@@ -1,0 +1,474 @@
+//! Bytes → records → signals. The scanner is push-based: feed it chunks as they arrive (a
+//! file, a gzip stream, stdin or a followed log) and it emits events.
+//!
+//! Most lines are not about indexes, so the scanner first finds the few lines that contain a
+//! rule's needle (one Aho-Corasick pass over a whole chunk) and only those are framed and
+//! parsed. A record is a CLI line with its continuation lines, a JSONL entry, or a log-stream
+//! event; a raw multi-line warning (dashboard copy, bare paste) takes its following lines.
+
+pub mod document;
+pub mod json;
+pub mod text;
+
+use crate::parse::{Match, Matcher};
+use crate::report::Suspect;
+use crate::signal::{Location, Origin, Signal};
+use aho_corasick::AhoCorasick;
+use memchr::memmem;
+use std::sync::Arc;
+
+/// Longest line kept in memory. Convex caps a log line at 32 KiB and an execution at 256
+/// lines, so a real record is far below this; longer lines are skipped with a message.
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// How many suspect lines are kept as samples.
+const MAX_SUSPECT_SAMPLES: usize = 5;
+const SUSPECT_TEXT_CHARS: usize = 240;
+/// Every Convex CLI record starts with this (after its timestamp).
+const HEADER_MARK: &[u8] = b"[CONVEX ";
+
+/// Something the scanner noticed.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Signal(Signal),
+    Suspect(Suspect),
+    /// An input problem at a line: reported, and scanning goes on.
+    Problem {
+        line: Option<u64>,
+        message: String,
+    },
+}
+
+/// Counters for the `stats` section.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanCounts {
+    pub bytes: u64,
+    pub lines: u64,
+    pub records: u64,
+    pub suspects: u64,
+    pub cached_replays: u64,
+}
+
+/// A raw multi-line rendering whose first line has been seen; it waits for the rest.
+#[derive(Debug)]
+struct Pending {
+    text: String,
+    origin: Origin,
+    line: u64,
+    lines_wanted: usize,
+}
+
+pub struct Scanner<'m> {
+    matcher: &'m Matcher,
+    needles: Vec<String>,
+    hit_finder: AhoCorasick,
+    header_finder: memmem::Finder<'static>,
+    header_finder_rev: memmem::FinderRev<'static>,
+    source: Arc<str>,
+    lines_done: u64,
+    carry: Vec<u8>,
+    skipping_overlong: bool,
+    overlong_mentions_index: bool,
+    pending: Option<Pending>,
+    last_header: Option<Origin>,
+    seen_any: bool,
+    stopped: bool,
+    reported_invalid_utf8: bool,
+    suspect_samples: usize,
+    counts: ScanCounts,
+}
+
+impl<'m> Scanner<'m> {
+    pub fn new(matcher: &'m Matcher, source: Arc<str>) -> Self {
+        let needles = matcher.rules().needles();
+        let hit_finder = AhoCorasick::new(&needles).expect("needles are plain literals");
+        Self {
+            matcher,
+            needles,
+            hit_finder,
+            header_finder: memmem::Finder::new(HEADER_MARK).into_owned(),
+            header_finder_rev: memmem::FinderRev::new(HEADER_MARK).into_owned(),
+            source,
+            lines_done: 0,
+            carry: Vec::new(),
+            skipping_overlong: false,
+            overlong_mentions_index: false,
+            pending: None,
+            last_header: None,
+            seen_any: false,
+            stopped: false,
+            reported_invalid_utf8: false,
+            suspect_samples: 0,
+            counts: ScanCounts::default(),
+        }
+    }
+
+    pub fn counts(&self) -> ScanCounts {
+        self.counts
+    }
+
+    /// True once the input was judged unreadable (binary data); further bytes are ignored.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    pub fn feed(&mut self, mut data: &[u8], emit: &mut dyn FnMut(Event)) {
+        if self.stopped || data.is_empty() {
+            return;
+        }
+        self.counts.bytes += data.len() as u64;
+        if !self.seen_any {
+            self.seen_any = true;
+            let head = &data[..data.len().min(8192)];
+            if memchr::memchr(0, head).is_some() {
+                self.stopped = true;
+                emit(Event::Problem {
+                    line: None,
+                    message: "binary data (NUL bytes), not a log; skipped".into(),
+                });
+                return;
+            }
+            if let Some(rest) = data.strip_prefix(b"\xEF\xBB\xBF") {
+                data = rest;
+            }
+        }
+        if self.skipping_overlong || !self.carry.is_empty() {
+            match memchr::memchr(b'\n', data) {
+                Some(end) => {
+                    self.finish_carried_line(&data[..=end], emit);
+                    data = &data[end + 1..];
+                }
+                None => {
+                    self.carry_more(data);
+                    return;
+                }
+            }
+        }
+        match memchr::memrchr(b'\n', data) {
+            Some(last) => {
+                self.process_block(&data[..=last], emit);
+                self.carry_more(&data[last + 1..]);
+            }
+            None => self.carry_more(data),
+        }
+    }
+
+    /// Processes an unterminated last line and anything still waiting.
+    pub fn finish(&mut self, emit: &mut dyn FnMut(Event)) {
+        if self.skipping_overlong || !self.carry.is_empty() {
+            self.finish_carried_line(b"\n", emit);
+        }
+        if let Some(pending) = self.pending.take() {
+            self.resolve(pending, emit);
+        }
+    }
+
+    fn carry_more(&mut self, data: &[u8]) {
+        if self.skipping_overlong {
+            self.overlong_mentions_index |= self.hit_finder.is_match(data);
+            return;
+        }
+        if self.carry.len() + data.len() > MAX_LINE_BYTES {
+            self.overlong_mentions_index =
+                self.hit_finder.is_match(&self.carry) || self.hit_finder.is_match(data);
+            self.skipping_overlong = true;
+            self.carry = Vec::new();
+            return;
+        }
+        self.carry.extend_from_slice(data);
+    }
+
+    fn finish_carried_line(&mut self, tail: &[u8], emit: &mut dyn FnMut(Event)) {
+        if self.skipping_overlong {
+            let mentions = self.overlong_mentions_index || self.hit_finder.is_match(tail);
+            self.skipping_overlong = false;
+            self.overlong_mentions_index = false;
+            self.lines_done += 1;
+            self.counts.lines += 1;
+            self.pending = None;
+            emit(Event::Problem {
+                line: Some(self.lines_done),
+                message: format!(
+                    "line longer than {} MiB, skipped{}",
+                    MAX_LINE_BYTES / (1024 * 1024),
+                    if mentions {
+                        "; it mentions a missing index that was not parsed"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+            return;
+        }
+        let mut line = std::mem::take(&mut self.carry);
+        line.extend_from_slice(tail);
+        if line.last() != Some(&b'\n') {
+            line.push(b'\n');
+        }
+        self.process_block(&line, emit);
+    }
+
+    /// Scans complete lines (`block` ends with `\n`).
+    fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(Event)) {
+        let first_line = self.lines_done + 1;
+        self.check_utf8(block, first_line, emit);
+
+        let mut start = 0;
+        if self.pending.is_some() {
+            start = self.feed_pending(block, emit);
+        }
+
+        // Line count and JSON records in one pass over the newlines.
+        let mut line_start = 0;
+        let mut line_no = first_line;
+        for end in memchr::memchr_iter(b'\n', block) {
+            if line_start >= start && is_json_line(&block[line_start..end]) {
+                self.counts.records += 1;
+                self.json_line(&block[line_start..end], line_no, emit);
+            }
+            line_start = end + 1;
+            line_no += 1;
+        }
+        let line_count = line_no - first_line;
+        self.counts.records += self.header_finder.find_iter(&block[start..]).count() as u64;
+
+        // Text lines with a needle.
+        let mut counted_to = 0;
+        let mut counted_lines = 0;
+        let mut header_scanned_to = start;
+        let mut next_free = start;
+        let hit_finder = self.hit_finder.clone();
+        for hit in hit_finder.find_iter(&block[start..]) {
+            let pos = start + hit.start();
+            if pos < next_free {
+                continue;
+            }
+            let begin = memchr::memrchr(b'\n', &block[..pos]).map_or(0, |i| i + 1);
+            let end = begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin);
+            next_free = end + 1;
+            let line = &block[begin..end];
+            if is_json_line(line) {
+                continue;
+            }
+            counted_lines += memchr::memchr_iter(b'\n', &block[counted_to..begin]).count() as u64;
+            counted_to = begin;
+            let line_no = first_line + counted_lines;
+            if let Some(header_pos) = self
+                .header_finder_rev
+                .rfind(&block[header_scanned_to..begin])
+            {
+                let hpos = header_scanned_to + header_pos;
+                let hbegin = memchr::memrchr(b'\n', &block[..hpos]).map_or(0, |i| i + 1);
+                let hend = hbegin + memchr::memchr(b'\n', &block[hbegin..]).unwrap_or(0);
+                let header_line = decode_line(&block[hbegin..hend]);
+                let split = text::split_line(&header_line);
+                if split.has_header {
+                    self.last_header = Some(split.origin);
+                }
+            }
+            header_scanned_to = end;
+            let following = &block[(end + 1).min(block.len())..];
+            self.text_hit(line, line_no, following, emit);
+        }
+
+        self.lines_done += line_count;
+        self.counts.lines += line_count;
+    }
+
+    fn check_utf8(&mut self, block: &[u8], first_line: u64, emit: &mut dyn FnMut(Event)) {
+        if self.reported_invalid_utf8 {
+            return;
+        }
+        if let Err(err) = std::str::from_utf8(block) {
+            self.reported_invalid_utf8 = true;
+            let line =
+                first_line + memchr::memchr_iter(b'\n', &block[..err.valid_up_to()]).count() as u64;
+            emit(Event::Problem {
+                line: Some(line),
+                message: "invalid UTF-8; the bad bytes were replaced and reading went on".into(),
+            });
+        }
+    }
+
+    /// Gives the first lines of `block` to a pending multi-line rendering; returns the bytes used.
+    fn feed_pending(&mut self, block: &[u8], emit: &mut dyn FnMut(Event)) -> usize {
+        let mut used = 0;
+        while let Some(pending) = self.pending.as_mut() {
+            let Some(rel_end) = memchr::memchr(b'\n', &block[used..]) else {
+                break;
+            };
+            let line = &block[used..used + rel_end];
+            if self.hit_finder.is_match(line) || is_json_line(line) {
+                break;
+            }
+            pending.text.push('\n');
+            pending.text.push_str(&decode_line(line));
+            pending.lines_wanted -= 1;
+            used += rel_end + 1;
+            if pending.lines_wanted == 0 {
+                break;
+            }
+        }
+        let still_waiting =
+            self.pending.as_ref().is_some_and(|p| p.lines_wanted > 0) && used == block.len();
+        if !still_waiting && let Some(pending) = self.pending.take() {
+            self.resolve(pending, emit);
+        }
+        used
+    }
+
+    fn text_hit(
+        &mut self,
+        raw: &[u8],
+        line_no: u64,
+        following: &[u8],
+        emit: &mut dyn FnMut(Event),
+    ) {
+        let decoded = decode_line(raw);
+        let split = text::split_line(&decoded);
+        let origin = if split.has_header {
+            self.last_header = Some(split.origin.clone());
+            split.origin.clone()
+        } else {
+            self.last_header.clone().unwrap_or_default()
+        };
+        let matches = self.matcher.find(split.message);
+        if !matches.is_empty() {
+            self.emit_matches(matches, &origin, line_no, emit);
+            return;
+        }
+        let wanted = self.matcher.lines_wanted(split.message, 1);
+        if wanted == 0 {
+            self.suspect_or_nothing(split.message, line_no, emit);
+            return;
+        }
+        self.pending = Some(Pending {
+            text: split.message.to_owned(),
+            origin,
+            line: line_no,
+            lines_wanted: wanted,
+        });
+        if !following.is_empty() {
+            self.feed_pending(following, emit);
+        }
+    }
+
+    fn resolve(&mut self, pending: Pending, emit: &mut dyn FnMut(Event)) {
+        let matches = self.matcher.find(&pending.text);
+        if matches.is_empty() {
+            let first = pending.text.lines().next().unwrap_or("");
+            self.suspect_or_nothing(first, pending.line, emit);
+        } else {
+            self.emit_matches(matches, &pending.origin, pending.line, emit);
+        }
+    }
+
+    fn json_line(&mut self, line: &[u8], line_no: u64, emit: &mut dyn FnMut(Event)) {
+        if !self.hit_finder.is_match(line) {
+            if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+                emit(Event::Problem {
+                    line: Some(line_no),
+                    message: format!("invalid JSON: {err}"),
+                });
+            }
+            return;
+        }
+        match serde_json::from_slice::<serde_json::Value>(line) {
+            Ok(value) => self.json_value(&value, line_no, emit),
+            Err(err) => {
+                emit(Event::Problem {
+                    line: Some(line_no),
+                    message: format!("invalid JSON: {err}; matched as plain text instead"),
+                });
+                let decoded = decode_line(line);
+                let matches = self.matcher.find(&decoded);
+                if matches.is_empty() {
+                    self.suspect_or_nothing(&decoded, line_no, emit);
+                } else {
+                    self.emit_matches(matches, &Origin::default(), line_no, emit);
+                }
+            }
+        }
+    }
+
+    /// Messages of one decoded JSON record (a JSONL line or a document element).
+    pub(crate) fn json_value(
+        &mut self,
+        value: &serde_json::Value,
+        line_no: u64,
+        emit: &mut dyn FnMut(Event),
+    ) {
+        let mut messages = Vec::new();
+        let mut tally = json::JsonTally::default();
+        json::messages(value, &self.needles, &mut messages, &mut tally);
+        self.counts.cached_replays += tally.cached_replays;
+        for message in messages {
+            let matches = self.matcher.find(&message.text);
+            if matches.is_empty() {
+                self.suspect_or_nothing(&message.text, line_no, emit);
+            } else {
+                self.emit_matches(matches, &message.origin, line_no, emit);
+            }
+        }
+    }
+
+    /// Counts a document-mode record and its lines (see [`document`]).
+    pub(crate) fn count_document(&mut self, records: u64, lines: u64, bytes: u64) {
+        self.counts.records += records;
+        self.counts.lines += lines;
+        self.counts.bytes += bytes;
+    }
+
+    fn emit_matches(
+        &mut self,
+        matches: Vec<Match>,
+        origin: &Origin,
+        line: u64,
+        emit: &mut dyn FnMut(Event),
+    ) {
+        for m in matches {
+            emit(Event::Signal(Signal {
+                table: m.table,
+                fields: m.fields,
+                kind: m.kind,
+                rule_id: m.rule_id,
+                legacy_underscore: m.legacy_underscore,
+                origin: origin.clone(),
+                location: Location {
+                    source: self.source.clone(),
+                    line,
+                },
+            }));
+        }
+    }
+
+    fn suspect_or_nothing(&mut self, text: &str, line: u64, emit: &mut dyn FnMut(Event)) {
+        if !Matcher::is_suspect(text) {
+            return;
+        }
+        self.counts.suspects += 1;
+        if self.suspect_samples < MAX_SUSPECT_SAMPLES {
+            self.suspect_samples += 1;
+            emit(Event::Suspect(Suspect {
+                location: format!("{}:{line}", self.source),
+                text: text.chars().take(SUSPECT_TEXT_CHARS).collect(),
+            }));
+        }
+    }
+}
+
+/// A JSONL entry, a log-stream event, or a JSON-array body of them.
+fn is_json_line(line: &[u8]) -> bool {
+    let trimmed = line.trim_ascii_start();
+    match trimmed.first() {
+        Some(b'{') => true,
+        Some(b'[') => matches!(trimmed[1..].trim_ascii_start().first(), Some(b'{' | b']')),
+        _ => false,
+    }
+}
+
+/// A physical line as text: lossy UTF-8, without the trailing `\r`, without ANSI codes.
+fn decode_line(raw: &[u8]) -> String {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let text = String::from_utf8_lossy(raw);
+    text::strip_ansi(&text).into_owned()
+}

@@ -1,0 +1,203 @@
+//! The one module that knows the Convex CLI's text format (`npx convex logs`, `convex dev`,
+//! the JS-client echo) and the dashboard's row copy format.
+
+use crate::signal::Origin;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// `<timestamp> [CONVEX <T>(<path>)] [<LEVEL>] <message>`; the timestamp is whatever
+/// `toLocaleString()` printed on the CLI's machine (any locale), or empty for the client echo.
+/// The path is matched up to the first `)] ` because HTTP action paths may contain `)`.
+static CLI_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?P<ts>.*?) ?\[CONVEX (?P<type>[QMAH?])\((?P<path>.*?)\)\](?: \[(?P<level>LOG|INFO|WARN|ERROR|DEBUG)\])?(?: |$)",
+    )
+    .expect("static regex")
+});
+
+/// A dashboard row copied with Cmd/Ctrl+C: `MMM dd, HH:mm:ss.SSS <T> <function>[ in <component>][ <time>] <content>`.
+static DASHBOARD_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?P<ts>[A-Z][a-z]{2} \d{2}, \d{2}:\d{2}:\d{2}\.\d{3}) (?P<type>[QMAH]) (?P<path>\S+)(?: in (?P<component>\S+))?(?: \d+(?:\.\d+)?m?s)? (?:\[(?P<level>LOG|INFO|WARN|ERROR|DEBUG)\] )?",
+    )
+    .expect("static regex")
+});
+
+/// Better Auth's adapter functions: a `Q(adapter:findMany)` header names the component
+/// function itself (it ran as its own execution), not an app caller. 0.7.x named them `lib:`.
+static COMPONENT_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[\w-]+/)?(?:adapter|lib)(?:\.js)?:(?:create|findOne|findMany|updateOne|updateMany|deleteOne|deleteMany|count)$")
+        .expect("static regex")
+});
+
+/// A text line split into its record header (if any) and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextLine<'a> {
+    pub origin: Origin,
+    pub message: &'a str,
+    pub has_header: bool,
+}
+
+/// Splits a line (ANSI already stripped) into header and message.
+pub fn split_line(line: &str) -> TextLine<'_> {
+    if line.contains("[CONVEX ")
+        && let Some(caps) = CLI_HEADER.captures(line)
+    {
+        let ts = caps
+            .name("ts")
+            .map(|m| m.as_str().trim())
+            .filter(|t| !t.is_empty());
+        let path = caps.name("path").map_or("", |m| m.as_str());
+        let end = caps.get(0).map_or(0, |m| m.end());
+        return TextLine {
+            origin: origin_for_path(path, None, ts),
+            message: &line[end..],
+            has_header: true,
+        };
+    }
+    if let Some(caps) = DASHBOARD_ROW.captures(line) {
+        let path = caps.name("path").map_or("", |m| m.as_str());
+        let component = caps.name("component").map(|m| m.as_str());
+        let end = caps.get(0).map_or(0, |m| m.end());
+        return TextLine {
+            origin: origin_for_path(path, component, caps.name("ts").map(|m| m.as_str())),
+            message: &line[end..],
+            has_header: true,
+        };
+    }
+    TextLine {
+        origin: Origin::default(),
+        message: line,
+        has_header: false,
+    }
+}
+
+fn origin_for_path(path: &str, component: Option<&str>, ts: Option<&str>) -> Origin {
+    let is_component = component.is_some() || COMPONENT_FUNCTION.is_match(path);
+    let path = path.to_owned();
+    Origin {
+        function: (!is_component).then(|| path.clone()),
+        component_function: is_component.then_some(path),
+        request_id: None,
+        timestamp: ts.map(str::to_owned),
+    }
+}
+
+/// `adapter.js:findOne` (the canonical form log streams use for sub-function lines) → `adapter:findOne`.
+pub fn strip_js_extension(path: &str) -> String {
+    match path.split_once(':') {
+        Some((module, export)) => {
+            format!("{}:{export}", module.strip_suffix(".js").unwrap_or(module))
+        }
+        None => path.strip_suffix(".js").unwrap_or(path).to_owned(),
+    }
+}
+
+/// Removes SGR colour codes (`ESC [ … m`) and OSC-8 hyperlinks (`ESC ] 8 ;; … ESC \`).
+pub fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\u{1b}') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(pos) = rest.find('\u{1b}') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        rest = if let Some(csi) = after.strip_prefix('[') {
+            let end = csi
+                .find(|c: char| c.is_ascii_alphabetic())
+                .map_or(csi.len(), |i| i + 1);
+            &csi[end..]
+        } else if let Some(osc) = after.strip_prefix(']') {
+            match (osc.find("\u{1b}\\"), osc.find('\u{7}')) {
+                (Some(st), Some(bel)) if bel < st => &osc[bel + 1..],
+                (Some(st), _) => &osc[st + 2..],
+                (None, Some(bel)) => &osc[bel + 1..],
+                (None, None) => "",
+            }
+        } else {
+            after
+        };
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_line_in_every_captured_locale() {
+        for ts in [
+            "1/15/2026, 2:03:09 PM",
+            "15/01/2026, 14:03:09",
+            "15.1.2026, 15:03:09",
+            "2026/1/15 23:03:09",
+            "15/01/2026 15:03:09",
+            "2026-01-15 2:03:09 PM",
+            "1/15/2026, 2:03:09\u{202f}PM",
+        ] {
+            let line = format!("{ts} [CONVEX Q(users:byEmail)] [WARN] 'x'");
+            let split = split_line(&line);
+            assert_eq!(split.origin.timestamp.as_deref(), Some(ts));
+            assert_eq!(split.origin.function.as_deref(), Some("users:byEmail"));
+            assert_eq!(split.message, "'x'");
+        }
+    }
+
+    #[test]
+    fn http_action_path_and_error_line_without_level() {
+        let split = split_line(
+            "1/15/2026, 2:03:14 PM [CONVEX H(POST /api/auth/sign-in/email)] Uncaught Error: No index found for user.email",
+        );
+        assert_eq!(
+            split.origin.function.as_deref(),
+            Some("POST /api/auth/sign-in/email")
+        );
+        assert_eq!(
+            split.message,
+            "Uncaught Error: No index found for user.email"
+        );
+    }
+
+    #[test]
+    fn client_echo_has_no_timestamp_and_adapter_is_a_component_function() {
+        let split = split_line("[CONVEX Q(adapter:findMany)] [WARN] 'w'");
+        assert_eq!(split.origin.timestamp, None);
+        assert_eq!(split.origin.function, None);
+        assert_eq!(
+            split.origin.component_function.as_deref(),
+            Some("adapter:findMany")
+        );
+    }
+
+    #[test]
+    fn dashboard_row_with_component() {
+        let split = split_line(
+            "Jan 15, 14:03:10.113 Q adapter:findMany in betterAuth [WARN] Querying without an index on table \"member\".",
+        );
+        assert_eq!(
+            split.origin.timestamp.as_deref(),
+            Some("Jan 15, 14:03:10.113")
+        );
+        assert_eq!(
+            split.origin.component_function.as_deref(),
+            Some("adapter:findMany")
+        );
+        assert_eq!(
+            split.message,
+            "Querying without an index on table \"member\"."
+        );
+    }
+
+    #[test]
+    fn strips_colours_and_hyperlinks() {
+        assert_eq!(
+            strip_ansi(
+                "\u{1b}[36m1/15/2026 [CONVEX Q(a:b)] [WARN]\u{1b}[39m 'x' \u{1b}]8;;http://h\u{1b}\\link\u{1b}]8;;\u{1b}\\"
+            ),
+            "1/15/2026 [CONVEX Q(a:b)] [WARN] 'x' link"
+        );
+    }
+}

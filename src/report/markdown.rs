@@ -1,0 +1,107 @@
+//! `--format markdown`: the same report for issues, PRs and job summaries.
+
+use super::table::callers_summary;
+use super::{Report, describe_fields, index_call, risk_label};
+use std::fmt::Write;
+
+/// Escapes text for a Markdown table cell.
+pub fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    writeln!(out, "## Better Auth missing indexes\n").ok();
+    if report.suggestions.is_empty() {
+        writeln!(out, "No missing-index signals found.").ok();
+    } else {
+        writeln!(
+            out,
+            "| # | Risk | Table | Fields | Count | Executions | Callers |"
+        )
+        .ok();
+        writeln!(out, "|---|---|---|---|---:|---:|---|").ok();
+        for (i, f) in report.suggestions.iter().enumerate() {
+            writeln!(
+                out,
+                "| {} | {} | `{}` | `{}` | {} | {} | {} |",
+                i + 1,
+                risk_label(f.risk),
+                cell(&f.table),
+                cell(&describe_fields(&f.fields)),
+                f.count,
+                f.executions.map_or("-".to_owned(), |n| n.to_string()),
+                cell(&callers_summary(f, 3)),
+            )
+            .ok();
+        }
+    }
+    if !report.plan.is_empty() {
+        writeln!(
+            out,
+            "\n### Plan\n\nAdd to `convex/betterAuth/schema.ts`:\n\n```ts"
+        )
+        .ok();
+        for index in &report.plan {
+            writeln!(
+                out,
+                "{}: tables.{}{},",
+                index.table,
+                index.table,
+                index_call(index)
+            )
+            .ok();
+        }
+        writeln!(out, "```").ok();
+        for index in report.plan.iter().filter(|i| i.note.is_some()) {
+            writeln!(
+                out,
+                "\n- `{}.{}`: {}",
+                index.table,
+                index.name,
+                index.note.as_deref().unwrap_or("")
+            )
+            .ok();
+        }
+    }
+    if !report.ignored.is_empty() {
+        writeln!(out, "\n### Ignored\n").ok();
+        for ignored in &report.ignored {
+            writeln!(
+                out,
+                "- `{}` `{}` ×{}: {}",
+                cell(&ignored.table),
+                cell(&describe_fields(&ignored.fields)),
+                ignored.count,
+                ignored.reason
+            )
+            .ok();
+        }
+    }
+    if !report.notes.is_empty() {
+        writeln!(out, "\n### Notes\n").ok();
+        for note in &report.notes {
+            writeln!(out, "- {note}").ok();
+        }
+    }
+    if report.stats.suspects > 0 {
+        writeln!(
+            out,
+            "\n### Suspects\n\n{} line(s) mention a missing index but match no rule:\n",
+            report.stats.suspects
+        )
+        .ok();
+        for suspect in &report.stats.suspect_samples {
+            writeln!(
+                out,
+                "- `{}`: `{}`",
+                suspect.location,
+                cell(&suspect.text).replace('`', "'")
+            )
+            .ok();
+        }
+    }
+    out
+}
