@@ -20,4 +20,6 @@ pub struct Cli {
 pub enum Command {
     /// One-shot report on log dumps: text, JSONL, log-stream JSON or gzip.
     Report(commands::report::ReportArgs),
+    /// Follow logs live, show missing-index suggestions as they happen, optionally write them.
+    Watch(commands::watch::WatchArgs),
 }

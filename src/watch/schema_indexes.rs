@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use std::time::SystemTime;
 
 static TABLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?m)^\s*["']?(\w+)["']?\s*:\s*(?:tables\s*\.\s*\w+|defineTable\s*\()"#)
+    Regex::new(r#"(?m)(?:^|[{,])\s*["']?(\w+)["']?\s*:\s*(?:tables\s*\.\s*\w+|defineTable\s*\()"#)
         .expect("valid regex")
 });
 static INDEX: LazyLock<Regex> = LazyLock::new(|| {
@@ -145,6 +145,13 @@ impl SchemaFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_one_line_overlay() {
+        let src = r#"export default defineSchema({ ...tables, member: tables.member.index("a_b", ["a", "b"]) });"#;
+        let idx = SchemaIndexes::parse(src);
+        assert_eq!(idx.by_table["member"][0].fields, ["a", "b"]);
+    }
 
     #[test]
     fn reads_overlay_and_generated_indexes() {

@@ -163,6 +163,15 @@ impl Tracker {
         now.saturating_duration_since(self.epoch).as_secs()
     }
 
+    /// Whether a signal of this (table, fields) fits in the bounded state: a known suggestion,
+    /// or room for a new one. Callers keep other per-key state (the report's aggregator) in step.
+    pub fn accepts(&self, table: &str, fields: &[String]) -> bool {
+        self.entries.len() < MAX_SUGGESTIONS
+            || self
+                .entries
+                .contains_key(&(table.to_owned(), fields.to_vec()))
+    }
+
     /// Counts a signal. Returns the suggestion's key when its status changed (or it is new).
     pub fn observe(&mut self, signal: &Signal, now: Instant) -> Option<(String, Vec<String>)> {
         if ignore_reason(&signal.fields).is_some() {
@@ -353,9 +362,11 @@ impl Tracker {
         }
     }
 
+    /// The suggestion's current state; it counts as shown, so `take_dirty` skips it.
     pub fn view(&mut self, key: &Key, now: Instant) -> Option<SuggestionView> {
         let second = self.second(now);
         let entry = self.entries.get_mut(key)?;
+        entry.dirty = false;
         Some(render(entry, second))
     }
 
