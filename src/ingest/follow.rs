@@ -18,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 /// bounded channel instead of piling up in memory.
 const READ_BUDGET: usize = 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
+/// The reconcile period with `--poll`, which bounds its latency.
+const POLL_TICK: Duration = Duration::from_millis(40);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
@@ -285,7 +287,13 @@ pub async fn follow(
             None
         }
     };
-    let mut tick = tokio::time::interval(options.tick);
+    // Without inotify, the tick is what finds new data: keep it short (one stat per tick).
+    let period = if options.poll {
+        options.tick.min(POLL_TICK)
+    } else {
+        options.tick
+    };
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut out = Vec::new();
     loop {
@@ -339,7 +347,7 @@ fn watch_parent(
         }
     };
     let mut watcher: Box<dyn Watcher + Send> = if poll {
-        let interval = (tick / 2).max(Duration::from_millis(50));
+        let interval = tick.min(POLL_TICK);
         Box::new(notify::PollWatcher::new(
             handler,
             notify::Config::default().with_poll_interval(interval),
