@@ -180,3 +180,51 @@ fn real_cli_warnings_go_new_served_resolved_and_sigterm_exits_cleanly() {
     );
     assert!(Path::new(&saved).exists());
 }
+
+const MEMBER_WARNING: &str = r#"11/8/2025, 9:15:14 AM [CONVEX Q(organizations/invitations/queries:listInvitations)] [WARN] 'Querying without an index on table "member".\nThis can cause performance issues, and may hit the document read limit.\nTo fix, add an index that begins with the following fields in order:\n[organizationId, userId]'"#;
+
+#[test]
+fn stdin_lines_mode_prints_one_line_per_new_suggestion_and_a_summary() {
+    let project = tempfile::tempdir().expect("tempdir");
+    let input = format!("{MEMBER_WARNING}\nunrelated line\n{MEMBER_WARNING}\n");
+    let out = assert_cmd::cargo::cargo_bin_cmd!("ba-index-advisor")
+        .args(["watch", "-", "--format", "lines"])
+        .arg("--project")
+        .arg(project.path())
+        .write_stdin(input)
+        .timeout(WAIT)
+        .output()
+        .expect("run watch");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let first = lines.next().expect("a line");
+    assert!(first.starts_with("new "), "{text}");
+    assert!(
+        first.contains("member [organizationId, userId]  count 1"),
+        "{text}"
+    );
+    assert!(first.contains(".index(\"organizationId_userId\""), "{text}");
+    assert!(text.contains("summary: 1 suggestion(s)"), "{text}");
+    assert!(text.contains("count 2"), "{text}");
+}
+
+#[test]
+fn missing_npx_is_a_clear_error() {
+    let project = tempfile::tempdir().expect("tempdir");
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = assert_cmd::cargo::cargo_bin_cmd!("ba-index-advisor")
+        .args(["watch", "--format", "json"])
+        .arg("--project")
+        .arg(project.path())
+        .env("PATH", empty.path())
+        .timeout(WAIT)
+        .output()
+        .expect("run watch");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`npx` was not found") && err.contains("Node.js"),
+        "{err}"
+    );
+}

@@ -247,13 +247,16 @@ impl Tracker {
 
     /// The schema on disk changed: re-evaluate which suggestions an index serves.
     pub fn set_schema(&mut self, schema: SchemaIndexes, now: Instant) -> Vec<Key> {
+        let mut seen = HashMap::new();
         for (table, defs) in &schema.by_table {
             for def in defs {
-                self.index_seen
-                    .entry((table.clone(), def.fields.clone(), def.staged))
-                    .or_insert(now);
+                let key = (table.clone(), def.fields.clone(), def.staged);
+                let at = self.index_seen.get(&key).copied().unwrap_or(now);
+                seen.insert(key, at);
             }
         }
+        // Only indexes in the current schema: a removed and re-added index starts over.
+        self.index_seen = seen;
         self.schema = schema;
         let mut changed = Vec::new();
         for key in &self.order {
