@@ -62,6 +62,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "is_zero")]
     pub legacy_underscore: u64,
     pub rules: Vec<String>,
+    /// What the finding means against the schema, when one was read (`advise::status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::advise::FindingStatus>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -247,6 +250,7 @@ impl Aggregator {
                 samples,
                 legacy_underscore: acc.legacy_underscore,
                 rules: acc.rules.clone(),
+                status: None,
             });
         }
         findings.sort_by(|a, b| {

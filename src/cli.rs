@@ -22,4 +22,10 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     /// Follow logs live, show missing-index suggestions as they happen, optionally write them.
     Watch(commands::watch::WatchArgs),
+    /// Write the missing indexes into the overlay convex/betterAuth/schema.ts.
+    Apply(commands::apply::ApplyArgs),
+    /// Convert a generated convex/betterAuth/schema.ts into the overlay layout.
+    Init(commands::init::InitArgs),
+    /// Static checks of the Better Auth schema's indexes, without logs.
+    Doctor(commands::doctor::DoctorArgs),
 }

@@ -11,5 +11,6 @@ pub mod frame;
 pub mod ingest;
 pub mod parse;
 pub mod report;
+pub mod schema;
 pub mod signal;
 pub mod watch;

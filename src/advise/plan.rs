@@ -51,8 +51,24 @@ fn is_strict_prefix(short: &[String], long: &[String]) -> bool {
     short.len() < long.len() && long.starts_with(short)
 }
 
+/// A (table, fields) query the plan can serve: a finding, or a suggestion read back from a
+/// saved report.
+pub trait QueryShape {
+    fn table(&self) -> &str;
+    fn fields(&self) -> &[String];
+}
+
+impl QueryShape for Finding {
+    fn table(&self) -> &str {
+        &self.table
+    }
+    fn fields(&self) -> &[String] {
+        &self.fields
+    }
+}
+
 /// Builds the plan from ranked findings. Planned indexes keep the findings' ranking order.
-pub fn build_plan(findings: &[Finding], options: PlanOptions) -> IndexPlan {
+pub fn build_plan<Q: QueryShape>(findings: &[Q], options: PlanOptions) -> IndexPlan {
     let mut indexes: Vec<PlannedIndex> = Vec::new();
     for finding in findings {
         let target = if options.merge {
@@ -61,10 +77,10 @@ pub fn build_plan(findings: &[Finding], options: PlanOptions) -> IndexPlan {
             findings
                 .iter()
                 .filter(|f| {
-                    f.table == finding.table && is_strict_prefix(&finding.fields, &f.fields)
+                    f.table() == finding.table() && is_strict_prefix(finding.fields(), f.fields())
                 })
                 .fold(finding, |best, f| {
-                    if f.fields.len() > best.fields.len() {
+                    if f.fields().len() > best.fields().len() {
                         f
                     } else {
                         best
@@ -74,19 +90,19 @@ pub fn build_plan(findings: &[Finding], options: PlanOptions) -> IndexPlan {
             finding
         };
         let served = Served {
-            table: finding.table.clone(),
-            fields: finding.fields.clone(),
+            table: finding.table().to_string(),
+            fields: finding.fields().to_vec(),
         };
         if let Some(existing) = indexes
             .iter_mut()
-            .find(|i| i.table == target.table && i.fields == target.fields)
+            .find(|i| i.table == target.table() && i.fields == target.fields())
         {
             existing.serves.push(served);
         } else {
             indexes.push(PlannedIndex {
-                table: target.table.clone(),
-                name: index_name(&target.fields),
-                fields: target.fields.clone(),
+                table: target.table().to_string(),
+                name: index_name(target.fields()),
+                fields: target.fields().to_vec(),
                 serves: vec![served],
                 note: None,
             });

@@ -1,4 +1,7 @@
 //! One module per subcommand: argument types and the glue from arguments to the library.
 
+pub mod apply;
+pub mod doctor;
+pub mod init;
 pub mod report;
 pub mod watch;

@@ -41,6 +41,10 @@ pub struct ReportArgs {
     /// Exit 1 when there are suggestions (for CI checks).
     #[arg(long)]
     pub fail_on_suggestions: bool,
+    /// The Better Auth component folder, to mark each finding against the schema [default:
+    /// convex/betterAuth in the current directory or the nearest ancestor with convex/, if any].
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
 }
 
 /// What `analyze` needs besides the inputs.
@@ -127,7 +131,17 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         },
         schema_tables: None,
     };
-    let report = analyze(&args.paths, &options).context("cannot load rules")?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let component = crate::schema::locate::discover(args.schema_dir.as_deref(), &cwd)
+        .map_err(|err| anyhow::anyhow!(err.render()))?;
+    let options = AnalyzeOptions {
+        schema_tables: component.as_ref().map(|c| c.model.table_names()),
+        ..options
+    };
+    let mut report = analyze(&args.paths, &options).context("cannot load rules")?;
+    if let Some(component) = &component {
+        crate::advise::annotate(&mut report, &component.model, options.plan);
+    }
     let stdout = std::io::stdout();
     let color =
         stdout.is_terminal() && anstream::ColorChoice::global() != anstream::ColorChoice::Never;

@@ -8,13 +8,14 @@
 
 pub mod document;
 pub mod json;
+mod needles;
 pub mod text;
 
 use crate::parse::{Match, Matcher};
 use crate::report::Suspect;
 use crate::signal::{Location, Origin, Signal};
-use aho_corasick::AhoCorasick;
 use memchr::memmem;
+use needles::Needles;
 use std::sync::Arc;
 
 /// Longest line kept in memory. Convex caps a log line at 32 KiB and an execution at 256
@@ -60,7 +61,10 @@ struct Pending {
 pub struct Scanner<'m> {
     matcher: &'m Matcher,
     needles: Vec<String>,
-    hit_finder: AhoCorasick,
+    hit_finder: Needles,
+    /// Where JSON lines may start: after a newline, `{` or `[`.
+    json_finder: Needles,
+    positions: Vec<usize>,
     header_finder: memmem::Finder<'static>,
     header_finder_rev: memmem::FinderRev<'static>,
     source: Arc<str>,
@@ -80,11 +84,13 @@ pub struct Scanner<'m> {
 impl<'m> Scanner<'m> {
     pub fn new(matcher: &'m Matcher, source: Arc<str>) -> Self {
         let needles = matcher.rules().needles();
-        let hit_finder = AhoCorasick::new(&needles).expect("needles are plain literals");
+        let hit_finder = Needles::new(&needles);
         Self {
             matcher,
             needles,
             hit_finder,
+            json_finder: Needles::new(&[b"\n{", b"\n["]),
+            positions: Vec::new(),
             header_finder: memmem::Finder::new(HEADER_MARK).into_owned(),
             header_finder_rev: memmem::FinderRev::new(HEADER_MARK).into_owned(),
             source,
@@ -217,18 +223,8 @@ impl<'m> Scanner<'m> {
             start = self.feed_pending(block, emit);
         }
 
-        // Line count and JSON records in one pass over the newlines.
-        let mut line_start = 0;
-        let mut line_no = first_line;
-        for end in memchr::memchr_iter(b'\n', block) {
-            if line_start >= start && is_json_line(&block[line_start..end]) {
-                self.counts.records += 1;
-                self.json_line(&block[line_start..end], line_no, emit);
-            }
-            line_start = end + 1;
-            line_no += 1;
-        }
-        let line_count = line_no - first_line;
+        let line_count = memchr::memchr_iter(b'\n', block).count() as u64;
+        self.json_lines(block, start, first_line, emit);
         self.counts.records += self.header_finder.find_iter(&block[start..]).count() as u64;
 
         // Text lines with a needle.
@@ -236,9 +232,10 @@ impl<'m> Scanner<'m> {
         let mut counted_lines = 0;
         let mut header_scanned_to = start;
         let mut next_free = start;
-        let hit_finder = self.hit_finder.clone();
-        for hit in hit_finder.find_iter(&block[start..]) {
-            let pos = start + hit.start();
+        let mut hits = std::mem::take(&mut self.positions);
+        self.hit_finder.find_all(&block[start..], &mut hits);
+        for &hit in &hits {
+            let pos = start + hit;
             if pos < next_free {
                 continue;
             }
@@ -269,9 +266,39 @@ impl<'m> Scanner<'m> {
             let following = &block[(end + 1).min(block.len())..];
             self.text_hit(line, line_no, following, emit);
         }
+        self.positions = hits;
 
         self.lines_done += line_count;
         self.counts.lines += line_count;
+    }
+
+    /// Handles the JSON records among the lines of `block[start..]`.
+    fn json_lines(
+        &mut self,
+        block: &[u8],
+        start: usize,
+        first_line: u64,
+        emit: &mut dyn FnMut(Event),
+    ) {
+        let mut starts = std::mem::take(&mut self.positions);
+        self.json_finder.find_all(&block[start..], &mut starts);
+        let candidates = (start == 0)
+            .then_some(0)
+            .into_iter()
+            .chain(starts.iter().map(|p| start + p + 1));
+        let (mut counted_to, mut counted_lines) = (0, 0);
+        for begin in candidates {
+            let end = begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin);
+            let line = &block[begin..end];
+            if !is_json_line(line) {
+                continue;
+            }
+            counted_lines += memchr::memchr_iter(b'\n', &block[counted_to..begin]).count() as u64;
+            counted_to = begin;
+            self.counts.records += 1;
+            self.json_line(line, first_line + counted_lines, emit);
+        }
+        self.positions = starts;
     }
 
     fn check_utf8(&mut self, block: &[u8], first_line: u64, emit: &mut dyn FnMut(Event)) {

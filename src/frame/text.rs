@@ -5,16 +5,6 @@ use crate::signal::Origin;
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// `<timestamp> [CONVEX <T>(<path>)] [<LEVEL>] <message>`; the timestamp is whatever
-/// `toLocaleString()` printed on the CLI's machine (any locale), or empty for the client echo.
-/// The path is matched up to the first `)] ` because HTTP action paths may contain `)`.
-static CLI_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?P<ts>.*?) ?\[CONVEX (?P<type>[QMAH?])\((?P<path>.*?)\)\](?: \[(?P<level>LOG|INFO|WARN|ERROR|DEBUG)\])?(?: |$)",
-    )
-    .expect("static regex")
-});
-
 /// A dashboard row copied with Cmd/Ctrl+C: `MMM dd, HH:mm:ss.SSS <T> <function>[ in <component>][ <time>] <content>`.
 static DASHBOARD_ROW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -40,18 +30,10 @@ pub struct TextLine<'a> {
 
 /// Splits a line (ANSI already stripped) into header and message.
 pub fn split_line(line: &str) -> TextLine<'_> {
-    if line.contains("[CONVEX ")
-        && let Some(caps) = CLI_HEADER.captures(line)
-    {
-        let ts = caps
-            .name("ts")
-            .map(|m| m.as_str().trim())
-            .filter(|t| !t.is_empty());
-        let path = caps.name("path").map_or("", |m| m.as_str());
-        let end = caps.get(0).map_or(0, |m| m.end());
+    if let Some((ts, path, message)) = split_cli_header(line) {
         return TextLine {
             origin: origin_for_path(path, None, ts),
-            message: &line[end..],
+            message,
             has_header: true,
         };
     }
@@ -70,6 +52,30 @@ pub fn split_line(line: &str) -> TextLine<'_> {
         message: line,
         has_header: false,
     }
+}
+
+/// `<timestamp> [CONVEX <T>(<path>)] [<LEVEL>] <message>`: the timestamp is whatever
+/// `toLocaleString()` printed on the CLI's machine (any locale), or nothing for the client echo;
+/// `<T>` is Q, M, A, H (or `?` in the client echo); error lines have no `[LEVEL]`. The path runs
+/// to the first `)] `, because HTTP action paths may contain `)`.
+fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
+    let mark = line.find("[CONVEX ")?;
+    let after = &line[mark + "[CONVEX ".len()..];
+    let mut chars = after.chars();
+    if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | '?')) || chars.next() != Some('(') {
+        return None;
+    }
+    let body = &after[2..];
+    let (path, rest) = match body.find(")] ") {
+        Some(end) => (&body[..end], &body[end + 3..]),
+        None => (body.strip_suffix(")]")?, ""),
+    };
+    let message = ["[LOG] ", "[INFO] ", "[WARN] ", "[ERROR] ", "[DEBUG] "]
+        .iter()
+        .find_map(|level| rest.strip_prefix(level))
+        .unwrap_or(rest);
+    let ts = line[..mark].trim();
+    Some(((!ts.is_empty()).then_some(ts), path, message))
 }
 
 fn origin_for_path(path: &str, component: Option<&str>, ts: Option<&str>) -> Origin {

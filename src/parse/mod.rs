@@ -6,7 +6,13 @@ pub mod unescape;
 use crate::signal::SignalKind;
 use rules::{Rule, RuleSet, SUSPECT_PHRASES};
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Distinct message texts whose matches are remembered. A busy log repeats the same few
+/// warnings thousands of times, so the regexes then run once per distinct text.
+const CACHE_ENTRIES: usize = 4096;
 
 /// How many escape layers are peeled before giving up: object-inspect, JSON, and JSON printed
 /// as text once more.
@@ -28,6 +34,7 @@ pub struct Matcher {
     rules: RuleSet,
     /// Table names for splitting `<table><field>`, longest first.
     tables: Vec<String>,
+    cache: RefCell<HashMap<Box<str>, Vec<Match>>>,
 }
 
 impl Matcher {
@@ -36,7 +43,11 @@ impl Matcher {
     pub fn new(rules: RuleSet, schema_tables: Option<Vec<String>>) -> Self {
         let mut tables = schema_tables.unwrap_or_else(|| rules.known_tables.clone());
         tables.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        Self { rules, tables }
+        Self {
+            rules,
+            tables,
+            cache: RefCell::default(),
+        }
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -45,6 +56,19 @@ impl Matcher {
 
     /// Every match in `text`, trying it as is and then after each layer of unescaping.
     pub fn find(&self, text: &str) -> Vec<Match> {
+        if let Some(found) = self.cache.borrow().get(text) {
+            return found.clone();
+        }
+        let found = self.find_uncached(text);
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(Box::from(text), found.clone());
+        found
+    }
+
+    fn find_uncached(&self, text: &str) -> Vec<Match> {
         let mut current = Cow::Borrowed(text);
         for _ in 0..=MAX_ESCAPE_LAYERS {
             let found = self.find_in_layer(&current);

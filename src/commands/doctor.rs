@@ -1,0 +1,52 @@
+//! `doctor`: static, informational checks of the component's schema; no logs needed.
+
+use crate::advise::doctor;
+use crate::schema;
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  ba-index-advisor doctor --schema-dir convex/betterAuth")]
+pub struct DoctorArgs {
+    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
+    /// the nearest ancestor that has convex/].
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// Print the diagnoses as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let component =
+        match schema::find_dir(args.schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
+            Ok(c) => c,
+            Err(err) => {
+                eprintln!("{}", err.render());
+                return Ok(ExitCode::from(2));
+            }
+        };
+    let diagnoses = doctor::diagnose(&component.model);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&diagnoses)?);
+    } else if diagnoses.is_empty() {
+        println!(
+            "{}: no index problems found",
+            component.schema.path.display()
+        );
+    } else {
+        for d in &diagnoses {
+            println!("{}", d.describe());
+        }
+    }
+    if let schema::Layout::Generated = component.layout {
+        eprintln!(
+            "note: {} is the generated file; run `ba-index-advisor init` before adding indexes",
+            component.schema.path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,54 @@
+//! `init`: converts a generated `schema.ts` into the documented overlay layout.
+
+use crate::schema::{self, init};
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  ba-index-advisor init --schema-dir convex/betterAuth")]
+pub struct InitArgs {
+    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
+    /// the nearest ancestor that has convex/].
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+}
+
+pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let result = schema::find_dir(args.schema_dir.as_deref(), &cwd)
+        .and_then(|dir| schema::load(&dir))
+        .and_then(|component| {
+            let conversion = init::plan(&component)?;
+            if let Some(conversion) = &conversion {
+                init::commit(&component.schema, conversion)?;
+            }
+            Ok((component, conversion))
+        });
+    match result {
+        Ok((component, None)) => {
+            eprintln!(
+                "{} already is an overlay: nothing to do",
+                component.schema.path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok((component, Some(conversion))) => {
+            eprintln!(
+                "moved the generated schema to {}\n{} now spreads its tables: defineSchema({{ ...tables }})\n\
+                 From now on, regenerate into the new file (from {}):\n  {}\n  or, with the older CLI: {}",
+                conversion.generated_path.display(),
+                component.schema.path.display(),
+                component.dir.display(),
+                init::REGENERATE[0],
+                init::REGENERATE[1],
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("{}", err.render());
+            Ok(ExitCode::from(2))
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Typed schema errors, and their one rendering at the edge: `file:line:col`, a code frame and a
+//! hint where there is a fix.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SchemaError {
+    #[error("no Better Auth component folder found: {hint}")]
+    NotFound { hint: String },
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{col}: syntax error: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        src: String,
+        range: Range<usize>,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{}:{line}:{col}: {message}", path.display())]
+    Unsupported {
+        path: PathBuf,
+        src: String,
+        range: Range<usize>,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{} is the generated Better Auth schema, not an overlay: it would be overwritten on the next `generate`\n{steps}", path.display())]
+    Generated { path: PathBuf, steps: String },
+    #[error("{} already is an overlay (it imports `tables` from {source_module})", path.display())]
+    AlreadyOverlay {
+        path: PathBuf,
+        source_module: String,
+    },
+    #[error("index {table}.{name} breaks a Convex limit: {reason}")]
+    Limit {
+        table: String,
+        name: String,
+        reason: String,
+    },
+    #[error("{}: the file changed while it was being edited; nothing was written", path.display())]
+    Changed { path: PathBuf },
+    #[error("{}: the edit did not verify: {message}; nothing was written", path.display())]
+    Verify { path: PathBuf, message: String },
+    #[error("edits overlap at bytes {0:?}")]
+    Overlap(Range<usize>),
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(src, offset.min(src.len()));
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.trim_end_matches('\r').chars().count())
+        + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(src: &str, mut i: usize) -> usize {
+    while i > 0 && !src.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl SchemaError {
+    pub fn syntax(path: PathBuf, src: &str, range: Range<usize>, message: String) -> Self {
+        let (line, col) = line_col(src, range.start);
+        SchemaError::Syntax {
+            path,
+            src: src.to_string(),
+            range,
+            line,
+            col,
+            message,
+        }
+    }
+
+    pub fn unsupported(path: PathBuf, src: &str, range: Range<usize>, message: String) -> Self {
+        let (line, col) = line_col(src, range.start);
+        SchemaError::Unsupported {
+            path,
+            src: src.to_string(),
+            range,
+            line,
+            col,
+            message,
+        }
+    }
+
+    /// The message, plus a code frame for errors that point into a file.
+    pub fn render(&self) -> String {
+        use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+        match self {
+            SchemaError::Syntax {
+                path,
+                src,
+                range,
+                message,
+                ..
+            }
+            | SchemaError::Unsupported {
+                path,
+                src,
+                range,
+                message,
+                ..
+            } => {
+                let start = floor_char_boundary(src, range.start.min(src.len()));
+                let end = floor_char_boundary(src, range.end.clamp(start, src.len()));
+                let path = path.display().to_string();
+                let report = &[Level::ERROR.primary_title(self.to_string()).element(
+                    Snippet::source(src.as_str())
+                        .path(path.as_str())
+                        .annotation(AnnotationKind::Primary.span(start..end).label(message)),
+                )];
+                Renderer::plain().render(report).to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Convex's limits on indexes, checked before any write so a deploy never rejects our edit.
+//!
+//! Sources (checked against Convex's docs):
+//! - docs.convex.dev/using/indexes, "Defining indexes": an index name "must be unique per
+//!   table"; its "Limits" section: at most 16 fields per index, at most 32 indexes per table,
+//!   no duplicate fields in one index, and no reserved fields (those starting with `_`).
+//!   `_creationTime` is appended to every index automatically.
+//! - docs.convex.dev/production/state/limits, "Database": indexes per table 32, fields per
+//!   index 16.
+//! - convex-js `src/server/system_fields.ts`, `SystemIndexes`: `by_id` and `by_creation_time`
+//!   are system indexes every table has, so those names are taken.
+//! - Index names follow Convex's identifier rule (convex-backend `common/src/identifier.rs`):
+//!   ASCII letters, digits and `_`, starting with a letter (so never with `_`), at most 64
+//!   characters.
+
+use super::model::Table;
+
+pub const MAX_FIELDS_PER_INDEX: usize = 16;
+pub const MAX_INDEXES_PER_TABLE: usize = 32;
+pub const MAX_IDENTIFIER_LEN: usize = 64;
+pub const RESERVED_INDEX_NAMES: &[&str] = &["by_id", "by_creation_time"];
+
+/// Why a name is not a valid Convex index name, if it is not.
+pub fn name_problem(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => return Some("the name is empty".into()),
+        Some('_') => return Some("names starting with `_` are reserved for system use".into()),
+        Some(c) if !c.is_ascii_alphabetic() => {
+            return Some("a name must start with an ASCII letter".into());
+        }
+        _ => {}
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Some(format!(
+            "`{bad}` is not allowed: use letters, digits and `_`"
+        ));
+    }
+    if name.len() > MAX_IDENTIFIER_LEN {
+        return Some(format!("longer than {MAX_IDENTIFIER_LEN} characters"));
+    }
+    if RESERVED_INDEX_NAMES.contains(&name) {
+        return Some(format!(
+            "`{name}` is a system index every table already has"
+        ));
+    }
+    None
+}
+
+/// Checks adding `additions` (name, fields) to `table`. Returns the first broken limit.
+pub fn check(table: &Table, additions: &[(String, Vec<String>)]) -> Result<(), String> {
+    let mut names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
+    let mut lists: Vec<&[String]> = table.indexes.iter().map(|i| i.fields.as_slice()).collect();
+    for (name, fields) in additions {
+        if let Some(problem) = name_problem(name) {
+            return Err(format!("index name `{name}`: {problem}"));
+        }
+        if names.contains(&name.as_str()) {
+            return Err(format!("index name `{name}` is already used on this table"));
+        }
+        if fields.is_empty() {
+            return Err(format!("index `{name}` has no fields"));
+        }
+        if fields.len() > MAX_FIELDS_PER_INDEX {
+            return Err(format!(
+                "index `{name}` has {} fields; Convex allows {MAX_FIELDS_PER_INDEX}",
+                fields.len()
+            ));
+        }
+        if let Some(f) = fields.iter().find(|f| f.starts_with('_')) {
+            return Err(format!(
+                "index `{name}` lists `{f}`: `_id`, `_creationTime` and other `_` fields are \
+                 reserved (Convex appends `_creationTime` to every index itself)"
+            ));
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if fields[..i].contains(f) {
+                return Err(format!("index `{name}` lists `{f}` twice"));
+            }
+        }
+        if lists.contains(&fields.as_slice()) {
+            return Err(format!(
+                "an index on [{}] already exists on this table",
+                fields.join(", ")
+            ));
+        }
+        names.push(name);
+        lists.push(fields);
+    }
+    if names.len() > MAX_INDEXES_PER_TABLE {
+        return Err(format!(
+            "the table would have {} indexes; Convex allows {MAX_INDEXES_PER_TABLE}",
+            names.len()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::model::{Index, Origin};
+
+    fn table(indexes: &[(&str, &[&str])]) -> Table {
+        Table {
+            name: "t".into(),
+            fields: None,
+            indexes: indexes
+                .iter()
+                .map(|(n, f)| Index {
+                    name: n.to_string(),
+                    fields: f.iter().map(|s| s.to_string()).collect(),
+                    staged: false,
+                    origin: Origin::Generated,
+                })
+                .collect(),
+        }
+    }
+
+    fn add(name: &str, fields: &[&str]) -> Vec<(String, Vec<String>)> {
+        vec![(name.into(), fields.iter().map(|s| s.to_string()).collect())]
+    }
+
+    #[test]
+    fn rejects_reserved_and_malformed_names() {
+        for bad in ["by_id", "by_creation_time", "_x", "1a", "a-b", ""] {
+            assert!(check(&table(&[]), &add(bad, &["a"])).is_err(), "{bad}");
+        }
+        assert!(check(&table(&[]), &add(&"a".repeat(65), &["a"])).is_err());
+        assert!(check(&table(&[]), &add("userId_expiresAt", &["userId"])).is_ok());
+    }
+
+    #[test]
+    fn rejects_system_fields_duplicates_and_sizes() {
+        assert!(check(&table(&[]), &add("a", &["_id"])).is_err());
+        assert!(check(&table(&[]), &add("a", &["_creationTime"])).is_err());
+        assert!(check(&table(&[]), &add("a", &["x", "x"])).is_err());
+        assert!(check(&table(&[("x", &["x"])]), &add("x", &["y"])).is_err());
+        assert!(check(&table(&[("x", &["x"])]), &add("y", &["x"])).is_err());
+        let many: Vec<String> = (0..17).map(|i| format!("f{i}")).collect();
+        assert!(check(&table(&[]), &[("a".into(), many)]).is_err());
+        let full: Vec<(String, Vec<String>)> = (0..33)
+            .map(|i| (format!("i{i}"), vec![format!("f{i}")]))
+            .collect();
+        assert!(check(&table(&[]), &full).is_err());
+    }
+}
