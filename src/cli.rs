@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// One-shot report on log dumps: text, JSONL, log-stream JSON or gzip.
     Report(commands::report::ReportArgs),
+    /// Follow logs live, show missing-index suggestions as they happen, optionally write them.
+    Watch(commands::watch::WatchArgs),
     /// Write the missing indexes into the overlay convex/betterAuth/schema.ts.
     Apply(commands::apply::ApplyArgs),
     /// Convert a generated convex/betterAuth/schema.ts into the overlay layout.

@@ -14,3 +14,4 @@ pub mod parse;
 pub mod report;
 pub mod schema;
 pub mod signal;
+pub mod watch;

@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Report(args) => commands::report::run(args),
+        Command::Watch(args) => commands::watch::run(args),
         Command::Apply(args) => commands::apply::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Doctor(args) => commands::doctor::run(args),

@@ -5,3 +5,4 @@ pub mod doctor;
 pub mod init;
 pub mod pr;
 pub mod report;
+pub mod watch;

@@ -1,6 +1,12 @@
 //! Opens inputs: files, directories (recursed), gzip (by magic bytes, concatenated members
 //! too) and stdin; and drives the frame scanner over their bytes in fixed-size chunks.
 
+pub mod child;
+pub mod follow;
+pub mod lines;
+pub mod live;
+pub mod stdin;
+
 use crate::frame::{Event, ScanCounts, Scanner, document};
 use crate::parse::Matcher;
 use flate2::read::MultiGzDecoder;

@@ -1,0 +1,320 @@
+//! Renders watch events: a live table redrawn in place on a terminal, one plain line per new or
+//! changed suggestion otherwise, or NDJSON events (`--format json`). Notices go to stderr.
+
+use super::tracker::{Status, SuggestionView};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+/// The table is redrawn at most this often.
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Table,
+    Lines,
+    Json,
+}
+
+/// One NDJSON line: a suggestion's state, and why it was printed.
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    /// `status` (the status changed), `count` (only the count moved) or `final`.
+    event: &'a str,
+    #[serde(flatten)]
+    suggestion: &'a SuggestionView,
+}
+
+pub struct View<W: Write> {
+    mode: Mode,
+    out: W,
+    color: bool,
+    width: usize,
+    /// Lines of the table currently on screen (to move the cursor back over them).
+    drawn: usize,
+    last_draw: Option<Instant>,
+    stale: bool,
+}
+
+impl<W: Write> View<W> {
+    pub fn new(mode: Mode, out: W, color: bool) -> Self {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(120usize)
+            .max(40);
+        Self {
+            mode,
+            out,
+            color,
+            width,
+            drawn: 0,
+            last_draw: None,
+            stale: true,
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// A suggestion appeared or its status changed.
+    pub fn status_changed(&mut self, s: &SuggestionView) -> io::Result<()> {
+        match self.mode {
+            Mode::Table => {
+                self.stale = true;
+                Ok(())
+            }
+            Mode::Lines => {
+                let line = plain_line(s);
+                writeln!(self.out, "{line}")?;
+                self.out.flush()
+            }
+            Mode::Json => self.json("status", s),
+        }
+    }
+
+    /// Periodic: suggestions whose count moved since the last call.
+    pub fn counts_changed(&mut self, changed: &[SuggestionView]) -> io::Result<()> {
+        match self.mode {
+            Mode::Table => {
+                self.stale |= !changed.is_empty();
+                Ok(())
+            }
+            Mode::Lines => {
+                for s in changed {
+                    writeln!(self.out, "{}", plain_line(s))?;
+                }
+                self.out.flush()
+            }
+            Mode::Json => changed.iter().try_for_each(|s| self.json("count", s)),
+        }
+    }
+
+    /// Redraws the table if something changed and the last draw is old enough.
+    pub fn refresh(&mut self, all: &[SuggestionView], now: Instant, force: bool) -> io::Result<()> {
+        if self.mode != Mode::Table || !(self.stale || force) {
+            return Ok(());
+        }
+        if !force
+            && self
+                .last_draw
+                .is_some_and(|t| now.duration_since(t) < REDRAW_EVERY)
+        {
+            return Ok(());
+        }
+        self.clear()?;
+        let text = table(all, self.color, self.width);
+        self.drawn = text.lines().count();
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        self.last_draw = Some(now);
+        self.stale = false;
+        Ok(())
+    }
+
+    /// A message for the user, on stderr; the table is cleared first and redrawn after.
+    pub fn notice(&mut self, message: &str) -> io::Result<()> {
+        if self.mode == Mode::Table {
+            self.clear()?;
+            self.stale = true;
+        }
+        let mut err = io::stderr().lock();
+        for line in message.lines() {
+            writeln!(err, "watch: {line}")?;
+        }
+        Ok(())
+    }
+
+    /// The final state of every suggestion.
+    pub fn finish(&mut self, all: &[SuggestionView]) -> io::Result<()> {
+        match self.mode {
+            Mode::Table => {
+                self.clear()?;
+                if all.is_empty() {
+                    writeln!(self.out, "No missing-index warnings seen.")?;
+                } else {
+                    self.out
+                        .write_all(table(all, self.color, self.width).as_bytes())?;
+                }
+                self.drawn = 0;
+            }
+            Mode::Lines => {
+                writeln!(self.out, "summary: {} suggestion(s)", all.len())?;
+                for s in all {
+                    writeln!(self.out, "{}", plain_line(s))?;
+                }
+            }
+            Mode::Json => all.iter().try_for_each(|s| self.json("final", s))?,
+        }
+        self.out.flush()
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        if self.drawn > 0 {
+            // Cursor to the start of the table's first line, then erase to the end of screen.
+            write!(self.out, "\x1b[{}F\x1b[J", self.drawn)?;
+            self.drawn = 0;
+        }
+        Ok(())
+    }
+
+    fn json(&mut self, event: &str, s: &SuggestionView) -> io::Result<()> {
+        serde_json::to_writer(
+            &mut self.out,
+            &JsonEvent {
+                event,
+                suggestion: s,
+            },
+        )?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+fn plain_line(s: &SuggestionView) -> String {
+    let mut line = format!(
+        "{:<12} {} [{}]  count {}  ({}/min)",
+        s.status.as_str(),
+        s.table,
+        s.fields.join(", "),
+        s.count,
+        s.recent_per_min
+    );
+    if !s.callers.is_empty() {
+        line.push_str(&format!("  callers: {}", s.callers.join(", ")));
+    }
+    match (&s.served_by, s.status) {
+        (Some(index), _) => line.push_str(&format!("  index: {index}")),
+        (None, Status::New) => line.push_str(&format!(
+            "  add: .index(\"{}\", [{}])",
+            s.index,
+            quoted(&s.fields)
+        )),
+        _ => {}
+    }
+    if let Some(reason) = &s.reason {
+        line.push_str(&format!("  ({reason})"));
+    }
+    line
+}
+
+fn quoted(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn paint(text: &str, status: Status, color: bool) -> String {
+    if !color {
+        return text.to_owned();
+    }
+    let code = match status {
+        Status::New => "33",
+        Status::Written => "36",
+        Status::Served => "34",
+        Status::Resolved => "32",
+        Status::StillFiring => "31",
+    };
+    format!("\x1b[{code}m{text}\x1b[39m")
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// The live table: one row per suggestion, reasons on an indented line below their row.
+fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
+    let mut out = String::new();
+    let header = format!(
+        "{:<12} {:>7} {:>6}  {:<40} CALLERS",
+        "STATUS", "COUNT", "/MIN", "TABLE [FIELDS]"
+    );
+    out.push_str(&truncate(&header, width));
+    out.push('\n');
+    for s in all {
+        let target = format!("{} [{}]", s.table, s.fields.join(", "));
+        let row = format!(
+            "{:<12} {:>7} {:>6}  {:<40} {}",
+            s.status.as_str(),
+            s.count,
+            s.recent_per_min,
+            target,
+            s.callers.join(", ")
+        );
+        let row = truncate(&row, width);
+        // Colour only the status word so truncation counts visible characters.
+        let (status, rest) = row.split_at(row.len().min(12));
+        out.push_str(&paint(status, s.status, color));
+        out.push_str(rest);
+        out.push('\n');
+        if let Some(reason) = &s.reason {
+            out.push_str(&truncate(&format!("             ↳ {reason}"), width));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(status: Status) -> SuggestionView {
+        SuggestionView {
+            table: "member".into(),
+            fields: vec!["organizationId".into(), "userId".into()],
+            index: "organizationId_userId".into(),
+            count: 3,
+            status,
+            reason: None,
+            recent_per_min: 2,
+            callers: vec!["org:list".into()],
+            served_by: None,
+        }
+    }
+
+    #[test]
+    fn json_events_carry_the_contract_fields() {
+        let mut out = Vec::new();
+        let mut v = View::new(Mode::Json, &mut out, false);
+        v.status_changed(&view(Status::New)).expect("write");
+        let line: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(line["event"], "status");
+        assert_eq!(line["table"], "member");
+        assert_eq!(
+            line["fields"],
+            serde_json::json!(["organizationId", "userId"])
+        );
+        assert_eq!(line["count"], 3);
+        assert_eq!(line["status"], "new");
+    }
+
+    #[test]
+    fn table_redraw_moves_back_over_the_previous_table() {
+        let mut out = Vec::new();
+        let mut v = View::new(Mode::Table, &mut out, false);
+        let now = Instant::now();
+        v.refresh(&[view(Status::New)], now, false).expect("draw");
+        v.status_changed(&view(Status::Served)).expect("mark");
+        v.refresh(
+            &[view(Status::Served)],
+            now + Duration::from_millis(150),
+            false,
+        )
+        .expect("redraw");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.contains("\x1b[2F\x1b[J"), "{text:?}");
+        assert!(
+            text.ends_with("member [organizationId, userId]          org:list\n"),
+            "{text:?}"
+        );
+    }
+}
