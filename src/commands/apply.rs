@@ -3,6 +3,7 @@
 use crate::advise::{self, PlanOptions, Query, QueryShape};
 use crate::commands::report::{AnalyzeOptions, analyze};
 use crate::schema::{self, SchemaError, overlay, write};
+use crate::signal::SignalKind;
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
@@ -49,6 +50,8 @@ pub struct SavedSuggestion {
     pub count: u64,
     #[serde(default)]
     pub legacy_underscore: u64,
+    #[serde(default)]
+    pub kinds: Vec<SignalKind>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +81,9 @@ impl Query for SavedSuggestion {
     fn legacy(&self) -> bool {
         self.legacy_underscore > 0
     }
+    fn may_involve_created_at(&self) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&SignalKind::MissingIndexWarning)
+    }
 }
 
 /// The lists a saved report asks for: its suggestions, or its plan when it has none.
@@ -95,6 +101,7 @@ pub fn read_report(path: &Path) -> anyhow::Result<Vec<SavedSuggestion>> {
                 fields: p.fields,
                 count: 0,
                 legacy_underscore: 0,
+                kinds: Vec::new(),
             })
             .collect());
     }
@@ -126,6 +133,7 @@ fn suggestions_from_logs(
             fields: f.fields,
             count: f.count,
             legacy_underscore: f.legacy_underscore,
+            kinds: f.kinds,
         })
         .collect())
 }
@@ -183,7 +191,7 @@ fn execute(
         );
     }
     let additions = advise::status::additions(&plan.indexes);
-    let label = component.schema.path.display().to_string();
+    let label = schema::display_path(&component.schema.path);
     let Some(change) = overlay::prepare(component, &additions)? else {
         eprintln!("{label}: nothing to change");
         return Ok(ExitCode::SUCCESS);

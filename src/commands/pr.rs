@@ -73,7 +73,7 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let schema_path = match &component {
-        Some(component) => component.schema.path.display().to_string(),
+        Some(component) => schema::display_path(&component.schema.path),
         None => DEFAULT_SCHEMA_PATH.to_owned(),
     };
     let apply = apply_command(&args);
@@ -228,7 +228,7 @@ fn schema_advice(
         return Ok(None);
     }
     advise::annotate(report, &component.model, options);
-    let label = component.schema.path.display().to_string();
+    let label = schema::display_path(&component.schema.path);
     let diff = overlay::prepare(component, &advise::status::additions(&report.plan))
         .map_err(|err| anyhow::anyhow!(err.render()))?
         .map(|change| change.unified_diff(&label))

@@ -158,3 +158,13 @@ pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Option<Component>
         Err(err) => Err(err),
     }
 }
+
+/// A path as a user reads it: relative to the current directory when it is inside it.
+pub fn display_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}

@@ -432,7 +432,10 @@ impl Change {
         similar::TextDiff::from_lines(&self.before, &self.after)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{label}"), &format!("b/{label}"))
+            .header(
+                &format!("a/{}", label.trim_start_matches('/')),
+                &format!("b/{}", label.trim_start_matches('/')),
+            )
             .to_string()
     }
 }
