@@ -47,12 +47,23 @@ pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
     let mut text = unique
         .into_iter()
         .take(shown)
+        .map(|name| shorten(name, 44))
         .collect::<Vec<_>>()
         .join(", ");
     if extra > 0 {
         write!(text, " (+{extra})").ok();
     }
     text
+}
+
+/// Cuts a cell to `max` characters, marking the cut with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
 }
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -80,7 +91,7 @@ pub fn render(report: &Report, color: bool) -> String {
             fields: describe_fields(&f.fields),
             count: f.count,
             executions: f.executions.map_or("-".to_owned(), |n| n.to_string()),
-            callers: callers_summary(f, 2),
+            callers: callers_summary(f, 1),
             status: f
                 .status
                 .as_ref()
