@@ -1,5 +1,6 @@
 //! Unescaping edge cases — quotes, backslashes and non-ASCII names — rendered by the real
-//! object-inspect (the version Convex pins) and JSON encoders, in four renderings each.
+//! object-inspect (the version Convex pins), Node's util.inspect (the "use node" runtime) and
+//! JSON encoders, in six renderings each.
 
 mod common;
 use common::{bin, json, node, root, suggestions};
@@ -28,7 +29,7 @@ fn awkward_names_survive_every_escaping_layer() {
         (
             t.to_owned(),
             vec!["organizationId".to_owned(), f.to_owned()],
-            4,
+            6,
         )
     };
     assert_eq!(

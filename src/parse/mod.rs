@@ -69,7 +69,10 @@ impl Matcher {
     }
 
     fn find_uncached(&self, text: &str) -> Vec<Match> {
-        let mut current = Cow::Borrowed(text);
+        let mut current = match unescape::join_concatenations(text) {
+            Some(joined) => Cow::Owned(joined),
+            None => Cow::Borrowed(text),
+        };
         for _ in 0..=MAX_ESCAPE_LAYERS {
             let found = self.find_in_layer(&current);
             if !found.is_empty() {

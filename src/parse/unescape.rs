@@ -44,6 +44,17 @@ pub fn unescape_layer(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// Node's `util.inspect` (Convex's `"use node"` runtime) splits a long multi-line string into
+/// `'…\n' +\n  '…'` pieces, each quoted with `'`, `"` or a backtick, whichever its text allows;
+/// this joins them back into one string. `None` if there are none.
+pub fn join_concatenations(text: &str) -> Option<String> {
+    static JOIN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"['"`][ \t]*\+[ \t]*\r?\n[ \t]*['"`]"#).expect("static regex")
+    });
+    JOIN.is_match(text)
+        .then(|| JOIN.replace_all(text, "").into_owned())
+}
+
 fn take_hex(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, digits: usize) -> Option<u32> {
     let lookahead: String = chars.clone().take(digits).collect();
     if lookahead.len() != digits || !lookahead.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -76,7 +87,7 @@ fn decode_utf16_unit(code: u32, chars: &mut std::iter::Peekable<std::str::Chars<
 
 #[cfg(test)]
 mod tests {
-    use super::unescape_layer;
+    use super::{join_concatenations, unescape_layer};
 
     #[test]
     fn decodes_object_inspect_escapes() {
@@ -109,6 +120,16 @@ mod tests {
             unescape_layer("trailing \\").as_deref(),
             Some("trailing \\")
         );
+    }
+
+    #[test]
+    fn joins_node_inspect_string_pieces() {
+        let split = "'Querying \"member\".\\n' +\n  'This can cause'";
+        assert_eq!(
+            join_concatenations(split).as_deref(),
+            Some("'Querying \"member\".\\nThis can cause'")
+        );
+        assert_eq!(join_concatenations("'a' + 'b'"), None);
     }
 
     #[test]

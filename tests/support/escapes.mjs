@@ -1,6 +1,8 @@
 // Renders the warning for awkward table and field names the way each pipeline escapes it:
 // the CLI's text (object-inspect), --jsonl (JSON.stringify of that), a JSON string printed as
-// text once more, and a pipeline that writes JSON with \u escapes for non-ASCII.
+// text once more, a pipeline that writes JSON with \u escapes for non-ASCII, and Node's util.inspect
+// ("use node" actions), which splits a long string into '…' + pieces across lines.
+import { inspect } from "node:util";
 import { ser, warning } from "./scenario.mjs";
 
 const names = [["o'brien", "it's"], ["back\\slash", "a\\b"], ["café", "naïve"], ["日本", "名前"], ["emoji😀", "x😀y"]];
@@ -14,5 +16,12 @@ for (const [table, field] of names) {
     timestamp: 1768485788.1, cachedResult: false, requestId: "r1", error: null }));
   lines.push(`2026-01-15T14:03:08Z app[web.1]: convex warn message=${JSON.stringify(message)}`);
   lines.push(`{"topic":"console","log_level":"WARN","function":{"path":"t:ascii","request_id":"r2"},"message":${asciiJson(message)}}`);
+  // A "use node" action: Node's util.inspect (Convex's node executor options) splits the string
+  // into '…\n' + pieces over several physical lines.
+  const nodeMessage = inspect(warning(table, ["organizationId", field]), { maxStringLength: 32768, customInspect: true });
+  lines.push(`1/15/2026, 2:03:09 PM [CONVEX A(t:node)] [WARN] ${nodeMessage}`);
+  lines.push(JSON.stringify({ kind: "Progress", udfType: "Action", componentPath: null, identifier: "t:node",
+    timestamp: 1768485789.1, logLines: [{ messages: [nodeMessage], isTruncated: false, timestamp: 1768485789000,
+      level: "WARN", systemMetadata: null }], requestId: "r3", executionId: "e3" }));
 }
 process.stdout.write(lines.join("\n") + "\n");
