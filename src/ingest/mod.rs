@@ -2,6 +2,7 @@
 //! too) and stdin; and drives the frame scanner over their bytes in fixed-size chunks.
 
 pub mod child;
+pub mod encoding;
 pub mod follow;
 pub mod lines;
 pub mod live;
@@ -211,6 +212,12 @@ fn read_all(
     } else {
         Box::new(raw)
     };
+    if let Some(order) = encoding::utf16_bom(reader.fill_buf().map_err(fail)?) {
+        reader = Box::new(BufReader::with_capacity(
+            CHUNK_BYTES,
+            encoding::Utf16ToUtf8::new(reader, order),
+        ));
+    }
     let head = reader.fill_buf().map_err(fail)?;
     if document::looks_like_document(head) {
         document::scan_document(reader, scanner, emit).map_err(fail)?;

@@ -1,0 +1,153 @@
+//! UTF-16 logs — what Windows PowerShell 5's `>` writes (`npx convex logs > logs.txt`) — are
+//! transcoded to UTF-8 so the scanner sees the same bytes as from any other shell.
+
+use std::io::{self, BufRead, Read};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Utf16 {
+    Little,
+    Big,
+}
+
+/// The UTF-16 byte order its byte-order mark announces, if `head` starts with one.
+pub fn utf16_bom(head: &[u8]) -> Option<Utf16> {
+    match head {
+        [0xFF, 0xFE, ..] => Some(Utf16::Little),
+        [0xFE, 0xFF, ..] => Some(Utf16::Big),
+        _ => None,
+    }
+}
+
+/// Reads UTF-16 (after its BOM) and yields UTF-8; unpaired surrogates become U+FFFD.
+pub struct Utf16ToUtf8<R> {
+    inner: R,
+    order: Utf16,
+    pending_byte: Option<u8>,
+    pending_unit: Option<u16>,
+    out: Vec<u8>,
+    out_pos: usize,
+    started: bool,
+}
+
+impl<R: BufRead> Utf16ToUtf8<R> {
+    pub fn new(inner: R, order: Utf16) -> Self {
+        Self {
+            inner,
+            order,
+            pending_byte: None,
+            pending_unit: None,
+            out: Vec::new(),
+            out_pos: 0,
+            started: false,
+        }
+    }
+
+    /// Decodes the next buffer of input into `self.out`; returns false at the end.
+    fn refill(&mut self) -> io::Result<bool> {
+        if !self.started {
+            self.started = true;
+            let mut bom = [0u8; 2];
+            self.inner.read_exact(&mut bom)?;
+        }
+        let buf = self.inner.fill_buf()?;
+        self.out.clear();
+        self.out_pos = 0;
+        if buf.is_empty() {
+            // The end: a dangling byte or high surrogate cannot be decoded.
+            let undecodable = usize::from(self.pending_unit.take().is_some())
+                + usize::from(self.pending_byte.take().is_some());
+            self.out
+                .extend_from_slice("\u{fffd}".repeat(undecodable).as_bytes());
+            return Ok(undecodable > 0);
+        }
+        let mut bytes: Vec<u8> = Vec::with_capacity(buf.len() + 1);
+        bytes.extend(self.pending_byte.take());
+        bytes.extend_from_slice(buf);
+        let consumed = buf.len();
+        self.inner.consume(consumed);
+        if bytes.len() % 2 == 1 {
+            self.pending_byte = bytes.pop();
+        }
+        let mut units: Vec<u16> = Vec::with_capacity(bytes.len() / 2 + 1);
+        units.extend(self.pending_unit.take());
+        units.extend(bytes.chunks_exact(2).map(|pair| match self.order {
+            Utf16::Little => u16::from_le_bytes([pair[0], pair[1]]),
+            Utf16::Big => u16::from_be_bytes([pair[0], pair[1]]),
+        }));
+        // A high surrogate at the end may pair with the first unit of the next buffer.
+        if units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+            self.pending_unit = units.pop();
+        }
+        for c in char::decode_utf16(units) {
+            let mut utf8 = [0u8; 4];
+            self.out
+                .extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut utf8).as_bytes());
+        }
+        Ok(true)
+    }
+}
+
+impl<R: BufRead> Read for Utf16ToUtf8<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.out_pos == self.out.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(text: &str, order: Utf16) -> Vec<u8> {
+        let mut bytes = match order {
+            Utf16::Little => vec![0xFF, 0xFE],
+            Utf16::Big => vec![0xFE, 0xFF],
+        };
+        for unit in text.encode_utf16() {
+            bytes.extend(match order {
+                Utf16::Little => unit.to_le_bytes(),
+                Utf16::Big => unit.to_be_bytes(),
+            });
+        }
+        bytes
+    }
+
+    fn decode(bytes: &[u8], buffer: usize) -> String {
+        let order = utf16_bom(bytes).unwrap();
+        let inner = io::BufReader::with_capacity(buffer, bytes);
+        let mut out = String::new();
+        Utf16ToUtf8::new(inner, order)
+            .read_to_string(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn both_byte_orders_with_pairs_split_across_buffers() {
+        let text = "1/15/2026 [CONVEX Q(a:b)] [WARN] 'café 😀'\r\n";
+        for order in [Utf16::Little, Utf16::Big] {
+            for buffer in [3, 4, 5, 64] {
+                assert_eq!(
+                    decode(&encode(text, order), buffer),
+                    text,
+                    "{order:?} {buffer}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn odd_length_and_lone_surrogates_become_replacement_characters() {
+        let mut bytes = encode("ab", Utf16::Little);
+        bytes.extend([0x3D, 0xD8]);
+        bytes.push(0x41);
+        assert_eq!(decode(&bytes, 64), "ab\u{fffd}\u{fffd}");
+    }
+}
