@@ -124,6 +124,12 @@ pub fn analyze(paths: &[PathBuf], options: &AnalyzeOptions) -> Result<Report, Ru
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.paths.iter().any(|p| p.as_os_str() == "-") && std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "no input: give log files or directories, or pipe logs in \
+             (e.g. `npx convex logs --history --jsonl | ba-index-advisor report -`)"
+        );
+    }
     let options = AnalyzeOptions {
         rules_dir: args.rules.clone(),
         plan: PlanOptions {
