@@ -167,7 +167,8 @@ pub fn scan(
     let counts = scanner.counts();
     match result {
         Ok(gzip) => {
-            if counts.bytes == 0 && !gzip {
+            // An empty file is a mistake worth flagging; an empty pipe is a quiet log.
+            if counts.bytes == 0 && !gzip && *input != Input::Stdin {
                 problems.push(InputError::Empty { path: name.clone() });
             }
         }
