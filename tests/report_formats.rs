@@ -299,12 +299,28 @@ fn no_merge_keeps_one_index_per_finding() {
 fn utf16_with_bom_as_windows_powershell_redirects_it() {
     let text = std::fs::read_to_string(common::root().join("sample-logs/convex-logs.txt")).unwrap();
     for little_endian in [true, false] {
-        let mut bytes = if little_endian { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
+        let mut bytes = if little_endian {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
         for unit in text.replace('\n', "\r\n").encode_utf16() {
-            bytes.extend(if little_endian { unit.to_le_bytes() } else { unit.to_be_bytes() });
+            bytes.extend(if little_endian {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
         }
-        let out = bin().args(["report", "-", "--format", "json"]).write_stdin(bytes).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = bin()
+            .args(["report", "-", "--format", "json"])
+            .write_stdin(bytes)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_scenario("utf-16", &json(&out.stdout));
     }
 }

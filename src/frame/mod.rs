@@ -74,6 +74,9 @@ pub struct Scanner<'m> {
     overlong_mentions_index: bool,
     pending: Option<Pending>,
     last_header: Option<Origin>,
+    /// Whether the input is JSONL (its first line is JSON). Every line of a JSONL input is
+    /// checked and counted; in a text input only the JSON lines that carry a needle are read.
+    json_input: Option<bool>,
     seen_any: bool,
     stopped: bool,
     reported_invalid_utf8: bool,
@@ -100,6 +103,7 @@ impl<'m> Scanner<'m> {
             overlong_mentions_index: false,
             pending: None,
             last_header: None,
+            json_input: None,
             seen_any: false,
             stopped: false,
             reported_invalid_utf8: false,
@@ -224,7 +228,15 @@ impl<'m> Scanner<'m> {
         }
 
         let line_count = memchr::memchr_iter(b'\n', block).count() as u64;
-        self.json_lines(block, start, first_line, emit);
+        if self.json_input.is_none() {
+            self.json_input = block
+                .split(|&b| b == b'\n')
+                .find(|line| !line.trim_ascii().is_empty())
+                .map(is_json_line);
+        }
+        if self.json_input == Some(true) {
+            self.json_lines(block, start, first_line, emit);
+        }
         self.counts.records += self.header_finder.find_iter(&block[start..]).count() as u64;
 
         // Text lines with a needle.
@@ -243,12 +255,18 @@ impl<'m> Scanner<'m> {
             let end = begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin);
             next_free = end + 1;
             let line = &block[begin..end];
-            if is_json_line(line) {
+            let json = is_json_line(line);
+            if json && self.json_input == Some(true) {
                 continue;
             }
             counted_lines += memchr::memchr_iter(b'\n', &block[counted_to..begin]).count() as u64;
             counted_to = begin;
             let line_no = first_line + counted_lines;
+            if json {
+                self.counts.records += 1;
+                self.json_line(line, line_no, emit);
+                continue;
+            }
             if let Some(header_pos) = self
                 .header_finder_rev
                 .rfind(&block[header_scanned_to..begin])
