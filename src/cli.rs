@@ -32,17 +32,35 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// The configuration file [default: ba-index-advisor.toml in the current folder or the
     /// nearest one above it].
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
     /// More diagnostics on stderr (-v info, -vv debug, -vvv trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        action = clap::ArgAction::Count,
+        conflicts_with = "quiet",
+        help_heading = "Global options"
+    )]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// When to colour the output [default: auto, which follows NO_COLOR, CLICOLOR,
     /// CLICOLOR_FORCE and whether the output is a terminal].
-    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        help_heading = "Global options"
+    )]
     pub color: Option<ColorWhen>,
 }
 
