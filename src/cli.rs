@@ -45,13 +45,13 @@ pub struct GlobalArgs {
         long,
         global = true,
         action = clap::ArgAction::Count,
-        conflicts_with = "quiet",
+        conflicts_with = "silent",
         help_heading = "Global options"
     )]
     pub verbose: u8,
-    /// Only errors on stderr.
-    #[arg(short, long, global = true, help_heading = "Global options")]
-    pub quiet: bool,
+    /// Only errors on stderr. (The long form is not --quiet: `watch --quiet SECS` predates it.)
+    #[arg(short = 'q', long, global = true, help_heading = "Global options")]
+    pub silent: bool,
     /// When to colour the output [default: auto, which follows NO_COLOR, CLICOLOR,
     /// CLICOLOR_FORCE and whether the output is a terminal].
     #[arg(

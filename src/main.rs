@@ -54,7 +54,7 @@ fn set_color(when: Option<ColorWhen>) {
 /// Diagnostics go to stderr: RUST_LOG when set, else warnings, raised by -v, lowered by -q.
 fn init_tracing(global: &GlobalArgs) {
     use tracing_subscriber::EnvFilter;
-    let level = match (global.quiet, global.verbose) {
+    let level = match (global.silent, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",

@@ -84,3 +84,15 @@ fn completions_command_prints_the_same_script() {
             .contains("Exit codes:")
     );
 }
+
+#[test]
+fn global_flags_parse_beside_every_subcommand_flag() {
+    use clap::Parser;
+    Cli::command().debug_assert();
+    // `watch --quiet SECS` is watch's own; the global -q is `--silent`.
+    let cli = Cli::try_parse_from(["ba-index-advisor", "watch", "-", "-q", "--quiet", "5", "-v"]);
+    assert!(cli.is_err(), "-q and -v conflict");
+    let cli =
+        Cli::try_parse_from(["ba-index-advisor", "watch", "-", "-q", "--quiet", "5"]).unwrap();
+    assert!(cli.global.silent);
+}
