@@ -7,6 +7,7 @@ pub mod advise;
 pub mod aggregate;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod frame;
 pub mod github;
 pub mod ingest;

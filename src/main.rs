@@ -1,21 +1,17 @@
-//! Entry point: parse arguments, set up diagnostics, dispatch, map errors to exit codes.
+//! Entry point: parse arguments, set up diagnostics and colours, load the configuration,
+//! dispatch, map errors to exit codes.
 
-use ba_index_advisor::cli::{Cli, Command};
+use ba_index_advisor::cli::{Cli, ColorWhen, Command, GlobalArgs};
 use ba_index_advisor::commands;
+use ba_index_advisor::config::Config;
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Report(args) => commands::report::run(args),
-        Command::Watch(args) => commands::watch::run(args),
-        Command::Apply(args) => commands::apply::run(args),
-        Command::Init(args) => commands::init::run(args),
-        Command::Doctor(args) => commands::doctor::run(args),
-        Command::Pr(args) => commands::pr::run(args),
-    };
-    match result {
+    set_color(cli.global.color);
+    init_tracing(&cli.global);
+    match dispatch(cli) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -23,6 +19,59 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let explicit = cli.global.config.as_deref();
+    let config = || -> anyhow::Result<Config> {
+        let cwd = std::env::current_dir()?;
+        Ok(Config::load(explicit, &cwd)?)
+    };
+    match cli.command {
+        Command::Report(args) => commands::report::run(args, &config()?),
+        Command::Watch(args) => commands::watch::run(args, &config()?),
+        Command::Apply(args) => commands::apply::run(args, &config()?),
+        Command::Init(args) => commands::init::run(args, &config()?),
+        Command::Doctor(args) => commands::doctor::run(args, &config()?),
+        Command::Pr(args) => commands::pr::run(args, &config()?),
+        Command::Ignore(args) => commands::ignore::run(args, explicit),
+        Command::Config(args) => commands::config::run(args, &config()?),
+        Command::Completions(args) => commands::completions::run(args),
+    }
+}
+
+/// `--color` sets the choice for every stream; without it anstream decides per stream from
+/// NO_COLOR, CLICOLOR, CLICOLOR_FORCE and whether the stream is a terminal.
+fn set_color(when: Option<ColorWhen>) {
+    let choice = match when {
+        None | Some(ColorWhen::Auto) => anstream::ColorChoice::Auto,
+        Some(ColorWhen::Always) => anstream::ColorChoice::Always,
+        Some(ColorWhen::Never) => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+/// Diagnostics go to stderr: RUST_LOG when set, else warnings, raised by -v, lowered by -q.
+fn init_tracing(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (global.silent, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
+        _ => EnvFilter::new(format!("ba_index_advisor={level}")),
+    };
+    let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .without_time()
+        .init();
 }
 
 /// Writing to a closed pipe (`| head`) is how a reader says it has seen enough.

@@ -1,7 +1,9 @@
 //! `apply`: writes the planned indexes into the overlay `schema.ts`, from logs or a saved report.
 
 use crate::advise::{self, PlanOptions, Query, QueryShape};
+use crate::aggregate::Ignored;
 use crate::commands::report::{AnalyzeOptions, analyze};
+use crate::config::{Config, Dismissals};
 use crate::schema::{self, SchemaError, overlay, write};
 use crate::signal::SignalKind;
 use anyhow::Context;
@@ -112,19 +114,20 @@ pub fn read_report(path: &Path) -> anyhow::Result<Vec<SavedSuggestion>> {
 /// tables so it can split dotless error messages.
 fn suggestions_from_logs(
     args: &ApplyArgs,
+    config: &Config,
     model: &schema::SchemaModel,
 ) -> anyhow::Result<Vec<SavedSuggestion>> {
     let options = AnalyzeOptions {
-        rules_dir: args.rules.clone(),
-        plan: PlanOptions {
-            merge: !args.no_merge,
-        },
+        rules_dir: Config::path_or(args.rules.as_deref(), config.rules_dir.as_deref()),
+        plan: plan_options(args, config),
         schema_tables: Some(model.table_names()),
+        dismissals: config.dismissals(),
     };
     let report = analyze(&args.logs, &options).context("cannot load rules")?;
     for error in &report.stats.errors {
         eprintln!("warning: {error}");
     }
+    report_ignored(&report.ignored);
     Ok(report
         .suggestions
         .into_iter()
@@ -138,13 +141,54 @@ fn suggestions_from_logs(
         .collect())
 }
 
-pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+fn plan_options(args: &ApplyArgs, config: &Config) -> PlanOptions {
+    PlanOptions {
+        merge: config.merge(args.no_merge),
+    }
+}
+
+fn report_ignored(ignored: &[Ignored]) {
+    for item in ignored {
+        eprintln!(
+            "{} [{}]: not added: {}",
+            item.table,
+            item.fields.join(", "),
+            item.reason
+        );
+    }
+}
+
+/// A saved report's suggestions less the dismissed ones (the file may predate an `ignore`).
+fn dismiss_saved(queries: Vec<SavedSuggestion>, dismissals: &Dismissals) -> Vec<SavedSuggestion> {
+    let mut ignored = Vec::new();
+    let kept = queries
+        .into_iter()
+        .filter(|q| match dismissals.reason(&q.table, &q.fields, q.count) {
+            Some(reason) => {
+                ignored.push(Ignored {
+                    table: q.table.clone(),
+                    fields: q.fields.clone(),
+                    count: q.count,
+                    reason,
+                    samples: Vec::new(),
+                });
+                false
+            }
+            None => true,
+        })
+        .collect();
+    report_ignored(&ignored);
+    kept
+}
+
+pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
     if args.from_report.is_none() && args.logs.is_empty() {
         anyhow::bail!("give log files, or --from-report FILE");
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
     let component =
-        match schema::find_dir(args.schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
+        match schema::find_dir(schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
             Ok(component) => component,
             Err(err) => {
                 eprintln!("{}", err.render());
@@ -152,10 +196,10 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             }
         };
     let queries = match &args.from_report {
-        Some(path) => read_report(path)?,
-        None => suggestions_from_logs(&args, &component.model)?,
+        Some(path) => dismiss_saved(read_report(path)?, &config.dismissals()),
+        None => suggestions_from_logs(&args, config, &component.model)?,
     };
-    match execute(&args, &queries, &component) {
+    match execute(&args, plan_options(&args, config), &queries, &component) {
         Ok(code) => Ok(code),
         Err(err) => {
             eprintln!("{}", err.render());
@@ -166,6 +210,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 
 fn execute(
     args: &ApplyArgs,
+    options: PlanOptions,
     queries: &[SavedSuggestion],
     component: &schema::Component,
 ) -> Result<ExitCode, SchemaError> {
@@ -175,9 +220,6 @@ fn execute(
             steps: overlay::generated_steps(),
         });
     }
-    let options = PlanOptions {
-        merge: !args.no_merge,
-    };
     let (statuses, plan) = advise::advise(queries, &component.model, options);
     if queries.is_empty() {
         eprintln!("no missing-index findings");

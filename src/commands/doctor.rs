@@ -1,6 +1,7 @@
 //! `doctor`: static, informational checks of the component's schema; no logs needed.
 
 use crate::advise::doctor;
+use crate::config::Config;
 use crate::schema;
 use anyhow::Context;
 use clap::Args;
@@ -19,10 +20,11 @@ pub struct DoctorArgs {
     pub json: bool,
 }
 
-pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
     let component =
-        match schema::find_dir(args.schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
+        match schema::find_dir(schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
             Ok(c) => c,
             Err(err) => {
                 eprintln!("{}", err.render());

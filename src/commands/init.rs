@@ -1,5 +1,6 @@
 //! `init`: converts a generated `schema.ts` into the documented overlay layout.
 
+use crate::config::Config;
 use crate::schema::{self, init};
 use anyhow::Context;
 use clap::Args;
@@ -15,9 +16,10 @@ pub struct InitArgs {
     pub schema_dir: Option<PathBuf>,
 }
 
-pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let result = schema::find_dir(args.schema_dir.as_deref(), &cwd)
+    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
+    let result = schema::find_dir(schema_dir.as_deref(), &cwd)
         .and_then(|dir| schema::load(&dir))
         .and_then(|component| {
             let conversion = init::plan(&component)?;

@@ -3,6 +3,7 @@
 
 use crate::advise::{self, PlanOptions};
 use crate::commands::report::{AnalyzeOptions, analyze};
+use crate::config::Config;
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
 use crate::report::Report;
 use crate::report::comment::{self, CommentContext};
@@ -63,13 +64,14 @@ pub struct PrArgs {
     pub fail_on_suggestions: bool,
 }
 
-pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let component = schema::locate::discover(args.schema_dir.as_deref(), &cwd)
+    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
+    let component = schema::locate::discover(schema_dir.as_deref(), &cwd)
         .map_err(|err| anyhow::anyhow!(err.render()))?;
-    let mut report = load_report(&args, component.as_ref())?;
+    let mut report = load_report(&args, config, component.as_ref())?;
     let advice = match &component {
-        Some(component) => schema_advice(&mut report, component, plan_options(&args))?,
+        Some(component) => schema_advice(&mut report, component, plan_options(&args, config))?,
         None => None,
     };
     let schema_path = match &component {
@@ -181,13 +183,15 @@ pub fn run(args: PrArgs) -> anyhow::Result<ExitCode> {
 /// than post a comment (or an all-clear) built from part of the logs.
 fn analyze_logs(
     args: &PrArgs,
+    config: &Config,
     logs: &[PathBuf],
     component: Option<&schema::Component>,
 ) -> anyhow::Result<Report> {
     let options = AnalyzeOptions {
-        rules_dir: args.rules.clone(),
-        plan: plan_options(args),
+        rules_dir: Config::path_or(args.rules.as_deref(), config.rules_dir.as_deref()),
+        plan: plan_options(args, config),
         schema_tables: component.map(|c| c.model.table_names()),
+        dismissals: config.dismissals(),
     };
     let report = analyze(logs, &options).context("cannot load rules")?;
     if !report.stats.errors.is_empty() {
@@ -210,9 +214,9 @@ struct SchemaAdvice {
     statuses: Vec<String>,
 }
 
-fn plan_options(args: &PrArgs) -> PlanOptions {
+fn plan_options(args: &PrArgs, config: &Config) -> PlanOptions {
     PlanOptions {
-        merge: !args.no_merge,
+        merge: config.merge(args.no_merge),
     }
 }
 
@@ -245,20 +249,31 @@ fn schema_advice(
     Ok(Some(SchemaAdvice { diff, statuses }))
 }
 
-fn load_report(args: &PrArgs, component: Option<&schema::Component>) -> anyhow::Result<Report> {
+fn load_report(
+    args: &PrArgs,
+    config: &Config,
+    component: Option<&schema::Component>,
+) -> anyhow::Result<Report> {
     match &args.from_report {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("could not read {}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| {
+            let mut report: Report = serde_json::from_str(&text).with_context(|| {
                 format!(
                     "{} is not a `report --format json` document",
                     path.display()
                 )
-            })
+            })?;
+            // The saved report may predate an `ignore`.
+            config
+                .dismissals()
+                .apply_to(&mut report, plan_options(args, config));
+            Ok(report)
         }
-        None if args.logs.is_empty() => analyze_logs(args, &[PathBuf::from("-")], component),
-        None => analyze_logs(args, &args.logs, component),
+        None if args.logs.is_empty() => {
+            analyze_logs(args, config, &[PathBuf::from("-")], component)
+        }
+        None => analyze_logs(args, config, &args.logs, component),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::advise::{PlanOptions, build_plan};
 use crate::aggregate::Aggregator;
+use crate::config::{Config, Dismissals};
 use crate::frame::Event;
 use crate::ingest;
 use crate::parse::Matcher;
@@ -9,7 +10,7 @@ use crate::parse::rules::{RuleError, RuleSet};
 use crate::report::{self, Report, Stats};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -54,6 +55,8 @@ pub struct AnalyzeOptions {
     pub plan: PlanOptions,
     /// Tables of the user's schema, when known: they split dotless error messages.
     pub schema_tables: Option<Vec<String>>,
+    /// `[[ignore]]` entries and `min_count`: moved from the suggestions to `ignored`.
+    pub dismissals: Dismissals,
 }
 
 /// Loads the built-in rules plus `rules_dir`.
@@ -61,6 +64,7 @@ pub fn load_rules(rules_dir: Option<&Path>) -> Result<RuleSet, RuleError> {
     let mut rules = RuleSet::embedded()?;
     if let Some(dir) = rules_dir {
         rules.extend_from_dir(dir)?;
+        tracing::info!("rules extended from {}", dir.display());
     }
     Ok(rules)
 }
@@ -73,6 +77,7 @@ pub fn analyze(paths: &[PathBuf], options: &AnalyzeOptions) -> Result<Report, Ru
         options.schema_tables.clone(),
     );
     let (inputs, mut errors) = ingest::expand(paths);
+    tracing::debug!("{} input(s) to read", inputs.len());
     let mut aggregator = Aggregator::default();
     let mut stats = Stats::default();
     let mut legacy = 0u64;
@@ -87,6 +92,12 @@ pub fn analyze(paths: &[PathBuf], options: &AnalyzeOptions) -> Result<Report, Ru
             Event::Problem { .. } => {}
         };
         let (counts, problems) = ingest::scan(input, &matcher, &mut on_event);
+        tracing::debug!(
+            "read {} line(s), {} record(s) from {}",
+            counts.lines,
+            counts.records,
+            input.name()
+        );
         stats.inputs += 1;
         stats.bytes += counts.bytes;
         stats.lines += counts.lines;
@@ -113,44 +124,49 @@ pub fn analyze(paths: &[PathBuf], options: &AnalyzeOptions) -> Result<Report, Ru
             "{cached_replays} cached query result(s) replayed earlier log lines; they were not counted again."
         ));
     }
-    Ok(Report {
+    let mut report = Report {
         version: report::SCHEMA_VERSION,
         suggestions,
         plan,
         ignored,
         notes,
         stats,
-    })
+    };
+    options.dismissals.apply_to(&mut report, options.plan);
+    Ok(report)
 }
 
-pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    if args.paths.iter().any(|p| p.as_os_str() == "-") && std::io::stdin().is_terminal() {
+pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if args.paths.iter().any(|p| p.as_os_str() == "-")
+        && std::io::IsTerminal::is_terminal(&std::io::stdin())
+    {
         anyhow::bail!(
             "no input: give log files or directories, or pipe logs in \
              (e.g. `npx convex logs --history --jsonl | ba-index-advisor report -`)"
         );
     }
-    let options = AnalyzeOptions {
-        rules_dir: args.rules.clone(),
-        plan: PlanOptions {
-            merge: !args.no_merge,
-        },
-        schema_tables: None,
-    };
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let component = crate::schema::locate::discover(args.schema_dir.as_deref(), &cwd)
+    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
+    let component = crate::schema::locate::discover(schema_dir.as_deref(), &cwd)
         .map_err(|err| anyhow::anyhow!(err.render()))?;
+    match &component {
+        Some(c) => tracing::info!("schema {}", c.schema.path.display()),
+        None => tracing::info!("no Better Auth schema found; findings are not checked against one"),
+    }
     let options = AnalyzeOptions {
+        rules_dir: Config::path_or(args.rules.as_deref(), config.rules_dir.as_deref()),
+        plan: PlanOptions {
+            merge: config.merge(args.no_merge),
+        },
         schema_tables: component.as_ref().map(|c| c.model.table_names()),
-        ..options
+        dismissals: config.dismissals(),
     };
     let mut report = analyze(&args.paths, &options).context("cannot load rules")?;
     if let Some(component) = &component {
         crate::advise::annotate(&mut report, &component.model, options.plan);
     }
     let stdout = std::io::stdout();
-    let color =
-        stdout.is_terminal() && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
+    let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
     let rendered = match args.format {
         Format::Table => report::table::render(&report, color),
         Format::Json => report::json::render(&report),

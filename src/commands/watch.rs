@@ -4,6 +4,7 @@
 use crate::advise::{PlanOptions, build_plan};
 use crate::aggregate::Aggregator;
 use crate::commands::report::load_rules;
+use crate::config::{Config, Dismissals, WatchConfig};
 use crate::frame::{self, Scanner};
 use crate::ingest::child::{self, Backoff, Deployment, LogCommand};
 use crate::ingest::follow::{self, FollowOptions};
@@ -17,6 +18,7 @@ use crate::watch::tracker::{Tracker, TrackerOptions};
 use crate::watch::view::{Mode, View};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -122,13 +124,13 @@ fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value).with_context(|| format!("{flag}: not a number of seconds"))
 }
 
-pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(watch(args));
+    let result = runtime.block_on(watch(args, config));
     // The stdin thread may sit in a blocking read; it must not hold up the exit.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
@@ -183,12 +185,35 @@ fn project_root(args: &WatchArgs) -> anyhow::Result<PathBuf> {
     Ok(child::find_project_root(&cwd).unwrap_or(cwd))
 }
 
-async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
+/// The log command: flags first; the file's `[watch]` values fill what no flag gave. A file's
+/// `cmd` stands aside when any deployment flag is given.
+fn log_command(args: &WatchArgs, file: &WatchConfig, root: &Path) -> LogCommand {
+    let flags_given =
+        args.prod || args.deployment.is_some() || args.history.is_some() || args.env_file.is_some();
+    let cmd = args
+        .cmd
+        .as_ref()
+        .or(file.cmd.as_ref().filter(|_| !flags_given));
+    if let Some(cmd) = cmd {
+        return LogCommand::shell(cmd, root.to_path_buf());
+    }
+    let deployment = Deployment {
+        prod: args.prod || file.prod.unwrap_or(false),
+        deployment: args.deployment.clone().or_else(|| file.deployment.clone()),
+        history: args.history.or(file.history),
+        env_file: args.env_file.clone().or_else(|| file.env_file.clone()),
+    };
+    LogCommand::convex_logs(&deployment, root.to_path_buf())
+}
+
+async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let root = project_root(&args)?;
     let schema_path = args
         .schema
         .clone()
+        .or_else(|| config.schema_dir.as_ref().map(|d| d.join("schema.ts")))
         .unwrap_or_else(|| root.join("convex").join("betterAuth").join("schema.ts"));
+    tracing::info!("watching the schema {}", schema_path.display());
     let source = if args.stdin.is_some() {
         Source::Stdin
     } else if let Some(path) = &args.file {
@@ -200,23 +225,16 @@ async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
                 ..FollowOptions::default()
             },
         )
-    } else if let Some(cmd) = &args.cmd {
-        Source::Child(LogCommand::shell(cmd, root.clone()))
     } else {
-        let deployment = Deployment {
-            prod: args.prod,
-            deployment: args.deployment.clone(),
-            history: args.history,
-            env_file: args.env_file.clone(),
-        };
-        Source::Child(LogCommand::convex_logs(&deployment, root.clone()))
+        Source::Child(log_command(&args, &config.watch, &root))
     };
     let options = TrackerOptions {
         quiet: seconds(args.quiet, "--quiet")?,
         grace: seconds(args.grace, "--grace")?,
     };
     let matcher = Matcher::new(
-        load_rules(args.rules.as_deref()).context("cannot load rules")?,
+        load_rules(Config::path_or(args.rules.as_deref(), config.rules_dir.as_deref()).as_deref())
+            .context("cannot load rules")?,
         None,
     );
     let stdout = io::stdout();
@@ -227,7 +245,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         Format::Table => Mode::Table,
         Format::Json => Mode::Json,
     };
-    let color = tty && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
+    let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
     let mut view = View::new(mode, stdout.lock(), color);
 
     let cancel = CancellationToken::new();
@@ -240,7 +258,12 @@ async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let mut state = LiveState {
         scanner: Scanner::new(&matcher, Arc::from(source_name.as_str())),
         aggregator: Aggregator::default(),
-        tracker: Tracker::new(options, start),
+        tracker: Tracker::new(options, start).with_dismissals(config.dismissals()),
+        dismissals: config.dismissals(),
+        plan: PlanOptions {
+            merge: config.merge(false),
+        },
+        announced: HashSet::new(),
         schema: SchemaFiles::for_overlay(&schema_path),
         suspects: Vec::new(),
         errors: Vec::new(),
@@ -324,6 +347,11 @@ struct LiveState<'m> {
     scanner: Scanner<'m>,
     aggregator: Aggregator,
     tracker: Tracker,
+    /// Applied to the saved report, as `report` applies them.
+    dismissals: Dismissals,
+    plan: PlanOptions,
+    /// Dismissed suggestions already shown as ignored.
+    announced: HashSet<(String, Vec<String>)>,
     schema: SchemaFiles,
     suspects: Vec<report::Suspect>,
     errors: Vec<String>,
@@ -372,6 +400,13 @@ impl LiveState<'_> {
                         continue;
                     }
                     self.aggregator.add(&signal);
+                    if let Some(reason) = self.tracker.ignored(&signal.table, &signal.fields) {
+                        let key = (signal.table.clone(), signal.fields.clone());
+                        if self.announced.insert(key) {
+                            view.ignored(&signal.table, &signal.fields, &reason)?;
+                        }
+                        continue;
+                    }
                     if let Some(key) = self.tracker.observe(&signal, now)
                         && let Some(s) = self.tracker.view(&key, now)
                     {
@@ -435,7 +470,7 @@ impl LiveState<'_> {
     fn report(&self) -> Report {
         let counts = self.scanner.counts();
         let (suggestions, ignored) = self.aggregator.finish();
-        let plan = build_plan(&suggestions, PlanOptions::default()).indexes;
+        let plan = build_plan(&suggestions, self.plan).indexes;
         let mut notes = Vec::new();
         if self.tracker.dropped() > 0 {
             notes.push(format!(
@@ -444,7 +479,7 @@ impl LiveState<'_> {
                 crate::watch::tracker::MAX_SUGGESTIONS
             ));
         }
-        Report {
+        let mut report = Report {
             version: report::SCHEMA_VERSION,
             suggestions,
             plan,
@@ -460,7 +495,9 @@ impl LiveState<'_> {
                 suspect_samples: self.suspects.iter().take(5).cloned().collect(),
                 errors: self.errors.clone(),
             },
-        }
+        };
+        self.dismissals.apply_to(&mut report, self.plan);
+        report
     }
 }
 

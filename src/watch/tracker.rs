@@ -5,6 +5,7 @@
 use super::schema_indexes::{IndexDef, SchemaIndexes};
 use crate::advise::plan::index_name;
 use crate::aggregate::ignore_reason;
+use crate::config::Dismissals;
 use crate::signal::Signal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -139,6 +140,8 @@ pub struct Tracker {
     /// When each (table, index fields) first appeared in the schema during this run.
     index_seen: HashMap<(String, Vec<String>, bool), Instant>,
     dropped: u64,
+    /// The configuration's `[[ignore]]` entries: never tracked as suggestions.
+    dismissals: Dismissals,
 }
 
 impl Tracker {
@@ -151,7 +154,20 @@ impl Tracker {
             schema: SchemaIndexes::default(),
             index_seen: HashMap::new(),
             dropped: 0,
+            dismissals: Dismissals::default(),
         }
+    }
+
+    /// Suggestions these dismiss are not tracked (`ignored` says why).
+    pub fn with_dismissals(mut self, dismissals: Dismissals) -> Self {
+        self.dismissals = dismissals;
+        self
+    }
+
+    /// Why the configuration dismisses this (table, fields), if it does. `min_count` is left to
+    /// the saved report: a live count is still growing.
+    pub fn ignored(&self, table: &str, fields: &[String]) -> Option<String> {
+        self.dismissals.ignored(table, fields)
     }
 
     /// Signals not tracked because the suggestion limit was reached.
@@ -174,7 +190,9 @@ impl Tracker {
 
     /// Counts a signal. Returns the suggestion's key when its status changed (or it is new).
     pub fn observe(&mut self, signal: &Signal, now: Instant) -> Option<(String, Vec<String>)> {
-        if ignore_reason(&signal.fields).is_some() {
+        if ignore_reason(&signal.fields).is_some()
+            || self.ignored(&signal.table, &signal.fields).is_some()
+        {
             return None;
         }
         let key = (signal.table.clone(), signal.fields.clone());

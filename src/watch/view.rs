@@ -34,6 +34,17 @@ pub struct View<W: Write> {
     drawn: usize,
     last_draw: Option<Instant>,
     stale: bool,
+    /// Suggestions dismissed by the configuration, as (table, fields, reason), in arrival order.
+    ignored: Vec<(String, Vec<String>, String)>,
+}
+
+/// An `ignored` NDJSON line: a dismissed suggestion, first seen.
+#[derive(Serialize)]
+struct IgnoredEvent<'a> {
+    event: &'a str,
+    table: &'a str,
+    fields: &'a [String],
+    reason: &'a str,
 }
 
 impl<W: Write> View<W> {
@@ -51,6 +62,7 @@ impl<W: Write> View<W> {
             drawn: 0,
             last_draw: None,
             stale: true,
+            ignored: Vec::new(),
         }
     }
 
@@ -72,6 +84,42 @@ impl<W: Write> View<W> {
             }
             Mode::Json => self.json("status", s),
         }
+    }
+
+    /// A suggestion the configuration dismisses was seen for the first time.
+    pub fn ignored(&mut self, table: &str, fields: &[String], reason: &str) -> io::Result<()> {
+        self.ignored
+            .push((table.to_owned(), fields.to_vec(), reason.to_owned()));
+        match self.mode {
+            Mode::Table => {
+                self.stale = true;
+                Ok(())
+            }
+            Mode::Lines => {
+                writeln!(self.out, "{}", ignored_line(table, fields, reason))?;
+                self.out.flush()
+            }
+            Mode::Json => {
+                serde_json::to_writer(
+                    &mut self.out,
+                    &IgnoredEvent {
+                        event: "ignored",
+                        table,
+                        fields,
+                        reason,
+                    },
+                )?;
+                self.out.write_all(b"\n")?;
+                self.out.flush()
+            }
+        }
+    }
+
+    fn ignored_lines(&self) -> String {
+        self.ignored
+            .iter()
+            .map(|(table, fields, reason)| ignored_line(table, fields, reason) + "\n")
+            .collect()
     }
 
     /// Periodic: suggestions whose count moved since the last call.
@@ -104,7 +152,7 @@ impl<W: Write> View<W> {
             return Ok(());
         }
         self.clear()?;
-        let text = table(all, self.color, self.width);
+        let text = table(all, self.color, self.width) + &self.ignored_lines();
         self.drawn = text.lines().count();
         self.out.write_all(text.as_bytes())?;
         self.out.flush()?;
@@ -137,6 +185,7 @@ impl<W: Write> View<W> {
                     self.out
                         .write_all(table(all, self.color, self.width).as_bytes())?;
                 }
+                self.out.write_all(self.ignored_lines().as_bytes())?;
                 self.drawn = 0;
             }
             Mode::Lines => {
@@ -144,6 +193,7 @@ impl<W: Write> View<W> {
                 for s in all {
                     writeln!(self.out, "{}", plain_line(s))?;
                 }
+                self.out.write_all(self.ignored_lines().as_bytes())?;
             }
             Mode::Json => all.iter().try_for_each(|s| self.json("final", s))?,
         }
@@ -170,6 +220,10 @@ impl<W: Write> View<W> {
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
+}
+
+fn ignored_line(table: &str, fields: &[String], reason: &str) -> String {
+    format!("ignored  {table} [{}]: {reason}", fields.join(", "))
 }
 
 fn plain_line(s: &SuggestionView) -> String {
