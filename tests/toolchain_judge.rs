@@ -3,39 +3,11 @@
 //! indexes. The toolchain comes from `scripts/node-toolchain.sh` (npm registry); if it cannot be
 //! installed this test fails, it never skips.
 
+mod common;
 use assert_cmd::cargo::cargo_bin_cmd;
-use std::path::{Path, PathBuf};
+use common::{root, toolchain};
+use std::path::Path;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn toolchain() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join("scripts/node-toolchain.sh"))
-        .output()
-        .expect("cannot run scripts/node-toolchain.sh");
-    assert!(
-        out.status.success(),
-        "the Node toolchain (node, convex, typescript) could not be installed; this test needs \
-         it and does not skip:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dir = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or("")
-        .to_string();
-    let dir = PathBuf::from(dir);
-    assert!(
-        dir.join("node_modules/convex").is_dir(),
-        "no convex in {}",
-        dir.display()
-    );
-    dir
-}
 
 fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -152,7 +124,7 @@ fn apply(project: &Path) -> String {
 
 #[test]
 fn applied_overlays_type_check_and_load_in_convex_with_the_new_indexes() {
-    let toolchain = toolchain();
+    let toolchain = toolchain().to_path_buf();
     for case in [
         "documented",
         "define_schema_tables",
@@ -212,7 +184,7 @@ fn applied_overlays_type_check_and_load_in_convex_with_the_new_indexes() {
 
 #[test]
 fn init_then_apply_on_a_generated_schema_ts_loads_in_convex() {
-    let toolchain = toolchain();
+    let toolchain = toolchain().to_path_buf();
     let project = project("generated_schema_ts", &toolchain);
     let before = judge(project.path(), &toolchain);
     cargo_bin_cmd!("ba-index-advisor")
@@ -248,7 +220,7 @@ fn init_then_apply_on_a_generated_schema_ts_loads_in_convex() {
 /// `apply` is a no-op.
 #[test]
 fn apply_from_the_sample_logs_on_a_real_generated_folder() {
-    let toolchain = toolchain();
+    let toolchain = toolchain().to_path_buf();
     let project = project("generated_schema_ts", &toolchain);
     cargo_bin_cmd!("ba-index-advisor")
         .current_dir(project.path())
