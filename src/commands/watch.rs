@@ -86,9 +86,9 @@ pub struct WatchArgs {
     /// The project folder (default: the nearest folder above the current one with `convex/`).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// The overlay schema (default: <project>/convex/betterAuth/schema.ts).
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
+    /// The Better Auth component folder holding schema.ts [default: <project>/convex/betterAuth].
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
     /// Write each suggestion into the overlay schema once it was seen --min-hits times.
@@ -209,10 +209,11 @@ fn log_command(args: &WatchArgs, file: &WatchConfig, root: &Path) -> LogCommand 
 async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let root = project_root(&args)?;
     let schema_path = args
-        .schema
-        .clone()
-        .or_else(|| config.schema_dir.as_ref().map(|d| d.join("schema.ts")))
-        .unwrap_or_else(|| root.join("convex").join("betterAuth").join("schema.ts"));
+        .schema_dir
+        .as_deref()
+        .or(config.schema_dir.as_deref())
+        .map_or_else(|| root.join("convex").join("betterAuth"), Path::to_path_buf)
+        .join("schema.ts");
     tracing::info!("watching the schema {}", schema_path.display());
     let source = if args.stdin.is_some() {
         Source::Stdin
