@@ -69,6 +69,21 @@ fn object_messages(
             .flatten()
         {
             let Some(line_obj) = line.as_object() else {
+                // Older backends sent plain `"[LEVEL] messages"` strings.
+                if let Some(text) = line.as_str() {
+                    let (function, component_function) = if entry_in_component {
+                        (None, identifier.clone())
+                    } else {
+                        (identifier.clone(), None)
+                    };
+                    let origin = Origin {
+                        function,
+                        component_function,
+                        request_id: request_id.clone(),
+                        timestamp: obj.get("timestamp").and_then(seconds_to_rfc3339),
+                    };
+                    push(out, strip_level_prefix(text), origin);
+                }
                 continue;
             };
             let text = joined_messages(line_obj);
@@ -250,6 +265,31 @@ pub fn format_unix_millis(ms: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_plain_string_log_lines_are_read() {
+        let entry: Value = serde_json::from_str(
+            r#"{"kind":"Completion","udfType":"Query","componentPath":"betterAuth","identifier":"adapter:findOne","logLines":["[WARN] 'No index found for user.email'"],"timestamp":1768485790.123,"requestId":"r1"}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        messages(
+            &entry,
+            &["No index found".to_owned()],
+            &mut out,
+            &mut JsonTally::default(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].text, "'No index found for user.email'");
+        assert_eq!(
+            out[0].origin.component_function.as_deref(),
+            Some("adapter:findOne")
+        );
+        assert_eq!(
+            out[0].origin.timestamp.as_deref(),
+            Some("2026-01-15T14:03:10.123Z")
+        );
+    }
 
     #[test]
     fn formats_unix_millis() {
