@@ -2,7 +2,7 @@
 
 use crate::advise::{self, PlanOptions, Query, QueryShape};
 use crate::commands::report::{AnalyzeOptions, analyze};
-use crate::schema::{self, SchemaError, overlay, write};
+use crate::schema::{self, SchemaError, lock, overlay, write};
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
@@ -135,19 +135,30 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("give log files, or --from-report FILE");
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let component =
-        match schema::find_dir(args.schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
-            Ok(component) => component,
-            Err(err) => {
-                eprintln!("{}", err.render());
-                return Ok(ExitCode::from(2));
-            }
-        };
+    let found = schema::find_dir(args.schema_dir.as_deref(), &cwd)
+        .and_then(|dir| schema::load(&dir).map(|component| (dir, component)));
+    let (dir, component) = match found {
+        Ok(found) => found,
+        Err(err) => {
+            eprintln!("{}", err.render());
+            return Ok(ExitCode::from(2));
+        }
+    };
     let queries = match &args.from_report {
         Some(path) => read_report(path)?,
         None => suggestions_from_logs(&args, &component.model)?,
     };
-    match execute(&args, &queries, &component) {
+    let result = if args.dry_run || args.check {
+        execute(&args, &queries, &component)
+    } else {
+        // Plan and write under the folder's lock, against the schema as it is now: another
+        // `apply` or `watch --write` may have added indexes while the logs were being read.
+        lock::acquire(&dir).and_then(|_held| {
+            let component = schema::load(&dir)?;
+            execute(&args, &queries, &component)
+        })
+    };
+    match result {
         Ok(code) => Ok(code),
         Err(err) => {
             eprintln!("{}", err.render());
