@@ -7,21 +7,33 @@ use ba_index_advisor::frame::{Event, Scanner, document};
 use ba_index_advisor::parse::Matcher;
 use ba_index_advisor::parse::rules::RuleSet;
 use libfuzzer_sys::fuzz_target;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+
+thread_local! {
+    // The matcher keeps a cache in a `RefCell`, so it is per thread (libFuzzer runs one).
+    static MATCHER: &'static Matcher =
+        Box::leak(Box::new(Matcher::new(RuleSet::embedded().expect("embedded rules"), None)));
+}
 
 fn matcher() -> &'static Matcher {
-    static M: OnceLock<Matcher> = OnceLock::new();
-    M.get_or_init(|| Matcher::new(RuleSet::embedded().expect("embedded rules"), None))
+    MATCHER.with(|m| *m)
 }
 
 /// The scanner's head checks (NUL bytes, a BOM) look at the first chunk, as every reader
 /// hands it a buffer of at least this much; later chunks may be any size.
 const FIRST_CHUNK: usize = 8192;
 
-fn scan(bytes: &[u8], cuts: &[u8]) -> Vec<String> {
+/// Problems and findings, each in order. A problem is reported when the block holding its line
+/// is scanned, so where it falls among the findings depends on the chunking; callers keep the
+/// two apart (problems go to the input's error list, findings to the aggregator).
+fn scan(bytes: &[u8], cuts: &[u8]) -> (Vec<String>, Vec<String>) {
     let mut scanner = Scanner::new(matcher(), Arc::from("fuzz"));
     let mut events = Vec::new();
-    let mut emit = |e: Event| events.push(format!("{e:?}"));
+    let mut problems = Vec::new();
+    let mut emit = |e: Event| match e {
+        Event::Problem { .. } => problems.push(format!("{e:?}")),
+        _ => events.push(format!("{e:?}")),
+    };
     let mut start = 0;
     let mut first = true;
     let mut cuts = cuts.iter().cycle();
@@ -37,8 +49,11 @@ fn scan(bytes: &[u8], cuts: &[u8]) -> Vec<String> {
         start = end;
     }
     scanner.finish(&mut emit);
+    // Within a chunk, JSON records are matched before text lines, so the order of emission
+    // depends on the chunking; each event carries its line.
+    events.sort();
     events.push(format!("{:?}", scanner.counts()));
-    events
+    (events, problems)
 }
 
 fuzz_target!(|input: &[u8]| {

@@ -12,7 +12,6 @@ use ba_index_advisor::schema::locate::SourceFile;
 use ba_index_advisor::schema::{self, Component, Layout, SchemaError, model, overlay, ts};
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::OnceLock;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/schema");
@@ -144,7 +143,11 @@ fuzz_target!(|input: Input| {
             }
         })
         .collect();
-    let (_, plan) = advise::advise(&queries, &component.model, PlanOptions { merge: input.merge });
+    let (_, plan) = advise::advise(
+        &queries,
+        &component.model,
+        PlanOptions { merge: input.merge },
+    );
     let additions = advise::status::additions(&plan.indexes);
     match overlay::prepare(component, &additions) {
         Ok(None) => assert!(additions.is_empty()),
