@@ -14,14 +14,15 @@ if [[ ! -x "$bin" ]]; then
   (cd "$root" && cargo build --release --quiet)
 fi
 work="$(mktemp -d)"
-trap 'kill "$watch_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$watch_pid" 2>/dev/null || true; [[ -n "${KEEP:-}" ]] && echo "kept $work" || rm -rf "$work"' EXIT
 export LINES="${LINES:-1000000}" FIRST="${FIRST:-100000}" ROTATE_LINES="${ROTATE_LINES:-150000}"
 
 cd "$work"
 : > app.log
 "$bin" watch --file app.log --format json --save watch.json > watch.ndjson 2> watch.err &
 watch_pid=$!
-sleep 0.5
+# It opens the file at its end: write nothing before it says it follows it.
+for _ in $(seq 100); do grep -q "following app.log" watch.err && break; sleep 0.1; done
 
 python3 - "$root/sample-logs" "$watch_pid" <<'PY'
 import glob, os, sys, time
@@ -45,10 +46,10 @@ def proc(field, file):
     raise SystemExit(f"{field} not in /proc/{pid}/{file}")
 
 def wait_until_read(written):
-    deadline = time.time() + 600
-    while proc("rchar:", "io") < written:
+    deadline = time.time() + 120
+    while (read := proc("rchar:", "io")) < written:
         if time.time() > deadline:
-            raise SystemExit("the watcher stopped reading")
+            raise SystemExit(f"the watcher stopped reading: {read} of {written} bytes read")
         time.sleep(0.02)
 
 log = open("app.log", "ab")
@@ -58,6 +59,10 @@ start = time.time()
 for target in (first, total_lines):
     while lines < target:
         if lines_in_file >= rotate_every:
+            # Like `tail -F`, the watcher reopens the path once it has drained the renamed file;
+            # a file rotated away before that is never seen. Real rotation happens at sizes the
+            # watcher reads in well under a second, so let it catch up first.
+            wait_until_read(written)
             log.close()
             rotations += 1
             os.rename("app.log", f"app.log.{rotations}")
