@@ -242,3 +242,190 @@ fields_separator = ","
     assert!(out.status.success());
     assert_eq!(member_count(&json(&out.stdout)), 1);
 }
+
+/// Every sample log with CRLF line endings finds exactly what it finds with LF.
+#[test]
+fn crlf_line_endings_find_the_same_as_lf() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = common::root().join("sample-logs");
+    let mut names: Vec<_> = std::fs::read_dir(&samples)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".gz"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        let lf = std::fs::read(samples.join(&name)).unwrap();
+        let mut crlf = Vec::with_capacity(lf.len() * 2);
+        for &b in &lf {
+            if b == b'\n' {
+                crlf.push(b'\r');
+            }
+            crlf.push(b);
+        }
+        let lf_path = write(&dir, &format!("lf-{name}"), &lf);
+        let crlf_path = write(&dir, &format!("crlf-{name}"), &crlf);
+        let (lf_run, crlf_run) = (run(&[&lf_path]), run(&[&crlf_path]));
+        assert_eq!(crlf_run.code, lf_run.code, "{name}: {}", crlf_run.stderr);
+        assert_eq!(
+            suggestions(&crlf_run.report),
+            suggestions(&lf_run.report),
+            "{name}"
+        );
+        assert_eq!(
+            crlf_run.report["stats"]["lines"], lf_run.report["stats"]["lines"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn malformed_json_lines_are_reported_and_good_ones_still_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"topic":"console","log_level":"WARN","message":"'Querying without an index on table \"member\".\\nThis can cause performance issues, and may hit the document read limit.\\nTo fix, add an index that begins with the following fields in order:\\n[organizationId, userId]'"}"#;
+    let bad = [
+        r#"{"topic":"console",,"message":"x"}"#,
+        r#"{"topic": console}"#,
+        r#"[{"topic":"console"},]"#,
+        r#"{"message": 42, "topic": ["not", "a", "string"]}"#,
+        r#"{"message": "Querying without an index on table \"member\" but no fields"}"#,
+        r#"{"}"#,
+    ];
+    let mut text = format!("{good}\n");
+    for line in bad {
+        text.push_str(line);
+        text.push('\n');
+        text.push_str(good);
+        text.push('\n');
+    }
+    let file = write(&dir, "malformed.jsonl", text.as_bytes());
+    let run = run(&[&file]);
+    assert_eq!(run.code, 2);
+    for line in [2, 4, 6, 12] {
+        assert!(
+            run.stderr
+                .contains(&format!("error: {file}:{line}: invalid JSON")),
+            "line {line}:\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(member_count(&run.report), 7, "{}", run.stderr);
+}
+
+/// A file that cannot be opened. Root ignores permission bits, so under root a Unix socket
+/// named like a log stands in for the `chmod 000` file: opening it fails the same way.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_input_is_an_error_and_others_still_count() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(&dir, "good.txt", format!("{WARNING}\n").as_bytes());
+    let locked = dir.path().join("locked.log");
+    let _socket;
+    if rustix::process::geteuid().is_root() {
+        _socket = std::os::unix::net::UnixListener::bind(&locked).unwrap();
+    } else {
+        std::fs::write(&locked, format!("{WARNING}\n")).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let locked = locked.display().to_string();
+    let run = run(&[&locked, &good]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!("error: {locked}: ")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(member_count(&run.report), 1);
+}
+
+/// A project holding the `documented` overlay fixture, and a saved report asking for indexes.
+fn schema_project() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("convex/betterAuth");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = common::root().join("tests/fixtures/schema/documented");
+    for name in ["schema.ts", "generatedSchema.ts"] {
+        std::fs::copy(fixture.join(name), dir.join(name)).unwrap();
+    }
+    let report = common::root()
+        .join("tests/fixtures/schema/report.json")
+        .display()
+        .to_string();
+    (tmp, dir, report)
+}
+
+fn apply(project: &std::path::Path, report: &str) -> (i32, String) {
+    let out = bin()
+        .current_dir(project)
+        .args(["apply", "--from-report", report])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap(), stderr)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_schema_is_refused_and_left_unchanged() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, dir, report) = schema_project();
+    let path = dir.join("schema.ts");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let (code, stderr) = apply(tmp.path(), &report);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("schema.ts is read-only; nothing was written"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444);
+    assert_no_temp_files(&dir);
+}
+
+/// `chattr +i`: even root cannot replace the file. Needs root and a file system with
+/// attributes; elsewhere the test says why it did nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_immutable_schema_fails_to_write_and_is_left_unchanged() {
+    struct Mutable<'a>(&'a std::path::Path);
+    impl Drop for Mutable<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(self.0)
+                .status();
+        }
+    }
+    let (tmp, dir, report) = schema_project();
+    let path = dir.join("schema.ts");
+    let made_immutable = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&path)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !made_immutable {
+        eprintln!("skipped: `chattr +i` is unavailable here (needs root and ext4/xfs/btrfs)");
+        return;
+    }
+    let _undo = Mutable(&path);
+    let before = std::fs::read(&path).unwrap();
+    let (code, stderr) = apply(tmp.path(), &report);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("schema.ts: cannot write: "), "{stderr}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_no_temp_files(&dir);
+}
+
+fn assert_no_temp_files(dir: &std::path::Path) {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["generatedSchema.ts", "schema.ts"]);
+}

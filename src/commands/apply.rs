@@ -4,7 +4,7 @@ use crate::advise::{self, PlanOptions, Query, QueryShape};
 use crate::aggregate::Ignored;
 use crate::commands::report::{AnalyzeOptions, analyze};
 use crate::config::{Config, Dismissals};
-use crate::schema::{self, SchemaError, overlay, write};
+use crate::schema::{self, SchemaError, lock, overlay, write};
 use crate::signal::SignalKind;
 use anyhow::Context;
 use clap::Args;
@@ -187,19 +187,31 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
-    let component =
-        match schema::find_dir(schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
-            Ok(component) => component,
-            Err(err) => {
-                eprintln!("{}", err.render());
-                return Ok(ExitCode::from(2));
-            }
-        };
+    let found = schema::find_dir(schema_dir.as_deref(), &cwd)
+        .and_then(|dir| schema::load(&dir).map(|component| (dir, component)));
+    let (dir, component) = match found {
+        Ok(found) => found,
+        Err(err) => {
+            eprintln!("{}", err.render());
+            return Ok(ExitCode::from(2));
+        }
+    };
     let queries = match &args.from_report {
         Some(path) => dismiss_saved(read_report(path)?, &config.dismissals()),
         None => suggestions_from_logs(&args, config, &component.model)?,
     };
-    match execute(&args, plan_options(&args, config), &queries, &component) {
+    let options = plan_options(&args, config);
+    let result = if args.dry_run || args.check {
+        execute(&args, options, &queries, &component)
+    } else {
+        // Plan and write under the folder's lock, against the schema as it is now: another
+        // `apply` or `watch --write` may have added indexes while the logs were being read.
+        lock::acquire(&dir).and_then(|_held| {
+            let component = schema::load(&dir)?;
+            execute(&args, options, &queries, &component)
+        })
+    };
+    match result {
         Ok(code) => Ok(code),
         Err(err) => {
             eprintln!("{}", err.render());

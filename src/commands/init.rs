@@ -20,8 +20,11 @@ pub fn run(args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
     let result = schema::find_dir(schema_dir.as_deref(), &cwd)
-        .and_then(|dir| schema::load(&dir))
-        .and_then(|component| {
+        .and_then(|dir| {
+            let held = schema::lock::acquire(&dir)?;
+            schema::load(&dir).map(|component| (held, component))
+        })
+        .and_then(|(_held, component)| {
             let conversion = init::plan(&component)?;
             if let Some(conversion) = &conversion {
                 init::commit(&component.schema, conversion)?;

@@ -510,6 +510,8 @@ fn write_index(schema: &Path, table: &str, fields: &[String]) -> anyhow::Result<
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Held across read → plan → write, so a concurrent `apply` cannot lose this index.
+    let _held = crate::schema::lock::acquire(dir)?;
     let component = crate::schema::load(dir)?;
     let addition = crate::schema::NewIndex {
         table: table.to_owned(),

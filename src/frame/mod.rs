@@ -237,12 +237,14 @@ impl<'m> Scanner<'m> {
         if self.json_input == Some(true) {
             self.json_lines(block, start, first_line, emit);
         }
-        self.counts.records += self.header_finder.find_iter(&block[start..]).count() as u64;
+        // Lines a pending rendering took still count, and still set the last header, exactly
+        // as when the rendering and its lines arrive in one chunk.
+        self.counts.records += self.header_finder.find_iter(block).count() as u64;
 
         // Text lines with a needle.
         let mut counted_to = 0;
         let mut counted_lines = 0;
-        let mut header_scanned_to = start;
+        let mut header_scanned_to = 0;
         let mut next_free = start;
         let mut hits = std::mem::take(&mut self.positions);
         self.hit_finder.find_all(&block[start..], &mut hits);
@@ -300,10 +302,9 @@ impl<'m> Scanner<'m> {
     ) {
         let mut starts = std::mem::take(&mut self.positions);
         self.json_finder.find_all(&block[start..], &mut starts);
-        let candidates = (start == 0)
-            .then_some(0)
-            .into_iter()
-            .chain(starts.iter().map(|p| start + p + 1));
+        // `start` begins a line: the block's first, or the first after those a pending
+        // rendering took (it stopped there because that line is JSON).
+        let candidates = std::iter::once(start).chain(starts.iter().map(|p| start + p + 1));
         let (mut counted_to, mut counted_lines) = (0, 0);
         for begin in candidates {
             let end = begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin);

@@ -46,6 +46,16 @@ pub enum SchemaError {
         name: String,
         reason: String,
     },
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is read-only; nothing was written (make it writable to let the advisor edit it)", path.display())]
+    ReadOnly { path: PathBuf },
+    #[error("{}: cannot lock the folder for editing: {reason}", path.display())]
+    Lock { path: PathBuf, reason: String },
     #[error("{}: the file changed while it was being edited; nothing was written", path.display())]
     Changed { path: PathBuf },
     #[error("{}: the edit did not verify: {message}; nothing was written", path.display())]

@@ -6,6 +6,7 @@ pub mod error;
 pub mod init;
 pub mod limits;
 pub mod locate;
+pub mod lock;
 pub mod model;
 pub mod overlay;
 pub mod ts;

@@ -1,0 +1,78 @@
+//! Log framing and parsing across every format: arbitrary bytes, fed to `frame::Scanner` in
+//! arbitrary chunks (text, JSONL, log-stream), and to the document reader when they look like
+//! a pretty-printed JSON document. Never panics, and chunking never changes what is found.
+#![no_main]
+
+use ba_index_advisor::frame::{Event, Scanner, document};
+use ba_index_advisor::parse::Matcher;
+use ba_index_advisor::parse::rules::RuleSet;
+use libfuzzer_sys::fuzz_target;
+use std::sync::Arc;
+
+thread_local! {
+    // The matcher keeps a cache in a `RefCell`, so it is per thread (libFuzzer runs one).
+    static MATCHER: &'static Matcher =
+        Box::leak(Box::new(Matcher::new(RuleSet::embedded().expect("embedded rules"), None)));
+}
+
+fn matcher() -> &'static Matcher {
+    MATCHER.with(|m| *m)
+}
+
+/// The scanner's head checks (NUL bytes, a BOM) look at the first chunk, as every reader
+/// hands it a buffer of at least this much; later chunks may be any size.
+const FIRST_CHUNK: usize = 8192;
+
+/// Problems and findings, each in order. A problem is reported when the block holding its line
+/// is scanned, so where it falls among the findings depends on the chunking; callers keep the
+/// two apart (problems go to the input's error list, findings to the aggregator).
+fn scan(bytes: &[u8], cuts: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut scanner = Scanner::new(matcher(), Arc::from("fuzz"));
+    let mut events = Vec::new();
+    let mut problems = Vec::new();
+    let mut emit = |e: Event| match e {
+        Event::Problem { .. } => problems.push(format!("{e:?}")),
+        _ => events.push(format!("{e:?}")),
+    };
+    let mut start = 0;
+    let mut first = true;
+    let mut cuts = cuts.iter().cycle();
+    while start < bytes.len() {
+        let step = if first {
+            FIRST_CHUNK
+        } else {
+            usize::from(*cuts.next().unwrap_or(&255)) + 1
+        };
+        first = false;
+        let end = (start + step).min(bytes.len());
+        scanner.feed(&bytes[start..end], &mut emit);
+        start = end;
+    }
+    scanner.finish(&mut emit);
+    // Within a chunk, JSON records are matched before text lines, so the order of emission
+    // depends on the chunking; each event carries its line.
+    events.sort();
+    events.push(format!("{:?}", scanner.counts()));
+    (events, problems)
+}
+
+fuzz_target!(|input: &[u8]| {
+    // The first byte says how many following bytes are chunk sizes.
+    let Some((&n, rest)) = input.split_first() else {
+        return;
+    };
+    let n = usize::from(n % 16).min(rest.len());
+    let (cuts, bytes) = rest.split_at(n);
+
+    let whole = scan(bytes, &[]);
+    if !cuts.is_empty() {
+        let chunked = scan(bytes, cuts);
+        assert_eq!(whole, chunked, "chunking changed the result");
+    }
+
+    if document::looks_like_document(bytes) {
+        let mut scanner = Scanner::new(matcher(), Arc::from("fuzz"));
+        let _ = document::scan_document(bytes, &mut scanner, &mut |_| {});
+        scanner.finish(&mut |_| {});
+    }
+});
