@@ -145,8 +145,60 @@ pub struct ParsedFile {
     pub quote: char,
 }
 
+/// Deepest bracket nesting read. A schema file nests a few levels; oxc 0.146 speculates on
+/// type arguments at every `<` level and keeps each abandoned attempt in its arena, so a few
+/// hundred bytes of nested `[`/`<` can exhaust memory (found by fuzzing, see
+/// docs/reliability.md). Such a file is refused before oxc sees it.
+const MAX_NESTING: usize = 64;
+
+/// Where the bracket nesting of `src` first exceeds [`MAX_NESTING`], if it does. Brackets in
+/// strings and comments do not count; a `<` counts when it may open type arguments.
+fn too_deep(src: &str) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&bytes[i + 2..], b"*/").map_or(bytes.len(), |n| i + n + 3);
+            }
+            b'[' | b'(' | b'{' => depth += 1,
+            b'<' if bytes
+                .get(i + 1)
+                .is_some_and(|b| !matches!(b, b'=' | b'<' | b' ')) =>
+            {
+                depth += 1
+            }
+            b']' | b')' | b'}' | b'>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_NESTING {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses `src` as TypeScript. Fails on the first syntax error.
 pub fn parse(src: &str) -> Result<ParsedFile, SyntaxError> {
+    if let Some(at) = too_deep(src) {
+        return Err(SyntaxError {
+            message: format!(
+                "brackets nest more than {MAX_NESTING} levels deep; not a schema file this tool can read"
+            ),
+            range: at..at + 1,
+        });
+    }
     let allocator = Allocator::default();
     let ret = Parser::new(&allocator, src, SourceType::ts()).parse();
     if let Some(diag) = ret.diagnostics.first() {
