@@ -126,13 +126,22 @@ fn indent_unit(src: &str) -> &str {
         .unwrap_or("  ")
 }
 
+/// JavaScript white space and line terminators: besides the ASCII ones, `\v`, `\f`, NBSP,
+/// U+FEFF, the Unicode space separators, U+2028 and U+2029 (ECMA-262 §12.2, §12.3).
+fn is_js_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
 /// The first significant byte in `text` (skipping whitespace and comments), with its offset.
 fn first_significant(text: &str) -> Option<(usize, u8)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        if let Some(c) = text[i..].chars().next().filter(|&c| is_js_space(c)) {
+            i += c.len_utf8();
+            continue;
+        }
         match bytes[i] {
-            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
             }
