@@ -4,6 +4,7 @@
 
 use crate::advise::{PlanOptions, build_plan};
 use crate::aggregate::Ignored;
+use crate::position::line_col;
 use crate::report::Report;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -150,9 +151,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 /// Parses the file's text strictly: an unknown key or a wrong type is an error at its position.
 pub fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     toml::from_str(text).map_err(|err| {
-        let (line, column) = err
-            .span()
-            .map_or((1, 1), |span| line_column(text, span.start));
+        let (line, column) = err.span().map_or((1, 1), |span| line_col(text, span.start));
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
@@ -163,14 +162,6 @@ pub fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
 /// What is never suggested: the `[[ignore]]` entries and findings seen fewer than `min_count`
 /// times. Applied once to each report (`apply_to`) and consulted by `watch`'s tracker (`reason`).
 #[derive(Debug, Clone)]
@@ -284,13 +275,6 @@ pub fn toml_string(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions_are_one_based_in_characters() {
-        assert_eq!(line_column("a\nbé = 1", 0), (1, 1));
-        assert_eq!(line_column("a\nbé = 1", 2), (2, 1));
-        assert_eq!(line_column("a\nbé = 1", 6), (2, 4));
-    }
 
     #[test]
     fn appended_strings_round_trip() {

@@ -12,6 +12,7 @@ pub mod frame;
 pub mod github;
 pub mod ingest;
 pub mod parse;
+pub mod position;
 pub mod report;
 pub mod schema;
 pub mod signal;

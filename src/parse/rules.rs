@@ -1,6 +1,7 @@
 //! The rule set: log patterns from `rules/*.toml`, embedded at build time, plus any
 //! `--rules DIR` adds at run time. A bad rule file is reported with file:line.
 
+use crate::position::line_col;
 use crate::signal::SignalKind;
 use regex::Regex;
 use serde::Deserialize;
@@ -128,7 +129,7 @@ impl RuleSet {
             for rule in parse_rule_file(&name, &text)? {
                 if self.rules.iter().any(|r| r.id == rule.id) {
                     return Err(RuleError::Invalid {
-                        line: line_of(&text, find_id_offset(&text, &rule.id)),
+                        line: line_col(&text, find_id_offset(&text, &rule.id)).0,
                         file: name,
                         message: format!("rule id `{}` is already defined", rule.id),
                     });
@@ -165,18 +166,10 @@ fn find_id_offset(text: &str, id: &str) -> usize {
     text.find(&format!("\"{id}\"")).unwrap_or(0)
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count()
-        + 1
-}
-
 fn toml_error(file: &str, text: &str, err: &toml::de::Error) -> RuleError {
     RuleError::Invalid {
         file: file.to_owned(),
-        line: err.span().map_or(1, |s| line_of(text, s.start)),
+        line: err.span().map_or(1, |s| line_col(text, s.start).0),
         message: err.message().to_owned(),
     }
 }
@@ -185,7 +178,7 @@ fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
     let parsed: RuleFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
     let invalid = |offset: usize, message: String| RuleError::Invalid {
         file: file.to_owned(),
-        line: line_of(text, offset),
+        line: line_col(text, offset).0,
         message,
     };
     let mut rules: Vec<Rule> = Vec::new();

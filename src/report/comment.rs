@@ -2,6 +2,7 @@
 //! to apply it, or an all-clear; always under GitHub's comment size limit.
 
 use crate::aggregate::Finding;
+use crate::position::floor_char_boundary;
 use crate::report::{Report, index_call};
 use std::fmt::Write as _;
 
@@ -373,16 +374,6 @@ fn count_within(items: &[String], budget: usize) -> usize {
             used <= budget
         })
         .count()
-}
-
-fn floor_char_boundary(s: &str, mut at: usize) -> usize {
-    if at >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 fn plural(n: u64) -> &'static str {

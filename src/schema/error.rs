@@ -1,6 +1,7 @@
 //! Typed schema errors, and their one rendering at the edge: `file:line:col`, a code frame and a
 //! hint where there is a fix.
 
+use crate::position::{floor_char_boundary, line_col};
 use std::ops::Range;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -62,26 +63,6 @@ pub enum SchemaError {
     Verify { path: PathBuf, message: String },
     #[error("edits overlap at bytes {0:?}")]
     Overlap(Range<usize>),
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(src, offset.min(src.len()));
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |l| l.trim_end_matches('\r').chars().count())
-        + 1;
-    (line, col)
-}
-
-fn floor_char_boundary(src: &str, mut i: usize) -> usize {
-    while i > 0 && !src.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 impl SchemaError {
