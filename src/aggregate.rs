@@ -1,7 +1,7 @@
 //! Groups signals into findings per (table, fields): counts, executions, callers, first/last seen.
 
+use crate::document::{CallerCount, Finding, Ignored, Risk, Seen};
 use crate::signal::{Location, Signal, SignalKind};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// How many sample locations a finding keeps.
@@ -15,71 +15,6 @@ const RECENT_REQUEST_IDS: usize = 64;
 /// Component functions whose warning means a single-row lookup (`listOne` with `numItems: 1`):
 /// past the 200-row read cap they can answer "not found" wrongly.
 const LOOKUP_FUNCTIONS: &[&str] = &["findOne", "updateOne", "deleteOne"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Risk {
-    /// The operation threw (`No index found for …`).
-    Error,
-    /// A single-row lookup that can miss rows past the 200-row read cap.
-    Lookup,
-    /// A scan: slow and costly, but answers correctly.
-    Scan,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Seen {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    pub location: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallerCount {
-    pub function: String,
-    pub count: u64,
-}
-
-/// Every occurrence of one (table, fields) pair.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Finding {
-    pub table: String,
-    pub fields: Vec<String>,
-    pub count: u64,
-    /// Distinct request ids, where the format carries them (JSONL, log streams).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub executions: Option<u64>,
-    pub risk: Risk,
-    pub kinds: Vec<SignalKind>,
-    pub callers: Vec<CallerCount>,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub other_callers: u64,
-    pub component_functions: Vec<CallerCount>,
-    pub first_seen: Seen,
-    pub last_seen: Seen,
-    pub samples: Vec<String>,
-    /// Occurrences printed by `@convex-dev/better-auth` < 0.11.2: no index silences those.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub legacy_underscore: u64,
-    pub rules: Vec<String>,
-    /// What the finding means against the schema, when one was read (`advise::status`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<crate::advise::FindingStatus>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// A signal that never becomes a suggestion, with the reason.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Ignored {
-    pub table: String,
-    pub fields: Vec<String>,
-    pub count: u64,
-    pub reason: String,
-    pub samples: Vec<String>,
-}
 
 #[derive(Debug, Default)]
 struct Accumulator {

@@ -2,10 +2,8 @@
 //! strict parsing with positioned errors, and the dismissals (`[[ignore]]`, `min_count`) that
 //! every command applies to its report in one place.
 
-use crate::advise::{PlanOptions, build_plan};
-use crate::aggregate::Ignored;
+use crate::advise::Dismissals;
 use crate::position::line_col;
-use crate::report::Report;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -159,78 +157,6 @@ pub fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
             message: err.message().trim_end().to_owned(),
         }
     })
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-/// What is never suggested: the `[[ignore]]` entries and findings seen fewer than `min_count`
-/// times. Applied once to each report (`apply_to`) and consulted by `watch`'s tracker (`reason`).
-#[derive(Debug, Clone)]
-pub struct Dismissals {
-    pub ignore: Vec<IgnoreEntry>,
-    pub min_count: u64,
-}
-
-impl Default for Dismissals {
-    fn default() -> Self {
-        Self {
-            ignore: Vec::new(),
-            min_count: 1,
-        }
-    }
-}
-
-impl Dismissals {
-    /// The reason an `[[ignore]]` entry gives for exactly this (table, fields), if any.
-    pub fn ignored(&self, table: &str, fields: &[String]) -> Option<String> {
-        self.ignore
-            .iter()
-            .find(|entry| entry.table == table && entry.fields == fields)
-            .map(|entry| format!("ignored in {FILE_NAME}: {}", entry.reason))
-    }
-
-    /// Why this finding is left out of the plan, if it is. A `count` of 0 means "unknown" (a
-    /// plan read back from a saved report) and never falls under `min_count`.
-    pub fn reason(&self, table: &str, fields: &[String], count: u64) -> Option<String> {
-        self.ignored(table, fields).or_else(|| {
-            (count > 0 && count < self.min_count).then(|| {
-                format!(
-                    "seen {count} time(s), fewer than min_count = {}",
-                    self.min_count
-                )
-            })
-        })
-    }
-
-    /// Moves dismissed suggestions into `report.ignored` and, when any moved, rebuilds the plan
-    /// from the suggestions left (a merged index must not keep a dismissed list's fields).
-    /// Returns how many suggestions moved.
-    pub fn apply_to(&self, report: &mut Report, plan: PlanOptions) -> usize {
-        let mut moved = 0;
-        for finding in std::mem::take(&mut report.suggestions) {
-            match self.reason(&finding.table, &finding.fields, finding.count) {
-                Some(reason) => {
-                    tracing::debug!(
-                        "dismissed {} [{}]: {reason}",
-                        finding.table,
-                        finding.fields.join(", ")
-                    );
-                    moved += 1;
-                    report.ignored.push(Ignored {
-                        table: finding.table,
-                        fields: finding.fields,
-                        count: finding.count,
-                        reason,
-                        samples: finding.samples,
-                    });
-                }
-                None => report.suggestions.push(finding),
-            }
-        }
-        if moved > 0 {
-            report.plan = build_plan(&report.suggestions, plan).indexes;
-        }
-        moved
-    }
 }
 
 /// Appends an `[[ignore]]` entry to the text of a config file, leaving every existing byte as

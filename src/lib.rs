@@ -1,19 +1,31 @@
 //! ba-index-advisor: reads Convex logs, finds the Better Auth component's missing-index
 //! warnings, and proposes (or writes) the `.index(...)` additions the overlay schema needs.
 //!
-//! Data flows one way: `ingest` → `frame` → `parse` → `aggregate` → `advise` → `report`.
+//! Data flows one way, and every command runs the same `engine`:
+//!
+//! ```text
+//! ingest → frame → parse → aggregate ─┐
+//!                           schema ───┴→ advise → document → render (table, json, markdown, comment)
+//!                                                      └──→ schema::overlay edit → atomic_write
+//! ```
+//!
+//! `document` (the report contract) and `signal` sit below every stage; `commands` are thin
+//! front-ends that resolve their settings, call the engine and render. See ARCHITECTURE.md.
 
 pub mod advise;
 pub mod aggregate;
+pub mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod document;
+pub mod engine;
 pub mod frame;
 pub mod github;
 pub mod ingest;
 pub mod parse;
 pub mod position;
-pub mod report;
+pub mod render;
 pub mod schema;
 pub mod signal;
 pub mod watch;

@@ -4,6 +4,7 @@
 use ba_index_advisor::cli::{Cli, ColorWhen, Command, GlobalArgs};
 use ba_index_advisor::commands;
 use ba_index_advisor::config::Config;
+use ba_index_advisor::schema::SchemaError;
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -15,7 +16,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            match err.chain().find_map(|c| c.downcast_ref::<SchemaError>()) {
+                // A schema error carries its own `file:line:col`, code frame and hint.
+                Some(schema) => eprintln!("{}", schema.render()),
+                None => eprintln!("error: {err:#}"),
+            }
             ExitCode::from(2)
         }
     }

@@ -1,6 +1,6 @@
 //! `doctor`: static checks of the schema, without logs. Informational only.
 
-use crate::schema::model::{Index, Origin, SchemaModel};
+use crate::schema::model::{Declared, Index, SchemaModel};
 use serde::Serialize;
 use std::cmp::Ordering;
 
@@ -107,7 +107,7 @@ pub fn diagnose(model: &SchemaModel) -> Vec<Diagnosis> {
     for table in &model.tables {
         let live: Vec<&Index> = table.indexes.iter().filter(|i| !i.staged).collect();
         for index in &live {
-            if index.origin == Origin::Generated && index.fields.len() >= 2 {
+            if index.declared == Declared::Generated && index.fields.len() >= 2 {
                 let cannot_serve: Vec<Vec<String>> = printable_lists(&index.fields)
                     .into_iter()
                     .filter(|l| !live.iter().any(|i| i.fields.starts_with(l)))
@@ -122,7 +122,7 @@ pub fn diagnose(model: &SchemaModel) -> Vec<Diagnosis> {
                     });
                 }
             }
-            if index.origin == Origin::Overlay
+            if index.declared == Declared::Overlay
                 && let Some(longer) = live.iter().find(|o| {
                     o.fields.len() > index.fields.len() && o.fields.starts_with(&index.fields)
                 })
@@ -167,7 +167,7 @@ mod tests {
                 name: index.join("_"),
                 fields: index.iter().map(|f| (*f).into()).collect(),
                 staged: false,
-                origin: Origin::Generated,
+                declared: Declared::Generated,
             }],
         }
     }

@@ -1,8 +1,106 @@
-//! Turns findings into advice: the smallest set of indexes that silences them.
+//! Turns findings into advice: dismissals, each finding's status against the schema, and the
+//! smallest set of indexes that silences what is left. `conclude` is the only way in.
 
+pub mod dismiss;
 pub mod doctor;
 pub mod plan;
 pub mod status;
 
-pub use plan::{IndexPlan, PlanOptions, PlannedIndex, QueryShape, build_plan, index_name};
-pub use status::{FindingStatus, Query, advise, annotate};
+pub use dismiss::Dismissals;
+pub use plan::index_name;
+pub use status::status_of;
+
+use crate::document::{Finding, FindingStatus, Ignored, PlannedIndex};
+use crate::schema::SchemaModel;
+
+/// How findings become advice: resolved once from flags and the configuration.
+#[derive(Debug, Clone)]
+pub struct AdviceSettings {
+    /// Merge a list into a longer list on the same table that begins with it.
+    pub merge: bool,
+    pub dismissals: Dismissals,
+}
+
+impl Default for AdviceSettings {
+    fn default() -> Self {
+        Self {
+            merge: true,
+            dismissals: Dismissals::default(),
+        }
+    }
+}
+
+/// The advice for a set of findings.
+#[derive(Debug, Clone, Default)]
+pub struct Advice {
+    /// The findings kept, in ranking order, each with its status when a schema was given.
+    pub suggestions: Vec<Finding>,
+    /// The findings dismissed by the settings, appended to those given.
+    pub ignored: Vec<Ignored>,
+    /// The indexes still to add, named uniquely against the schema.
+    pub plan: Vec<PlannedIndex>,
+}
+
+/// Dismisses, classifies and plans. Without a schema every kept finding needs an index.
+pub fn conclude(
+    findings: Vec<Finding>,
+    mut ignored: Vec<Ignored>,
+    model: Option<&SchemaModel>,
+    settings: &AdviceSettings,
+) -> Advice {
+    let mut suggestions = Vec::with_capacity(findings.len());
+    for mut finding in findings {
+        let dismissed =
+            settings
+                .dismissals
+                .reason(&finding.table, &finding.fields, finding.count);
+        match dismissed {
+            Some(reason) => ignored.push(Ignored {
+                table: finding.table,
+                fields: finding.fields,
+                count: finding.count,
+                reason,
+                samples: finding.samples,
+            }),
+            None => {
+                finding.status = model.map(|m| status_of(&finding, m));
+                suggestions.push(finding);
+            }
+        }
+    }
+    let needs = |f: &&Finding, exact: bool| {
+        f.status.as_ref().is_none_or(FindingStatus::needs_index)
+            && matches!(f.status, Some(FindingStatus::ExactNeeded { .. })) == exact
+    };
+    let general: Vec<&Finding> = suggestions.iter().filter(|f| needs(f, false)).collect();
+    let exact: Vec<&Finding> = suggestions.iter().filter(|f| needs(f, true)).collect();
+    let mut plan = plan::build_plan(&general, settings.merge);
+    for mut index in plan::build_plan(&exact, false) {
+        if let Some(same) = plan
+            .iter_mut()
+            .find(|i| i.table == index.table && i.fields == index.fields)
+        {
+            same.serves.append(&mut index.serves);
+            continue;
+        }
+        let begun_by = exact
+            .iter()
+            .find(|f| f.table == index.table && f.fields == index.fields)
+            .and_then(|f| match &f.status {
+                Some(FindingStatus::ExactNeeded { index }) => Some(index.as_str()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        index.note = Some(format!(
+            "`{begun_by}` begins with these fields, yet the warning fired: the query bounds or \
+             sorts by createdAt, and then Better Auth only takes an index of exactly these fields"
+        ));
+        plan.push(index);
+    }
+    plan::name_uniquely(&mut plan, model);
+    Advice {
+        suggestions,
+        ignored,
+        plan,
+    }
+}

@@ -5,42 +5,8 @@
 //! The exception: a query that bounds or sorts by `createdAt` needs an index of exactly its
 //! fields, and the warning does not say which case it was; `--no-merge` keeps one index each.
 
-use crate::aggregate::Finding;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy)]
-pub struct PlanOptions {
-    pub merge: bool,
-}
-
-impl Default for PlanOptions {
-    fn default() -> Self {
-        Self { merge: true }
-    }
-}
-
-/// A (table, fields) pair a planned index answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Served {
-    pub table: String,
-    pub fields: Vec<String>,
-}
-
-/// One index to add to the overlay schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedIndex {
-    pub table: String,
-    pub name: String,
-    pub fields: Vec<String>,
-    pub serves: Vec<Served>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct IndexPlan {
-    pub indexes: Vec<PlannedIndex>,
-}
+use crate::document::{Finding, PlannedIndex, Served};
+use crate::schema::SchemaModel;
 
 /// Better Auth's generator names an index by joining its fields with `_`.
 pub fn index_name(fields: &[String]) -> String {
@@ -51,36 +17,19 @@ fn is_strict_prefix(short: &[String], long: &[String]) -> bool {
     short.len() < long.len() && long.starts_with(short)
 }
 
-/// A (table, fields) query the plan can serve: a finding, or a suggestion read back from a
-/// saved report.
-pub trait QueryShape {
-    fn table(&self) -> &str;
-    fn fields(&self) -> &[String];
-}
-
-impl QueryShape for Finding {
-    fn table(&self) -> &str {
-        &self.table
-    }
-    fn fields(&self) -> &[String] {
-        &self.fields
-    }
-}
-
-/// Builds the plan from ranked findings. Planned indexes keep the findings' ranking order.
-pub fn build_plan<Q: QueryShape>(findings: &[Q], options: PlanOptions) -> IndexPlan {
+/// Builds the plan from ranked findings (merging prefixes when `merge`). Planned indexes keep the
+/// findings' ranking order.
+pub(crate) fn build_plan(findings: &[&Finding], merge: bool) -> Vec<PlannedIndex> {
     let mut indexes: Vec<PlannedIndex> = Vec::new();
     for finding in findings {
-        let target = if options.merge {
+        let target = if merge {
             // The longest list on the same table that this one is a prefix of; ties go to the
             // higher-ranked finding, which comes first.
             findings
                 .iter()
-                .filter(|f| {
-                    f.table() == finding.table() && is_strict_prefix(finding.fields(), f.fields())
-                })
+                .filter(|f| f.table == finding.table && is_strict_prefix(&finding.fields, &f.fields))
                 .fold(finding, |best, f| {
-                    if f.fields().len() > best.fields().len() {
+                    if f.fields.len() > best.fields.len() {
                         f
                     } else {
                         best
@@ -90,19 +39,19 @@ pub fn build_plan<Q: QueryShape>(findings: &[Q], options: PlanOptions) -> IndexP
             finding
         };
         let served = Served {
-            table: finding.table().to_string(),
-            fields: finding.fields().to_vec(),
+            table: finding.table.clone(),
+            fields: finding.fields.clone(),
         };
         if let Some(existing) = indexes
             .iter_mut()
-            .find(|i| i.table == target.table() && i.fields == target.fields())
+            .find(|i| i.table == target.table && i.fields == target.fields)
         {
             existing.serves.push(served);
         } else {
             indexes.push(PlannedIndex {
-                table: target.table().to_string(),
-                name: index_name(target.fields()),
-                fields: target.fields().to_vec(),
+                table: target.table.clone(),
+                name: index_name(&target.fields),
+                fields: target.fields.clone(),
                 serves: vec![served],
                 note: None,
             });
@@ -123,5 +72,26 @@ pub fn build_plan<Q: QueryShape>(findings: &[Q], options: PlanOptions) -> IndexP
             ));
         }
     }
-    IndexPlan { indexes }
+    indexes
+}
+
+/// Fields joined with `_` (the generator's rule); a name taken on the table (in the schema, or
+/// earlier in the plan) gets `_2`, `_3`...
+pub(crate) fn name_uniquely(indexes: &mut [PlannedIndex], model: Option<&SchemaModel>) {
+    let mut taken: Vec<(String, String)> = model
+        .into_iter()
+        .flat_map(|m| &m.tables)
+        .flat_map(|t| t.indexes.iter().map(|i| (t.name.clone(), i.name.clone())))
+        .collect();
+    for index in indexes {
+        let base = index_name(&index.fields);
+        let mut name = base.clone();
+        let mut n = 2;
+        while taken.iter().any(|(t, i)| *t == index.table && *i == name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        taken.push((index.table.clone(), name.clone()));
+        index.name = name;
+    }
 }

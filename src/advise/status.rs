@@ -6,108 +6,8 @@
 //! the index must have exactly those fields. Staged indexes are not returned by
 //! `TableDefinition[" indexes"]()`, so they never serve.
 
-use super::plan::{IndexPlan, PlanOptions, PlannedIndex, QueryShape, build_plan, index_name};
-use crate::schema::model::{Origin, SchemaModel, Table};
-use crate::schema::overlay::NewIndex;
-use serde::{Deserialize, Serialize};
-
-/// What a finding means against the schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FindingStatus {
-    /// No index serves it: add one.
-    New,
-    /// `index` begins with the listed fields, so Better Auth uses it.
-    Served { index: String },
-    /// A generated index begins with these fields, and the warning still fired: the query bounds
-    /// or sorts by `createdAt`, which needs an index of exactly these fields.
-    ExactNeeded { index: String },
-    /// `index` would serve it but is declared `staged: true`; remove that to enable it.
-    Staged { index: String },
-    /// The table is not in the schema (a typo, or a plugin table not generated yet).
-    UnknownTable { near: Vec<String> },
-    /// Fields the table does not declare, each with near matches.
-    UnknownField { fields: Vec<UnknownField> },
-    /// Logged by `@convex-dev/better-auth` < 0.11.2, which prefixed range/sort fields with `_`:
-    /// no index silences those warnings until the package is upgraded.
-    UpgradeNeeded {
-        #[serde(skip_serializing_if = "Option::is_none", default)]
-        index: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnknownField {
-    pub field: String,
-    pub near: Vec<String>,
-}
-
-impl FindingStatus {
-    /// Whether the finding still needs a new index in the overlay.
-    pub fn needs_index(&self) -> bool {
-        matches!(
-            self,
-            FindingStatus::New
-                | FindingStatus::ExactNeeded { .. }
-                | FindingStatus::UpgradeNeeded { index: None }
-        )
-    }
-
-    /// A few words for a table cell.
-    pub fn label(&self) -> String {
-        match self {
-            FindingStatus::New => "new".into(),
-            FindingStatus::Served { index } => format!("served by {index}"),
-            FindingStatus::ExactNeeded { .. } => "exact index needed".into(),
-            FindingStatus::Staged { index } => format!("staged: {index}"),
-            FindingStatus::UnknownTable { .. } => "unknown table".into(),
-            FindingStatus::UnknownField { .. } => "unknown field".into(),
-            FindingStatus::UpgradeNeeded { .. } => "upgrade needed".into(),
-        }
-    }
-
-    /// One line for people.
-    pub fn describe(&self) -> String {
-        match self {
-            FindingStatus::New => "new: no index serves this list".into(),
-            FindingStatus::Served { index } => format!("already served by index `{index}`"),
-            FindingStatus::ExactNeeded { index } => format!(
-                "exact index needed: `{index}` begins with these fields, but a query that bounds \
-                 or sorts by createdAt needs an index of exactly these fields"
-            ),
-            FindingStatus::Staged { index } => {
-                format!("index `{index}` is staged: remove `staged: true` to enable it")
-            }
-            FindingStatus::UnknownTable { near } if near.is_empty() => {
-                "unknown table: not in the schema (a plugin table that has not been generated? \
-                 enable the plugin, then regenerate the schema)"
-                    .into()
-            }
-            FindingStatus::UnknownTable { near } => with_near("unknown table", near),
-            FindingStatus::UnknownField { fields } => fields
-                .iter()
-                .map(|f| with_near(&format!("unknown field `{}`", f.field), &f.near))
-                .collect::<Vec<_>>()
-                .join("; "),
-            FindingStatus::UpgradeNeeded { index } => format!(
-                "upgrade @convex-dev/better-auth to 0.11.2 or later: older versions print \
-                 `_`-prefixed fields no index can match{}",
-                index
-                    .as_ref()
-                    .map(|i| format!(" (index `{i}` already serves the real list)"))
-                    .unwrap_or_default()
-            ),
-        }
-    }
-}
-
-fn with_near(what: &str, near: &[String]) -> String {
-    if near.is_empty() {
-        what.to_string()
-    } else {
-        format!("{what} (did you mean {}?)", near.join(", "))
-    }
-}
+use crate::document::{Finding, FindingStatus, SignalKind, UnknownField};
+use crate::schema::model::{Declared, SchemaModel, Table};
 
 /// Levenshtein distance, by characters.
 fn distance(a: &str, b: &str) -> usize {
@@ -197,7 +97,7 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
         };
     }
     // An overlay index may be newer than the logs, so Better Auth's prefix rule says it serves.
-    if let Some(i) = live().find(|i| i.origin == Origin::Overlay && begins_with(&i.fields, fields))
+    if let Some(i) = live().find(|i| i.declared == Declared::Overlay && begins_with(&i.fields, fields))
     {
         return FindingStatus::Served {
             index: i.name.clone(),
@@ -222,131 +122,23 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
     FindingStatus::New
 }
 
-/// A list as the advice needs it: a finding or a suggestion from a saved report.
-pub trait Query: QueryShape {
-    fn legacy(&self) -> bool;
-    /// Whether the list may come from a query that bounds or sorts by `createdAt`. Only the
-    /// warning can; the unique-field error comes from a lookup that takes any index whose first
-    /// field is the field (`paginate`'s unique short-circuit).
-    fn may_involve_created_at(&self) -> bool {
-        true
-    }
-}
-
-impl Query for crate::aggregate::Finding {
-    fn legacy(&self) -> bool {
-        self.legacy_underscore > 0
-    }
-    fn may_involve_created_at(&self) -> bool {
-        self.kinds
-            .contains(&crate::signal::SignalKind::MissingIndexWarning)
-    }
-}
-
-/// Statuses (one per query, in order) and the plan of indexes still needed.
-pub fn advise<Q: Query>(
-    queries: &[Q],
-    model: &SchemaModel,
-    options: PlanOptions,
-) -> (Vec<FindingStatus>, IndexPlan) {
-    let statuses: Vec<FindingStatus> = queries
-        .iter()
-        .map(
-            |q| match classify(q.table(), q.fields(), q.legacy(), model) {
-                // The error fired although an index begins with the field: the deployment predates it.
-                FindingStatus::ExactNeeded { index } if !q.may_involve_created_at() => {
-                    FindingStatus::Served { index }
-                }
-                status => status,
-            },
-        )
-        .collect();
-    let pick = |exact: bool| -> Vec<&Q> {
-        queries
-            .iter()
-            .zip(&statuses)
-            .filter(|(_, s)| {
-                s.needs_index() && matches!(s, FindingStatus::ExactNeeded { .. }) == exact
-            })
-            .map(|(q, _)| q)
-            .collect()
-    };
-    let mut plan = build_plan(&pick(false), options);
-    let exact = build_plan(&pick(true), PlanOptions { merge: false });
-    for mut index in exact.indexes {
-        if let Some(same) = plan
-            .indexes
-            .iter_mut()
-            .find(|i| i.table == index.table && i.fields == index.fields)
-        {
-            same.serves.append(&mut index.serves);
-            continue;
+/// What a finding means against the schema: `classify`, except that a unique-field error
+/// (which never comes from a `createdAt` query) whose field begins a generated index is served:
+/// the deployment that logged it predates the index.
+pub fn status_of(finding: &Finding, model: &SchemaModel) -> FindingStatus {
+    let may_involve_created_at = finding.kinds.is_empty()
+        || finding.kinds.contains(&SignalKind::MissingIndexWarning);
+    match classify(
+        &finding.table,
+        &finding.fields,
+        finding.legacy_underscore > 0,
+        model,
+    ) {
+        FindingStatus::ExactNeeded { index } if !may_involve_created_at => {
+            FindingStatus::Served { index }
         }
-        let existing = model
-            .table(&index.table)
-            .and_then(|t| {
-                t.indexes
-                    .iter()
-                    .find(|i| begins_with(&i.fields, &index.fields))
-            })
-            .map_or_else(String::new, |i| i.name.clone());
-        index.note = Some(format!(
-            "`{existing}` begins with these fields, yet the warning fired: the query bounds or \
-             sorts by createdAt, and then Better Auth only takes an index of exactly these fields"
-        ));
-        plan.indexes.push(index);
+        status => status,
     }
-    name_uniquely(&mut plan.indexes, model);
-    (statuses, plan)
-}
-
-impl<Q: QueryShape> QueryShape for &Q {
-    fn table(&self) -> &str {
-        (*self).table()
-    }
-    fn fields(&self) -> &[String] {
-        (*self).fields()
-    }
-}
-
-/// Fields joined with `_` (the generator's rule); a name taken on the table gets `_2`, `_3`...
-fn name_uniquely(indexes: &mut [PlannedIndex], model: &SchemaModel) {
-    let mut taken: Vec<(String, String)> = model
-        .tables
-        .iter()
-        .flat_map(|t| t.indexes.iter().map(|i| (t.name.clone(), i.name.clone())))
-        .collect();
-    for index in indexes {
-        let base = index_name(&index.fields);
-        let mut name = base.clone();
-        let mut n = 2;
-        while taken.iter().any(|(t, i)| *t == index.table && *i == name) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        taken.push((index.table.clone(), name.clone()));
-        index.name = name;
-    }
-}
-
-/// The indexes to write for a plan.
-pub fn additions(plan: &[PlannedIndex]) -> Vec<NewIndex> {
-    plan.iter()
-        .map(|i| NewIndex {
-            table: i.table.clone(),
-            name: i.name.clone(),
-            fields: i.fields.clone(),
-        })
-        .collect()
-}
-
-/// Marks each suggestion of a report with its status and keeps only the indexes still needed.
-pub fn annotate(report: &mut crate::report::Report, model: &SchemaModel, options: PlanOptions) {
-    let (statuses, plan) = advise(&report.suggestions, model, options);
-    for (finding, status) in report.suggestions.iter_mut().zip(statuses) {
-        finding.status = Some(status);
-    }
-    report.plan = plan.indexes;
 }
 
 #[cfg(test)]
@@ -368,7 +160,7 @@ mod tests {
             name: n.into(),
             fields: s(f),
             staged,
-            origin,
+            declared: origin,
         };
         SchemaModel {
             tables: vec![Table {
@@ -383,20 +175,20 @@ mod tests {
                         "expiresAt_userId",
                         &["expiresAt", "userId"],
                         false,
-                        Origin::Generated,
+                        Declared::Generated,
                     ),
-                    index("token", &["token"], false, Origin::Generated),
+                    index("token", &["token"], false, Declared::Generated),
                     index(
                         "userId_createdAt",
                         &["userId", "createdAt"],
                         false,
-                        Origin::Overlay,
+                        Declared::Overlay,
                     ),
                     index(
                         "token_expiresAt",
                         &["token", "expiresAt"],
                         true,
-                        Origin::Overlay,
+                        Declared::Overlay,
                     ),
                 ],
             }],
@@ -459,12 +251,14 @@ mod tests {
 
     #[test]
     fn a_taken_name_gets_a_suffix() {
+        use crate::advise::plan::name_uniquely;
+        use crate::document::PlannedIndex;
         let mut m = model();
         m.tables[0].indexes.push(Index {
             name: "userId_expiresAt".into(),
             fields: s(&["expiresAt"]),
             staged: false,
-            origin: Origin::Overlay,
+            declared: Declared::Overlay,
         });
         let mut plan = vec![PlannedIndex {
             table: "session".into(),
@@ -473,7 +267,7 @@ mod tests {
             serves: vec![],
             note: None,
         }];
-        name_uniquely(&mut plan, &m);
+        name_uniquely(&mut plan, Some(&m));
         assert_eq!(plan[0].name, "userId_expiresAt_2");
     }
 }

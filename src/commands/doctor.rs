@@ -2,6 +2,7 @@
 
 use crate::advise::doctor;
 use crate::config::Config;
+use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
 use crate::schema;
 use anyhow::Context;
 use clap::Args;
@@ -22,15 +23,17 @@ pub struct DoctorArgs {
 
 pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
-    let component =
-        match schema::find_dir(schema_dir.as_deref(), &cwd).and_then(|d| schema::load(&d)) {
-            Ok(c) => c,
-            Err(err) => {
-                eprintln!("{}", err.render());
-                return Ok(ExitCode::from(2));
-            }
-        };
+    let flags = EngineFlags {
+        schema_dir: args.schema_dir.as_deref(),
+        ..EngineFlags::default()
+    };
+    let engine = Engine::open(
+        EngineSettings::resolve(config, flags, cwd),
+        SchemaNeed::Required,
+    )?;
+    let Some(component) = engine.component() else {
+        return Ok(ExitCode::from(2));
+    };
     let diagnoses = doctor::diagnose(&component.model);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&diagnoses)?);

@@ -1,12 +1,12 @@
 //! `ignore`: records a declined suggestion as an `[[ignore]]` entry in `ba-index-advisor.toml`,
 //! appending to the file so its formatting and comments stay byte for byte.
 
+use crate::atomic_write::{self, Expect};
 use crate::config::{self, IgnoreEntry};
 use crate::ingest::child::find_project_root;
 use anyhow::Context;
 use clap::Args;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -38,6 +38,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
                 .join(config::FILE_NAME)
         }),
     };
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -59,31 +60,17 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         Ok(Some(updated)) => {
-            write_atomically(&path, &updated)?;
+            let expect = if text.is_empty() && !path.exists() {
+                Expect::Absent
+            } else {
+                Expect::Unchanged {
+                    text: text.as_bytes(),
+                    modified,
+                }
+            };
+            atomic_write::replace(&path, updated.as_bytes(), expect)?;
             eprintln!("ignored {described} in {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Writes beside the target and renames over it: a reader sees the old file or the new one.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir: PathBuf = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ba-index-advisor.")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions()).ok();
-    }
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
 }

@@ -1,13 +1,11 @@
 //! `pr`: comment the index suggestions on a pull request (one comment, kept up to date) and write
 //! the same markdown to the GitHub Actions job summary.
 
-use crate::advise::{self, PlanOptions};
-use crate::commands::report::{AnalyzeOptions, analyze};
 use crate::config::Config;
+use crate::document::{Report, SchemaLayout};
+use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
-use crate::report::Report;
-use crate::report::comment::{self, CommentContext};
-use crate::schema::{self, overlay};
+use crate::render::comment::{self, CommentContext};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::Write as _;
@@ -66,29 +64,40 @@ pub struct PrArgs {
 
 pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
-    let component = schema::locate::discover(schema_dir.as_deref(), &cwd)
-        .map_err(|err| anyhow::anyhow!(err.render()))?;
-    let mut report = load_report(&args, config, component.as_ref())?;
-    let advice = match &component {
-        Some(component) => schema_advice(&mut report, component, plan_options(&args, config))?,
-        None => None,
+    let flags = EngineFlags {
+        schema_dir: args.schema_dir.as_deref(),
+        rules: args.rules.as_deref(),
+        no_merge: args.no_merge,
     };
-    let schema_path = match &component {
-        Some(component) => schema::display_path(&component.schema.path),
-        None => DEFAULT_SCHEMA_PATH.to_owned(),
+    let engine = Engine::open(
+        EngineSettings::resolve(config, flags, cwd),
+        SchemaNeed::Optional,
+    )?;
+    let report = load_report(&args, &engine)?;
+    // The exact diff where `apply` can write one; otherwise the comment shows the plan.
+    let diff = match &report.schema {
+        Some(schema) if schema.layout == SchemaLayout::Overlay => Some(
+            engine
+                .change(&report)?
+                .map(|change| change.unified_diff(&schema.path))
+                .unwrap_or_default(),
+        ),
+        _ => None,
     };
+    let schema_path = report
+        .schema
+        .as_ref()
+        .map_or(DEFAULT_SCHEMA_PATH, |s| s.path.as_str());
     let apply = apply_command(&args);
     let composed = comment::compose(
         &report,
         CommentContext {
-            diff: advice.as_ref().map(|a| a.diff.as_str()),
-            statuses: advice.as_ref().map(|a| a.statuses.as_slice()),
+            diff: diff.as_deref(),
             apply_command: &apply,
-            schema_path: &schema_path,
+            schema_path,
         },
     );
-    let exit = if args.fail_on_suggestions && composed.has_suggestions {
+    let exit = if args.fail_on_suggestions && report.has_work() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -179,21 +188,20 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
     Ok(exit)
 }
 
-/// Logs → report, through the same pipeline as `report`. Unreadable inputs fail the run rather
-/// than post a comment (or an all-clear) built from part of the logs.
-fn analyze_logs(
-    args: &PrArgs,
-    config: &Config,
-    logs: &[PathBuf],
-    component: Option<&schema::Component>,
-) -> anyhow::Result<Report> {
-    let options = AnalyzeOptions {
-        rules_dir: Config::path_or(args.rules.as_deref(), config.rules_dir.as_deref()),
-        plan: plan_options(args, config),
-        schema_tables: component.map(|c| c.model.table_names()),
-        dismissals: config.dismissals(),
+/// The report, from a saved document or from logs (stdin by default). Unreadable inputs fail
+/// the run rather than post a comment (or an all-clear) built from part of the logs.
+fn load_report(args: &PrArgs, engine: &Engine) -> anyhow::Result<Report> {
+    if let Some(path) = &args.from_report {
+        // The saved report may predate an `ignore` or the schema's latest indexes.
+        return Ok(engine.revise(Engine::read_saved(path)?));
+    }
+    let stdin = [PathBuf::from("-")];
+    let logs = if args.logs.is_empty() {
+        &stdin[..]
+    } else {
+        &args.logs
     };
-    let report = analyze(logs, &options).context("cannot load rules")?;
+    let report = engine.conclude(&engine.read(logs));
     if !report.stats.errors.is_empty() {
         for error in &report.stats.errors {
             eprintln!("error: {error}");
@@ -204,77 +212,6 @@ fn analyze_logs(
         );
     }
     Ok(report)
-}
-
-/// What the PR's schema says about the report.
-struct SchemaAdvice {
-    /// The unified diff of schema.ts that `apply` would make; empty when it changes nothing.
-    diff: String,
-    /// One status label per `report.suggestions` entry, in order.
-    statuses: Vec<String>,
-}
-
-fn plan_options(args: &PrArgs, config: &Config) -> PlanOptions {
-    PlanOptions {
-        merge: config.merge(args.no_merge),
-    }
-}
-
-/// Marks the report's suggestions against the PR's schema, keeps only the indexes still
-/// needed, and renders the diff `apply` would make. A generated `schema.ts` cannot be edited,
-/// so the comment then shows the plan's `.index(...)` calls instead of a diff.
-fn schema_advice(
-    report: &mut Report,
-    component: &schema::Component,
-    options: PlanOptions,
-) -> anyhow::Result<Option<SchemaAdvice>> {
-    if let schema::Layout::Generated = component.layout {
-        return Ok(None);
-    }
-    advise::annotate(report, &component.model, options);
-    let label = schema::display_path(&component.schema.path);
-    let diff = overlay::prepare(component, &advise::status::additions(&report.plan))
-        .map_err(|err| anyhow::anyhow!(err.render()))?
-        .map(|change| change.unified_diff(&label))
-        .unwrap_or_default();
-    let statuses = report
-        .suggestions
-        .iter()
-        .map(|f| {
-            f.status
-                .as_ref()
-                .map_or_else(|| "new".to_owned(), |s| s.describe())
-        })
-        .collect();
-    Ok(Some(SchemaAdvice { diff, statuses }))
-}
-
-fn load_report(
-    args: &PrArgs,
-    config: &Config,
-    component: Option<&schema::Component>,
-) -> anyhow::Result<Report> {
-    match &args.from_report {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("could not read {}", path.display()))?;
-            let mut report: Report = serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{} is not a `report --format json` document",
-                    path.display()
-                )
-            })?;
-            // The saved report may predate an `ignore`.
-            config
-                .dismissals()
-                .apply_to(&mut report, plan_options(args, config));
-            Ok(report)
-        }
-        None if args.logs.is_empty() => {
-            analyze_logs(args, config, &[PathBuf::from("-")], component)
-        }
-        None => analyze_logs(args, config, &args.logs, component),
-    }
 }
 
 /// The command a developer runs in their checkout to make the change the comment shows.

@@ -1,20 +1,19 @@
 //! `watch`: follow logs live (the Convex CLI, a file, or stdin), show missing-index suggestions
 //! as they happen, optionally write them, and confirm from the logs that they worked.
 
-use crate::advise::{PlanOptions, build_plan};
-use crate::aggregate::Aggregator;
-use crate::commands::report::load_rules;
-use crate::config::{Config, Dismissals, WatchConfig};
-use crate::frame::{self, Scanner};
+use crate::advise::AdviceSettings;
+use crate::atomic_write::{self, Expect};
+use crate::config::{Config, WatchConfig};
+use crate::document::Report;
+use crate::engine::{Collected, Engine, EngineFlags, EngineSettings, SchemaNeed};
+use crate::frame::{ScanEvent, Scanner};
 use crate::ingest::child::{self, Backoff, Deployment, LogCommand};
 use crate::ingest::follow::{self, FollowOptions};
 use crate::ingest::lines::DEFAULT_MAX_LINE;
 use crate::ingest::live::{Event, Stream};
 use crate::ingest::stdin;
-use crate::parse::Matcher;
-use crate::report::{self, Report, Stats};
-use crate::watch::schema_indexes::SchemaFiles;
-use crate::watch::tracker::{Tracker, TrackerOptions};
+use crate::render;
+use crate::watch::tracker::{MAX_SUGGESTIONS, Tracker, TrackerOptions};
 use crate::watch::view::{Mode, View};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -23,7 +22,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +34,7 @@ const COUNT_EVERY: Duration = Duration::from_secs(1);
 const WRITE_DEBOUNCE: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum LiveFormat {
     /// A live table on a terminal, lines otherwise.
     Auto,
     Table,
@@ -89,8 +88,8 @@ pub struct WatchArgs {
     /// The Better Auth component folder holding schema.ts [default: <project>/convex/betterAuth].
     #[arg(long, value_name = "DIR")]
     pub schema_dir: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = LiveFormat::Auto)]
+    pub format: LiveFormat,
     /// Write each suggestion into the overlay schema once it was seen --min-hits times.
     #[arg(long)]
     pub write: bool,
@@ -208,13 +207,17 @@ fn log_command(args: &WatchArgs, file: &WatchConfig, root: &Path) -> LogCommand 
 
 async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let root = project_root(&args)?;
-    let schema_path = args
-        .schema_dir
-        .as_deref()
-        .or(config.schema_dir.as_deref())
-        .map_or_else(|| root.join("convex").join("betterAuth"), Path::to_path_buf)
-        .join("schema.ts");
-    tracing::info!("watching the schema {}", schema_path.display());
+    let flags = EngineFlags {
+        schema_dir: args.schema_dir.as_deref(),
+        rules: args.rules.as_deref(),
+        no_merge: false,
+    };
+    let need = if args.write {
+        SchemaNeed::Required
+    } else {
+        SchemaNeed::Optional
+    };
+    let engine = Engine::open(EngineSettings::resolve(config, flags, root.clone()), need)?;
     let source = if args.stdin.is_some() {
         Source::Stdin
     } else if let Some(path) = &args.file {
@@ -233,18 +236,13 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         quiet: seconds(args.quiet, "--quiet")?,
         grace: seconds(args.grace, "--grace")?,
     };
-    let matcher = Matcher::new(
-        load_rules(Config::path_or(args.rules.as_deref(), config.rules_dir.as_deref()).as_deref())
-            .context("cannot load rules")?,
-        None,
-    );
     let stdout = io::stdout();
     let tty = stdout.is_terminal();
     let mode = match args.format {
-        Format::Auto if tty => Mode::Table,
-        Format::Auto | Format::Lines => Mode::Lines,
-        Format::Table => Mode::Table,
-        Format::Json => Mode::Json,
+        LiveFormat::Auto if tty => Mode::Table,
+        LiveFormat::Auto | LiveFormat::Lines => Mode::Lines,
+        LiveFormat::Table => Mode::Table,
+        LiveFormat::Json => Mode::Json,
     };
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
     let mut view = View::new(mode, stdout.lock(), color);
@@ -256,37 +254,37 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let source_task = source.spawn(tx, cancel.clone())?;
 
     let start = Instant::now();
+    let matcher = engine.matcher();
+    let dismissals = engine.settings().advice.dismissals.clone();
     let mut state = LiveState {
         scanner: Scanner::new(&matcher, Arc::from(source_name.as_str())),
-        aggregator: Aggregator::default(),
-        tracker: Tracker::new(options, start).with_dismissals(config.dismissals()),
-        dismissals: config.dismissals(),
-        plan: PlanOptions {
-            merge: config.merge(false),
-        },
+        collected: Collected::default(),
+        tracker: Tracker::new(options, start).with_dismissals(dismissals),
         announced: HashSet::new(),
-        schema: SchemaFiles::for_overlay(&schema_path),
-        suspects: Vec::new(),
-        errors: Vec::new(),
+        schema_stamps: Vec::new(),
+        write_min_hits: args.write.then_some(args.min_hits),
+        engine,
     };
-    if let Some(indexes) = state.schema.reload() {
-        state.tracker.set_schema(indexes, start);
-    }
+    state.reload_schema(&mut view, start)?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_counts = start;
+    let mut input_ended = false;
     let outcome: io::Result<()> = async {
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
                 event = rx.recv() => match event {
                     Some(event) => state.handle(event, &mut view)?,
-                    None => return Ok(()),
+                    None => {
+                        input_ended = true;
+                        return Ok(());
+                    }
                 },
                 _ = tick.tick() => {}
             }
             let now = Instant::now();
-            state.housekeeping(&mut view, now, args.write.then_some(args.min_hits))?;
+            state.housekeeping(&mut view, now, false)?;
             if now.duration_since(last_counts) >= COUNT_EVERY {
                 last_counts = now;
                 let moved = state.tracker.take_dirty(now);
@@ -310,8 +308,13 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
             break;
         }
     }
-    state.scanner.finish(&mut |_| {});
+    let mut tail = Vec::new();
+    state.scanner.finish(&mut |e| tail.push(e));
     let now = Instant::now();
+    let outcome = outcome
+        .and_then(|()| state.scanned(tail, &mut view))
+        // The input ended: every pending write is made (or its failure shown) before exit.
+        .and_then(|()| state.housekeeping(&mut view, now, input_ended));
     let all = state.tracker.views(now);
     match outcome.and_then(|()| view.finish(&all)) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
@@ -319,7 +322,7 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.save {
         let report = state.report();
-        write_report(path, &report)?;
+        atomic_write::replace(path, render::json::render(&report).as_bytes(), Expect::Anything)?;
     }
     match source_result {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -345,21 +348,18 @@ fn spawn_signal_handler(cancel: CancellationToken) -> anyhow::Result<()> {
 }
 
 struct LiveState<'m> {
+    engine: Engine,
     scanner: Scanner<'m>,
-    aggregator: Aggregator,
+    /// What the engine concludes from: the same value a batch `report` fills.
+    collected: Collected,
     tracker: Tracker,
-    /// Applied to the saved report, as `report` applies them.
-    dismissals: Dismissals,
-    plan: PlanOptions,
     /// Dismissed suggestions already shown as ignored.
     announced: HashSet<(String, Vec<String>)>,
-    schema: SchemaFiles,
-    suspects: Vec<report::Suspect>,
-    errors: Vec<String>,
+    /// The schema files' modification times and sizes when last read.
+    schema_stamps: Vec<Option<(SystemTime, u64)>>,
+    /// `--write --min-hits N`.
+    write_min_hits: Option<u64>,
 }
-
-/// Input problems and suspects kept for the saved report.
-const MAX_KEPT: usize = 20;
 
 impl LiveState<'_> {
     fn handle<W: Write>(&mut self, event: Event, view: &mut View<W>) -> io::Result<()> {
@@ -388,78 +388,47 @@ impl LiveState<'_> {
         }
     }
 
-    fn scanned<W: Write>(
-        &mut self,
-        found: Vec<frame::Event>,
-        view: &mut View<W>,
-    ) -> io::Result<()> {
+    fn scanned<W: Write>(&mut self, found: Vec<ScanEvent>, view: &mut View<W>) -> io::Result<()> {
         let now = Instant::now();
+        let mut changed = Vec::new();
         for event in found {
-            match event {
-                frame::Event::Signal(signal) => {
-                    if !self.tracker.accepts(&signal.table, &signal.fields) {
-                        continue;
-                    }
-                    self.aggregator.add(&signal);
-                    if let Some(reason) = self.tracker.ignored(&signal.table, &signal.fields) {
-                        let key = (signal.table.clone(), signal.fields.clone());
-                        if self.announced.insert(key) {
-                            view.ignored(&signal.table, &signal.fields, &reason)?;
-                        }
-                        continue;
-                    }
-                    if let Some(key) = self.tracker.observe(&signal, now)
-                        && let Some(s) = self.tracker.view(&key, now)
-                    {
-                        view.status_changed(&s)?;
-                    }
+            let ScanEvent::Signal(signal) = event else {
+                if let Some(problem) = self.collected.record(event) {
+                    view.notice(&problem)?;
                 }
-                frame::Event::Suspect(s) if self.suspects.len() < MAX_KEPT => self.suspects.push(s),
-                frame::Event::Suspect(_) => {}
-                frame::Event::Problem { line, message } => {
-                    let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
-                    if self.errors.len() < MAX_KEPT {
-                        self.errors.push(format!("{at}{message}"));
-                    }
-                    view.notice(&format!("{at}{message}"))?;
-                }
+                continue;
+            };
+            if !self.tracker.accepts(&signal.table, &signal.fields) {
+                continue;
             }
+            if let Some(reason) = self.tracker.ignored(&signal.table, &signal.fields) {
+                let key = (signal.table.clone(), signal.fields.clone());
+                if self.announced.insert(key) {
+                    view.ignored(&signal.table, &signal.fields, &reason)?;
+                }
+            } else if let Some(key) = self.tracker.observe(&signal, now) {
+                changed.push(key);
+            }
+            self.collected.record(ScanEvent::Signal(signal));
         }
-        Ok(())
+        if !changed.is_empty() {
+            // A new suggestion: what it means against the schema is the engine's answer.
+            let report = self.engine.conclude(&self.collected);
+            let model = self.engine.component().map(|c| &c.model);
+            changed.extend(self.tracker.apply_advice(&report, model, now));
+        }
+        self.show(changed, view, now)
     }
 
-    /// Timers: schema re-read, resolved suggestions, debounced writes.
-    fn housekeeping<W: Write>(
+    fn show<W: Write>(
         &mut self,
+        mut keys: Vec<(String, Vec<String>)>,
         view: &mut View<W>,
         now: Instant,
-        write_min_hits: Option<u64>,
     ) -> io::Result<()> {
-        let mut changed = Vec::new();
-        if let Some(indexes) = self.schema.reload() {
-            changed.extend(self.tracker.set_schema(indexes, now));
-        }
-        if let Some(err) = self.schema.take_error() {
-            view.notice(&format!("schema not re-read: {err}"))?;
-        }
-        changed.extend(self.tracker.tick(now));
-        if let Some(min_hits) = write_min_hits {
-            for (table, fields) in self.tracker.write_candidates(min_hits, WRITE_DEBOUNCE, now) {
-                match write_index(self.schema.overlay(), &table, &fields) {
-                    Ok(diff) => {
-                        view.notice(&diff)?;
-                        if self.tracker.mark_written(&table, &fields) {
-                            changed.push((table, fields));
-                        }
-                    }
-                    Err(err) => view.notice(&format!(
-                        "cannot write the index for {table} [{}]: {err:#}",
-                        fields.join(", ")
-                    ))?,
-                }
-            }
-        }
-        for key in changed {
+        let mut seen = HashSet::new();
+        keys.retain(|k| seen.insert(k.clone()));
+        for key in keys {
             if let Some(s) = self.tracker.view(&key, now) {
                 view.status_changed(&s)?;
             }
@@ -467,71 +436,130 @@ impl LiveState<'_> {
         Ok(())
     }
 
-    /// The same document `report --format json` prints, for `--save`.
-    fn report(&self) -> Report {
-        let counts = self.scanner.counts();
-        let (suggestions, ignored) = self.aggregator.finish();
-        let plan = build_plan(&suggestions, self.plan).indexes;
-        let mut notes = Vec::new();
+    /// The schema files to look at for changes: the overlay and the generated file it imports.
+    fn schema_paths(&self) -> Vec<PathBuf> {
+        match self.engine.component() {
+            Some(c) => {
+                let mut paths = vec![c.schema.path.clone()];
+                if let crate::schema::Layout::Overlay { generated, .. } = &c.layout {
+                    paths.push(generated.path.clone());
+                }
+                paths
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Re-reads the schema when its files changed on disk (or none was found yet), and takes
+    /// the engine's answer again.
+    fn reload_schema<W: Write>(&mut self, view: &mut View<W>, now: Instant) -> io::Result<()> {
+        let stamps: Vec<_> = self
+            .schema_paths()
+            .iter()
+            .map(|p| {
+                std::fs::metadata(p)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?, m.len())))
+            })
+            .collect();
+        let unchanged = !stamps.is_empty() && stamps == self.schema_stamps;
+        if unchanged || (stamps.is_empty() && self.engine.component().is_some()) {
+            return Ok(());
+        }
+        let had = self.engine.component().is_some();
+        if let Err(err) = self.engine.reload_schema() {
+            // Half-saved or broken: keep what was last read, and say why.
+            self.schema_stamps = stamps;
+            return view.notice(&format!("schema not re-read: {err}"));
+        }
+        self.schema_stamps = self
+            .schema_paths()
+            .iter()
+            .map(|p| {
+                std::fs::metadata(p)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?, m.len())))
+            })
+            .collect();
+        if had || self.engine.component().is_some() {
+            self.readvise(view, now)?;
+        }
+        Ok(())
+    }
+
+    fn readvise<W: Write>(&mut self, view: &mut View<W>, now: Instant) -> io::Result<()> {
+        let report = self.engine.conclude(&self.collected);
+        let model = self.engine.component().map(|c| &c.model);
+        let changed = self.tracker.apply_advice(&report, model, now);
+        self.show(changed, view, now)
+    }
+
+    /// Timers: schema re-read, resolved suggestions, debounced writes (all pending ones when
+    /// `input_ended`).
+    fn housekeeping<W: Write>(
+        &mut self,
+        view: &mut View<W>,
+        now: Instant,
+        input_ended: bool,
+    ) -> io::Result<()> {
+        self.reload_schema(view, now)?;
+        let resolved = self.tracker.tick(now);
+        self.show(resolved, view, now)?;
+        if let Some(min_hits) = self.write_min_hits
+            && self
+                .tracker
+                .write_due(min_hits, WRITE_DEBOUNCE, now, input_ended)
+        {
+            self.write(view, min_hits, now)?;
+        }
+        Ok(())
+    }
+
+    /// `--write`: what `apply` writes for the same lines, less the suggestions seen fewer than
+    /// `min_hits` times, through the same engine call.
+    fn write<W: Write>(&mut self, view: &mut View<W>, min_hits: u64, now: Instant) -> io::Result<()> {
+        let mut advice: AdviceSettings = self.engine.settings().advice.clone();
+        advice.dismissals.min_count = advice.dismissals.min_count.max(min_hits);
+        let collected = &self.collected;
+        let applied = self
+            .engine
+            .apply(false, |engine| engine.conclude_with(collected, &advice));
+        let applied = match applied {
+            Ok(applied) => applied,
+            Err(err) => return view.notice(&format!("cannot write the planned indexes: {err}")),
+        };
+        let Some(change) = applied.change else {
+            return Ok(());
+        };
+        let label = crate::schema::display_path(&change_path(&self.engine));
+        view.notice(&change.unified_diff(&label))?;
+        let mut written = Vec::new();
+        for index in &applied.report.plan {
+            for served in &index.serves {
+                if self.tracker.mark_written(&served.table, &served.fields) {
+                    written.push((served.table.clone(), served.fields.clone()));
+                }
+            }
+        }
+        self.show(written, view, now)
+    }
+
+    /// The same document `report --format json` prints for the same lines, for `--save`.
+    fn report(&mut self) -> Report {
+        self.collected.add_input(self.scanner.counts());
         if self.tracker.dropped() > 0 {
-            notes.push(format!(
-                "{} signal(s) were not tracked: more than {} distinct suggestions",
+            self.collected.note(format!(
+                "{} signal(s) were not tracked: more than {MAX_SUGGESTIONS} distinct suggestions",
                 self.tracker.dropped(),
-                crate::watch::tracker::MAX_SUGGESTIONS
             ));
         }
-        let mut report = Report {
-            version: report::SCHEMA_VERSION,
-            suggestions,
-            plan,
-            ignored,
-            notes,
-            stats: Stats {
-                inputs: 1,
-                bytes: counts.bytes,
-                lines: counts.lines,
-                records: counts.records,
-                signals: self.aggregator.signals(),
-                suspects: counts.suspects,
-                suspect_samples: self.suspects.iter().take(5).cloned().collect(),
-                errors: self.errors.clone(),
-            },
-        };
-        self.dismissals.apply_to(&mut report, self.plan);
-        report
+        self.engine.conclude(&self.collected)
     }
 }
 
-/// `--write`: adds `.index("<fields joined by _>", [fields])` for `table` to the overlay through
-/// the schema editor (verified re-parse, atomic write that refuses if the file changed since it
-/// was read), and returns the unified diff to show.
-fn write_index(schema: &Path, table: &str, fields: &[String]) -> anyhow::Result<String> {
-    let dir = schema
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    // Held across read → plan → write, so a concurrent `apply` cannot lose this index.
-    let _held = crate::schema::lock::acquire(dir)?;
-    let component = crate::schema::load(dir)?;
-    let addition = crate::schema::NewIndex {
-        table: table.to_owned(),
-        name: crate::advise::plan::index_name(fields),
-        fields: fields.to_vec(),
-    };
-    let Some(change) = crate::schema::overlay::prepare(&component, &[addition])? else {
-        return Ok(String::new());
-    };
-    crate::schema::write::commit(&component.schema, &change.after)?;
-    Ok(change.unified_diff(&schema.display().to_string()))
-}
-
-fn write_report(path: &Path, report: &Report) -> anyhow::Result<()> {
-    let text = report::json::render(report);
-    // Write beside the target, then rename: a reader never sees half a report.
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text.as_bytes())
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .with_context(|| format!("cannot write {}", path.display()))
+fn change_path(engine: &Engine) -> PathBuf {
+    engine
+        .component()
+        .map(|c| c.schema.path.clone())
+        .unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! lines, so they are read as a stream of JSON values instead of lines. A top-level array is
 //! visited element by element, so memory holds one event at a time.
 
-use super::{Event, Scanner};
+use super::{ScanEvent, Scanner};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -58,7 +58,7 @@ impl<R: Read> Read for Counting<R> {
 pub fn scan_document<R: Read>(
     reader: R,
     scanner: &mut Scanner<'_>,
-    emit: &mut dyn FnMut(Event),
+    emit: &mut dyn FnMut(ScanEvent),
 ) -> io::Result<()> {
     let position = Rc::new(Position::default());
     let mut de = serde_json::Deserializer::from_reader(Counting {
@@ -87,7 +87,7 @@ pub fn scan_document<R: Read>(
         Ok(()) => Ok(()),
         Err(err) if err.is_io() => Err(io::Error::other(err)),
         Err(err) => {
-            emit(Event::Problem {
+            emit(ScanEvent::Problem {
                 line: Some(err.line() as u64),
                 message: format!("invalid JSON: {err}"),
             });

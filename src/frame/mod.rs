@@ -12,7 +12,7 @@ mod needles;
 pub mod text;
 
 use crate::parse::{Match, Matcher};
-use crate::report::Suspect;
+use crate::document::Suspect;
 use crate::signal::{Location, Origin, Signal};
 use memchr::memmem;
 use needles::Needles;
@@ -29,7 +29,7 @@ const HEADER_MARK: &[u8] = b"[CONVEX ";
 
 /// Something the scanner noticed.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum ScanEvent {
     Signal(Signal),
     Suspect(Suspect),
     /// An input problem at a line: reported, and scanning goes on.
@@ -121,7 +121,7 @@ impl<'m> Scanner<'m> {
         self.stopped
     }
 
-    pub fn feed(&mut self, mut data: &[u8], emit: &mut dyn FnMut(Event)) {
+    pub fn feed(&mut self, mut data: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         if self.stopped || data.is_empty() {
             return;
         }
@@ -131,7 +131,7 @@ impl<'m> Scanner<'m> {
             let head = &data[..data.len().min(8192)];
             if memchr::memchr(0, head).is_some() {
                 self.stopped = true;
-                emit(Event::Problem {
+                emit(ScanEvent::Problem {
                     line: None,
                     message: "binary data (NUL bytes), not a log; skipped".into(),
                 });
@@ -163,7 +163,7 @@ impl<'m> Scanner<'m> {
     }
 
     /// Processes an unterminated last line and anything still waiting.
-    pub fn finish(&mut self, emit: &mut dyn FnMut(Event)) {
+    pub fn finish(&mut self, emit: &mut dyn FnMut(ScanEvent)) {
         if self.skipping_overlong || !self.carry.is_empty() {
             self.finish_carried_line(b"\n", emit);
         }
@@ -187,7 +187,7 @@ impl<'m> Scanner<'m> {
         self.carry.extend_from_slice(data);
     }
 
-    fn finish_carried_line(&mut self, tail: &[u8], emit: &mut dyn FnMut(Event)) {
+    fn finish_carried_line(&mut self, tail: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         if self.skipping_overlong {
             let mentions = self.overlong_mentions_index || self.hit_finder.is_match(tail);
             self.skipping_overlong = false;
@@ -195,7 +195,7 @@ impl<'m> Scanner<'m> {
             self.lines_done += 1;
             self.counts.lines += 1;
             self.pending = None;
-            emit(Event::Problem {
+            emit(ScanEvent::Problem {
                 line: Some(self.lines_done),
                 message: format!(
                     "line longer than {} MiB, skipped{}",
@@ -218,7 +218,7 @@ impl<'m> Scanner<'m> {
     }
 
     /// Scans complete lines (`block` ends with `\n`).
-    fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(Event)) {
+    fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         let first_line = self.lines_done + 1;
         self.check_utf8(block, first_line, emit);
 
@@ -298,7 +298,7 @@ impl<'m> Scanner<'m> {
         block: &[u8],
         start: usize,
         first_line: u64,
-        emit: &mut dyn FnMut(Event),
+        emit: &mut dyn FnMut(ScanEvent),
     ) {
         let mut starts = std::mem::take(&mut self.positions);
         self.json_finder.find_all(&block[start..], &mut starts);
@@ -320,7 +320,7 @@ impl<'m> Scanner<'m> {
         self.positions = starts;
     }
 
-    fn check_utf8(&mut self, block: &[u8], first_line: u64, emit: &mut dyn FnMut(Event)) {
+    fn check_utf8(&mut self, block: &[u8], first_line: u64, emit: &mut dyn FnMut(ScanEvent)) {
         if self.reported_invalid_utf8 {
             return;
         }
@@ -328,7 +328,7 @@ impl<'m> Scanner<'m> {
             self.reported_invalid_utf8 = true;
             let line =
                 first_line + memchr::memchr_iter(b'\n', &block[..err.valid_up_to()]).count() as u64;
-            emit(Event::Problem {
+            emit(ScanEvent::Problem {
                 line: Some(line),
                 message: "invalid UTF-8; the bad bytes were replaced and reading went on".into(),
             });
@@ -336,7 +336,7 @@ impl<'m> Scanner<'m> {
     }
 
     /// Gives the first lines of `block` to a pending multi-line rendering; returns the bytes used.
-    fn feed_pending(&mut self, block: &[u8], emit: &mut dyn FnMut(Event)) -> usize {
+    fn feed_pending(&mut self, block: &[u8], emit: &mut dyn FnMut(ScanEvent)) -> usize {
         let mut used = 0;
         while let Some(pending) = self.pending.as_mut() {
             let Some(rel_end) = memchr::memchr(b'\n', &block[used..]) else {
@@ -367,7 +367,7 @@ impl<'m> Scanner<'m> {
         raw: &[u8],
         line_no: u64,
         following: &[u8],
-        emit: &mut dyn FnMut(Event),
+        emit: &mut dyn FnMut(ScanEvent),
     ) {
         let decoded = decode_line(raw);
         let split = text::split_line(&decoded);
@@ -398,7 +398,7 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    fn resolve(&mut self, pending: Pending, emit: &mut dyn FnMut(Event)) {
+    fn resolve(&mut self, pending: Pending, emit: &mut dyn FnMut(ScanEvent)) {
         let matches = self.matcher.find(&pending.text);
         if matches.is_empty() {
             let first = pending.text.lines().next().unwrap_or("");
@@ -408,10 +408,10 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    fn json_line(&mut self, line: &[u8], line_no: u64, emit: &mut dyn FnMut(Event)) {
+    fn json_line(&mut self, line: &[u8], line_no: u64, emit: &mut dyn FnMut(ScanEvent)) {
         if !self.hit_finder.is_match(line) {
             if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
-                emit(Event::Problem {
+                emit(ScanEvent::Problem {
                     line: Some(line_no),
                     message: format!("invalid JSON: {err}"),
                 });
@@ -421,7 +421,7 @@ impl<'m> Scanner<'m> {
         match serde_json::from_slice::<serde_json::Value>(line) {
             Ok(value) => self.json_value(&value, line_no, emit),
             Err(err) => {
-                emit(Event::Problem {
+                emit(ScanEvent::Problem {
                     line: Some(line_no),
                     message: format!("invalid JSON: {err}; matched as plain text instead"),
                 });
@@ -441,7 +441,7 @@ impl<'m> Scanner<'m> {
         &mut self,
         value: &serde_json::Value,
         line_no: u64,
-        emit: &mut dyn FnMut(Event),
+        emit: &mut dyn FnMut(ScanEvent),
     ) {
         let mut messages = Vec::new();
         let mut tally = json::JsonTally::default();
@@ -469,10 +469,10 @@ impl<'m> Scanner<'m> {
         matches: Vec<Match>,
         origin: &Origin,
         line: u64,
-        emit: &mut dyn FnMut(Event),
+        emit: &mut dyn FnMut(ScanEvent),
     ) {
         for m in matches {
-            emit(Event::Signal(Signal {
+            emit(ScanEvent::Signal(Signal {
                 table: m.table,
                 fields: m.fields,
                 kind: m.kind,
@@ -487,14 +487,14 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    fn suspect_or_nothing(&mut self, text: &str, line: u64, emit: &mut dyn FnMut(Event)) {
+    fn suspect_or_nothing(&mut self, text: &str, line: u64, emit: &mut dyn FnMut(ScanEvent)) {
         if !Matcher::is_suspect(text) {
             return;
         }
         self.counts.suspects += 1;
         if self.suspect_samples < MAX_SUSPECT_SAMPLES {
             self.suspect_samples += 1;
-            emit(Event::Suspect(Suspect {
+            emit(ScanEvent::Suspect(Suspect {
                 location: format!("{}:{line}", self.source),
                 text: text.chars().take(SUSPECT_TEXT_CHARS).collect(),
             }));

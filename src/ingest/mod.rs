@@ -8,7 +8,7 @@ pub mod lines;
 pub mod live;
 pub mod stdin;
 
-use crate::frame::{Event, ScanCounts, Scanner, document};
+use crate::frame::{ScanCounts, ScanEvent, Scanner, document};
 use crate::parse::Matcher;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -131,7 +131,7 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
 pub fn scan(
     input: &Input,
     matcher: &Matcher,
-    emit: &mut dyn FnMut(Event),
+    emit: &mut dyn FnMut(ScanEvent),
 ) -> (ScanCounts, Vec<InputError>) {
     let name = input.name();
     let mut problems = Vec::new();
@@ -154,8 +154,8 @@ pub fn scan(
     };
     let raw = with_progress(raw, len);
     let mut scanner = Scanner::new(matcher, Arc::from(name.as_str()));
-    let mut on_event = |event: Event| match event {
-        Event::Problem { line, message } => problems.push(InputError::Content {
+    let mut on_event = |event: ScanEvent| match event {
+        ScanEvent::Problem { line, message } => problems.push(InputError::Content {
             path: name.clone(),
             line,
             message,
@@ -196,7 +196,7 @@ struct ReadFailure {
 fn read_all(
     raw: Box<dyn Read>,
     scanner: &mut Scanner<'_>,
-    emit: &mut dyn FnMut(Event),
+    emit: &mut dyn FnMut(ScanEvent),
 ) -> Result<bool, ReadFailure> {
     let mut raw = BufReader::with_capacity(CHUNK_BYTES, raw);
     let head = raw.fill_buf().map_err(|source| ReadFailure {

@@ -100,7 +100,7 @@ pub fn plan(component: &Component) -> Result<Option<Conversion>, SchemaError> {
 
 /// Writes the conversion: the generated content first (to a new file), then `schema.ts`.
 pub fn commit(schema: &SourceFile, conversion: &Conversion) -> Result<(), SchemaError> {
-    write::write_new(&conversion.generated_path, &conversion.generated_text, None)?;
+    write::create(&conversion.generated_path, &conversion.generated_text)?;
     if let Err(err) = write::commit(schema, &conversion.schema_text) {
         // Leave the folder as it was found.
         let _ = std::fs::remove_file(&conversion.generated_path);

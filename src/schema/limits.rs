@@ -102,7 +102,7 @@ pub fn check(table: &Table, additions: &[(String, Vec<String>)]) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::{Index, Origin};
+    use crate::schema::model::{Declared, Index};
 
     fn table(indexes: &[(&str, &[&str])]) -> Table {
         Table {
@@ -114,7 +114,7 @@ mod tests {
                     name: n.to_string(),
                     fields: f.iter().map(|s| s.to_string()).collect(),
                     staged: false,
-                    origin: Origin::Generated,
+                    declared: Declared::Generated,
                 })
                 .collect(),
         }

@@ -9,7 +9,7 @@ use std::ops::Range;
 /// warnings fired; overlay indexes may be newer than the logs being read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Origin {
+pub enum Declared {
     Generated,
     Overlay,
 }
@@ -26,7 +26,7 @@ pub struct Index {
     pub name: String,
     pub fields: Vec<String>,
     pub staged: bool,
-    pub origin: Origin,
+    pub declared: Declared,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,7 +113,7 @@ pub fn target(file: &ParsedFile) -> Option<Target<'_>> {
 }
 
 /// Tables declared inline with `defineTable` in an object literal, as the generator writes them.
-pub fn inline_tables(obj: &ObjectLit, origin: Origin) -> Vec<Table> {
+pub fn inline_tables(obj: &ObjectLit, declared: Declared) -> Vec<Table> {
     let mut model = SchemaModel::default();
     for el in &obj.elements {
         if let Element::Property(p) = el
@@ -130,14 +130,14 @@ pub fn inline_tables(obj: &ObjectLit, origin: Origin) -> Vec<Table> {
                         })
                         .collect()
                 }),
-                indexes: chain_indexes(&p.value.calls, origin),
+                indexes: chain_indexes(&p.value.calls, declared),
             });
         }
     }
     model.tables
 }
 
-fn chain_indexes(calls: &[super::ts::ChainCall], origin: Origin) -> Vec<Index> {
+fn chain_indexes(calls: &[super::ts::ChainCall], declared: Declared) -> Vec<Index> {
     calls
         .iter()
         .filter_map(|c| c.index.as_ref())
@@ -145,7 +145,7 @@ fn chain_indexes(calls: &[super::ts::ChainCall], origin: Origin) -> Vec<Index> {
             name: i.name.clone(),
             fields: i.fields.clone(),
             staged: i.staged,
-            origin,
+            declared,
         })
         .collect()
 }
@@ -153,10 +153,10 @@ fn chain_indexes(calls: &[super::ts::ChainCall], origin: Origin) -> Vec<Index> {
 /// The generated file's tables: the object it names `tables` (or its default `defineSchema`).
 pub fn generated_tables(file: &ParsedFile) -> Vec<Table> {
     if let Some(decl) = file.objects.iter().rev().find(|o| o.name == "tables") {
-        return inline_tables(&decl.object, Origin::Generated);
+        return inline_tables(&decl.object, Declared::Generated);
     }
     match target(file) {
-        Some(Target::Object(obj)) => inline_tables(obj, Origin::Generated),
+        Some(Target::Object(obj)) => inline_tables(obj, Declared::Generated),
         _ => Vec::new(),
     }
 }
@@ -203,7 +203,7 @@ pub fn build(overlay: &ParsedFile, generated: &[Table]) -> SchemaModel {
                                         span: obj.span.clone(),
                                         elements: vec![el.clone()],
                                     },
-                                    Origin::Overlay,
+                                    Declared::Overlay,
                                 );
                                 match t.pop() {
                                     Some(t) => t,
@@ -220,7 +220,7 @@ pub fn build(overlay: &ParsedFile, generated: &[Table]) -> SchemaModel {
                         if !matches!(p.value.receiver, Receiver::DefineTable { .. }) {
                             table
                                 .indexes
-                                .extend(chain_indexes(&p.value.calls, Origin::Overlay));
+                                .extend(chain_indexes(&p.value.calls, Declared::Overlay));
                         }
                         model.upsert(table);
                     }

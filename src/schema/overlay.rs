@@ -6,7 +6,7 @@ use super::edit::{self, Edit};
 use super::error::SchemaError;
 use super::limits;
 use super::locate::{Component, Layout};
-use super::model::{self, Index, Origin, SchemaModel, Table, Target};
+use super::model::{self, Declared, Index, SchemaModel, Table, Target};
 use super::ts::{self, Element, ObjectLit, Prop, Receiver};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -402,7 +402,7 @@ pub fn expected_model(component: &Component, additions: &[NewIndex]) -> SchemaMo
                 name: index.name.clone(),
                 fields: index.fields.clone(),
                 staged: false,
-                origin: Origin::Overlay,
+                declared: Declared::Overlay,
             });
         }
     }

@@ -2,6 +2,5 @@
 //! resolved / still firing) from the signals `frame::Scanner` finds in source lines, and
 //! renders the live view.
 
-pub mod schema_indexes;
 pub mod tracker;
 pub mod view;

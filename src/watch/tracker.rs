@@ -1,11 +1,13 @@
 //! Each suggestion's life in a live run: new → written (by us) → served (an index in the
 //! schema serves it) → resolved (quiet for a while after that) or still firing, with why.
-//! Memory is bounded: a fixed number of suggestions, a fixed rate window, a few callers each.
+//! What a suggestion means against the schema is the engine's answer (`apply_advice`); the
+//! tracker adds only time. Memory is bounded: a fixed number of suggestions, a fixed rate
+//! window, a few callers each.
 
-use super::schema_indexes::{IndexDef, SchemaIndexes};
-use crate::advise::plan::index_name;
+use crate::advise::{Dismissals, index_name};
 use crate::aggregate::ignore_reason;
-use crate::config::Dismissals;
+use crate::document::{FindingStatus, Report};
+use crate::schema::SchemaModel;
 use crate::signal::Signal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +26,9 @@ pub enum Status {
     Served,
     Resolved,
     StillFiring,
+    /// No index in the overlay can help (unknown table or field, a staged index, an old
+    /// component); the reason says what will.
+    Blocked,
 }
 
 impl Status {
@@ -34,6 +39,7 @@ impl Status {
             Status::Served => "served",
             Status::Resolved => "resolved",
             Status::StillFiring => "still firing",
+            Status::Blocked => "blocked",
         }
     }
 }
@@ -60,6 +66,7 @@ impl Default for TrackerOptions {
 pub struct SuggestionView {
     pub table: String,
     pub fields: Vec<String>,
+    /// The index the plan adds for it (the name `apply` would write).
     pub index: String,
     pub count: u64,
     pub status: Status,
@@ -70,6 +77,9 @@ pub struct SuggestionView {
     pub callers: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub served_by: Option<String>,
+    /// The engine's status against the schema: the same value `report` gives the suggestion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding_status: Option<FindingStatus>,
 }
 
 /// Per-second counts over the last minute.
@@ -111,6 +121,13 @@ impl RateWindow {
     }
 }
 
+/// An index that serves a suggestion, as the schema declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ServingIndex {
+    name: String,
+    fields: Vec<String>,
+}
+
 #[derive(Debug)]
 struct Entry {
     table: String,
@@ -121,7 +138,11 @@ struct Entry {
     callers: BTreeMap<String, u64>,
     status: Status,
     reason: Option<String>,
-    served_by: Option<IndexDef>,
+    /// The engine's answer, as of the last `apply_advice`.
+    finding_status: Option<FindingStatus>,
+    /// The planned index's name, when the plan adds one for this suggestion.
+    planned: Option<String>,
+    served_by: Option<ServingIndex>,
     served_at: Option<Instant>,
     write_attempted: bool,
     eligible_since: Option<Instant>,
@@ -136,9 +157,8 @@ pub struct Tracker {
     epoch: Instant,
     entries: HashMap<Key, Entry>,
     order: Vec<Key>,
-    schema: SchemaIndexes,
-    /// When each (table, index fields) first appeared in the schema during this run.
-    index_seen: HashMap<(String, Vec<String>, bool), Instant>,
+    /// When each (table, index name, fields) first appeared in the schema during this run.
+    index_seen: HashMap<(String, String, Vec<String>), Instant>,
     dropped: u64,
     /// The configuration's `[[ignore]]` entries: never tracked as suggestions.
     dismissals: Dismissals,
@@ -151,7 +171,6 @@ impl Tracker {
             epoch: now,
             entries: HashMap::new(),
             order: Vec::new(),
-            schema: SchemaIndexes::default(),
             index_seen: HashMap::new(),
             dropped: 0,
             dismissals: Dismissals::default(),
@@ -180,7 +199,7 @@ impl Tracker {
     }
 
     /// Whether a signal of this (table, fields) fits in the bounded state: a known suggestion,
-    /// or room for a new one. Callers keep other per-key state (the report's aggregator) in step.
+    /// or room for a new one. Callers keep other per-key state (the engine's aggregate) in step.
     pub fn accepts(&self, table: &str, fields: &[String]) -> bool {
         self.entries.len() < MAX_SUGGESTIONS
             || self
@@ -188,8 +207,9 @@ impl Tracker {
                 .contains_key(&(table.to_owned(), fields.to_vec()))
     }
 
-    /// Counts a signal. Returns the suggestion's key when its status changed (or it is new).
-    pub fn observe(&mut self, signal: &Signal, now: Instant) -> Option<(String, Vec<String>)> {
+    /// Counts a signal. Returns the suggestion's key when its status changed (or it is new);
+    /// a new suggestion is `new` until `apply_advice` says what it means.
+    pub fn observe(&mut self, signal: &Signal, now: Instant) -> Option<Key> {
         if ignore_reason(&signal.fields).is_some()
             || self.ignored(&signal.table, &signal.fields).is_some()
         {
@@ -197,17 +217,12 @@ impl Tracker {
         }
         let key = (signal.table.clone(), signal.fields.clone());
         let second = self.second(now);
-        let (grace, schema) = (self.options.grace, &self.schema);
         let mut created = false;
         if !self.entries.contains_key(&key) {
             if self.entries.len() >= MAX_SUGGESTIONS {
                 self.dropped += 1;
                 return None;
             }
-            let served_by = schema.serving(&key.0, &key.1).cloned();
-            let served_at = served_by
-                .as_ref()
-                .map(|d| self.index_first_seen(&key.0, d, now));
             self.entries.insert(
                 key.clone(),
                 Entry {
@@ -217,14 +232,12 @@ impl Tracker {
                     rate: RateWindow::new(),
                     last_seen: now,
                     callers: BTreeMap::new(),
-                    status: if served_by.is_some() {
-                        Status::Served
-                    } else {
-                        Status::New
-                    },
+                    status: Status::New,
                     reason: None,
-                    served_by,
-                    served_at,
+                    finding_status: None,
+                    planned: None,
+                    served_by: None,
+                    served_at: None,
                     write_attempted: false,
                     eligible_since: None,
                     dirty: true,
@@ -233,6 +246,7 @@ impl Tracker {
             self.order.push(key.clone());
             created = true;
         }
+        let grace = self.options.grace;
         let entry = self.entries.get_mut(&key)?;
         entry.count += 1;
         entry.rate.add(second);
@@ -247,57 +261,69 @@ impl Tracker {
         }
         let before = entry.status;
         if matches!(entry.status, Status::Served | Status::Resolved)
-            && let (Some(at), Some(def)) = (entry.served_at, &entry.served_by)
+            && let (Some(at), Some(index)) = (entry.served_at, &entry.served_by)
             && now.saturating_duration_since(at) > grace
         {
-            entry.reason = Some(still_firing_reason(def, &entry.fields));
+            entry.reason = Some(still_firing_reason(index, &entry.fields));
             entry.status = Status::StillFiring;
         }
         (created || entry.status != before).then_some(key)
     }
 
-    fn index_first_seen(&mut self, table: &str, def: &IndexDef, now: Instant) -> Instant {
-        *self
-            .index_seen
-            .entry((table.to_owned(), def.fields.clone(), def.staged))
-            .or_insert(now)
-    }
-
-    /// The schema on disk changed: re-evaluate which suggestions an index serves.
-    pub fn set_schema(&mut self, schema: SchemaIndexes, now: Instant) -> Vec<Key> {
-        let mut seen = HashMap::new();
-        for (table, defs) in &schema.by_table {
-            for def in defs {
-                let key = (table.clone(), def.fields.clone(), def.staged);
-                let at = self.index_seen.get(&key).copied().unwrap_or(now);
-                seen.insert(key, at);
-            }
-        }
-        // Only indexes in the current schema: a removed and re-added index starts over.
-        self.index_seen = seen;
-        self.schema = schema;
+    /// Takes the engine's answer for every tracked suggestion: its status against `model` and
+    /// the plan. Returns the suggestions whose live status changed.
+    pub fn apply_advice(
+        &mut self,
+        report: &Report,
+        model: Option<&SchemaModel>,
+        now: Instant,
+    ) -> Vec<Key> {
+        self.note_indexes(model, now);
         let mut changed = Vec::new();
-        for key in &self.order {
-            let Some(entry) = self.entries.get_mut(key) else {
+        for finding in &report.suggestions {
+            let key = (finding.table.clone(), finding.fields.clone());
+            let Some(entry) = self.entries.get_mut(&key) else {
                 continue;
             };
-            let serving = self.schema.serving(&key.0, &key.1).cloned();
+            entry.planned = report
+                .plan
+                .iter()
+                .find(|i| {
+                    i.serves
+                        .iter()
+                        .any(|s| s.table == finding.table && s.fields == finding.fields)
+                })
+                .map(|i| i.name.clone());
             let before = (entry.status, entry.served_by.clone());
-            match serving {
-                Some(def) => {
-                    if entry.served_by.as_ref() != Some(&def) {
+            entry.finding_status = finding.status.clone();
+            match &finding.status {
+                Some(FindingStatus::Served { index }) => {
+                    let serving = ServingIndex {
+                        name: index.clone(),
+                        fields: model
+                            .and_then(|m| m.table(&finding.table))
+                            .and_then(|t| t.indexes.iter().find(|i| &i.name == index))
+                            .map_or_else(|| finding.fields.clone(), |i| i.fields.clone()),
+                    };
+                    if entry.served_by.as_ref() != Some(&serving) {
                         entry.served_at = Some(
-                            *self
-                                .index_seen
-                                .get(&(key.0.clone(), def.fields.clone(), def.staged))
-                                .unwrap_or(&now),
+                            self.index_seen
+                                .get(&(key.0.clone(), serving.name.clone(), serving.fields.clone()))
+                                .copied()
+                                .unwrap_or(now),
                         );
-                        entry.served_by = Some(def);
+                        entry.served_by = Some(serving);
                         entry.status = Status::Served;
                         entry.reason = None;
                     }
                 }
-                None => {
+                Some(status) if !status.needs_index() => {
+                    entry.served_by = None;
+                    entry.served_at = None;
+                    entry.status = Status::Blocked;
+                    entry.reason = Some(status.describe());
+                }
+                _ => {
                     entry.served_by = None;
                     entry.served_at = None;
                     entry.reason = None;
@@ -307,10 +333,24 @@ impl Tracker {
                 }
             }
             if (entry.status, entry.served_by.clone()) != before {
-                changed.push(key.clone());
+                changed.push(key);
             }
         }
         changed
+    }
+
+    /// Remembers when each index of the schema was first seen; a removed and re-added index
+    /// starts over.
+    fn note_indexes(&mut self, model: Option<&SchemaModel>, now: Instant) {
+        let mut seen = HashMap::new();
+        for table in model.into_iter().flat_map(|m| &m.tables) {
+            for index in &table.indexes {
+                let key = (table.name.clone(), index.name.clone(), index.fields.clone());
+                let at = self.index_seen.get(&key).copied().unwrap_or(now);
+                seen.insert(key, at);
+            }
+        }
+        self.index_seen = seen;
     }
 
     /// We wrote the index for this suggestion (the schema re-read will then see it served).
@@ -349,14 +389,11 @@ impl Tracker {
         changed
     }
 
-    /// Suggestions ready to be written: new, seen `min_hits` times, never attempted, and no
-    /// other suggestion became ready in the last `debounce` (so a burst is written at once).
-    pub fn write_candidates(
-        &mut self,
-        min_hits: u64,
-        debounce: Duration,
-        now: Instant,
-    ) -> Vec<Key> {
+    /// Whether a write is due: a suggestion is new, seen `min_hits` times and never attempted,
+    /// and no other became ready in the last `debounce` (so a burst is written at once); with
+    /// `flush`, any such suggestion is due at once (the input ended). The due suggestions count
+    /// as attempted.
+    pub fn write_due(&mut self, min_hits: u64, debounce: Duration, now: Instant, flush: bool) -> bool {
         let mut ready = Vec::new();
         let mut latest = None;
         for key in &self.order {
@@ -370,17 +407,18 @@ impl Tracker {
             latest = latest.max(Some(since));
             ready.push(key.clone());
         }
-        match latest {
-            Some(t) if now.saturating_duration_since(t) >= debounce => {
-                for key in &ready {
-                    if let Some(entry) = self.entries.get_mut(key) {
-                        entry.write_attempted = true;
-                    }
+        let due = match latest {
+            Some(t) => flush || now.saturating_duration_since(t) >= debounce,
+            None => false,
+        };
+        if due {
+            for key in &ready {
+                if let Some(entry) = self.entries.get_mut(key) {
+                    entry.write_attempted = true;
                 }
-                ready
             }
-            _ => Vec::new(),
         }
+        due
     }
 
     /// The suggestion's current state; it counts as shown, so `take_dirty` skips it.
@@ -421,128 +459,36 @@ fn render(entry: &mut Entry, second: u64) -> SuggestionView {
     SuggestionView {
         table: entry.table.clone(),
         fields: entry.fields.clone(),
-        index: index_name(&entry.fields),
+        index: entry
+            .planned
+            .clone()
+            .unwrap_or_else(|| index_name(&entry.fields)),
         count: entry.count,
         status: entry.status,
         reason: entry.reason.clone(),
         recent_per_min: entry.rate.sum(second),
         callers: callers.into_iter().map(|(f, _)| f.clone()).collect(),
-        served_by: entry.served_by.as_ref().map(|d| d.name.clone()),
+        served_by: entry.served_by.as_ref().map(|i| i.name.clone()),
+        finding_status: entry.finding_status.clone(),
     }
 }
 
 /// Why warnings continue although an index in the schema serves the list (better-auth.md:
-/// staged indexes are not in the list `findIndex` sees; `createdAt` bounds need an exact list).
-fn still_firing_reason(def: &IndexDef, fields: &[String]) -> String {
-    if def.staged {
-        format!(
-            "index `{}` is staged: it serves no query until `staged: true` is removed",
-            def.name
-        )
-    } else if def.fields.len() != fields.len() {
+/// `createdAt` bounds need an exact list; otherwise the index is not deployed yet).
+fn still_firing_reason(index: &ServingIndex, fields: &[String]) -> String {
+    if index.fields.len() != fields.len() {
         format!(
             "index `{}` [{}] begins with these fields but is longer: a query that sorts or bounds \
              by createdAt needs an index of exactly [{}]",
-            def.name,
-            def.fields.join(", "),
+            index.name,
+            index.fields.join(", "),
             fields.join(", ")
         )
     } else {
         format!(
             "index `{}` is in the schema but not deployed yet: is `npx convex dev` running, and \
              did its last push succeed?",
-            def.name
+            index.name
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::signal::{Location, Origin, SignalKind};
-
-    fn signal(table: &str, fields: &[&str]) -> Signal {
-        Signal {
-            table: table.into(),
-            fields: fields.iter().map(|f| f.to_string()).collect(),
-            kind: SignalKind::MissingIndexWarning,
-            rule_id: "r".into(),
-            legacy_underscore: false,
-            origin: Origin {
-                function: Some("org:list".into()),
-                ..Origin::default()
-            },
-            location: Location {
-                source: "s".into(),
-                line: 1,
-            },
-        }
-    }
-
-    fn schema(src: &str) -> SchemaIndexes {
-        SchemaIndexes::parse(src)
-    }
-
-    const SERVED: &str =
-        r#"member: tables.member.index("organizationId_userId", ["organizationId", "userId"]),"#;
-
-    #[test]
-    fn new_written_served_resolved() {
-        let t0 = Instant::now();
-        let s = |secs| t0 + Duration::from_secs(secs);
-        let mut t = Tracker::new(TrackerOptions::default(), t0);
-        let sig = signal("member", &["organizationId", "userId"]);
-        assert!(t.observe(&sig, s(0)).is_some());
-        assert_eq!(t.views(s(0))[0].status, Status::New);
-        assert!(t.observe(&sig, s(1)).is_none());
-        assert_eq!(
-            t.write_candidates(2, Duration::from_millis(500), s(1)),
-            vec![]
-        );
-        let ready = t.write_candidates(2, Duration::from_millis(500), s(2));
-        assert_eq!(ready.len(), 1);
-        assert!(
-            t.write_candidates(2, Duration::ZERO, s(3)).is_empty(),
-            "never twice"
-        );
-        assert!(t.mark_written("member", &sig.fields));
-        assert_eq!(t.views(s(3))[0].status, Status::Written);
-        assert_eq!(t.set_schema(schema(SERVED), s(4)).len(), 1);
-        assert_eq!(t.views(s(4))[0].status, Status::Served);
-        // A warning in flight during the deploy does not count as still firing.
-        assert!(t.observe(&sig, s(10)).is_none());
-        assert!(t.tick(s(60)).is_empty());
-        assert_eq!(t.tick(s(70)).len(), 1);
-        let v = &t.views(s(70))[0];
-        assert_eq!(
-            (v.status, v.count, v.recent_per_min),
-            (Status::Resolved, 3, 0)
-        );
-    }
-
-    #[test]
-    fn still_firing_says_why() {
-        let t0 = Instant::now();
-        let s = |secs| t0 + Duration::from_secs(secs);
-        let mut t = Tracker::new(TrackerOptions::default(), t0);
-        let sig = signal("member", &["organizationId"]);
-        t.set_schema(schema(SERVED), s(0));
-        t.observe(&sig, s(1));
-        assert_eq!(t.views(s(1))[0].status, Status::Served);
-        assert!(t.observe(&sig, s(20)).is_some());
-        let v = &t.views(s(20))[0];
-        assert_eq!(v.status, Status::StillFiring);
-        assert!(
-            v.reason.as_deref().is_some_and(|r| r.contains("createdAt")),
-            "{v:?}"
-        );
-        let staged = r#"member: tables.member.index("organizationId", { fields: ["organizationId"], staged: true }),"#;
-        assert_eq!(t.set_schema(schema(staged), s(21)).len(), 1);
-        assert!(t.observe(&sig, s(40)).is_some());
-        let v = &t.views(s(40))[0];
-        assert!(
-            v.reason.as_deref().is_some_and(|r| r.contains("staged")),
-            "{v:?}"
-        );
     }
 }

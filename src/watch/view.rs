@@ -271,6 +271,7 @@ fn paint(text: &str, status: Status, color: bool) -> String {
         Status::Served => "34",
         Status::Resolved => "32",
         Status::StillFiring => "31",
+        Status::Blocked => "35",
     };
     format!("\x1b[{code}m{text}\x1b[39m")
 }
@@ -332,6 +333,7 @@ mod tests {
             recent_per_min: 2,
             callers: vec!["org:list".into()],
             served_by: None,
+            finding_status: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! `--format markdown`: the same report for issues, PRs and job summaries.
 
 use super::table::callers_summary;
-use super::{Report, describe_fields, index_call, risk_label};
+use super::snippet::overlay_lines;
+use super::{describe_fields, plan_heading, risk_label};
+use crate::document::Report;
 use std::fmt::Write;
 
 /// Escapes text for a Markdown table cell.
@@ -19,10 +21,10 @@ pub fn render(report: &Report) -> String {
     } else {
         writeln!(
             out,
-            "| # | Risk | Table | Fields | Count | Executions | Callers |"
+            "| # | Risk | Table | Fields | Count | Executions | Callers | Status |"
         )
         .ok();
-        writeln!(out, "|---|---|---|---|---:|---:|---|").ok();
+        writeln!(out, "|---|---|---|---|---:|---:|---|---|").ok();
         for (i, f) in report.suggestions.iter().enumerate() {
             writeln!(
                 out,
@@ -44,20 +46,9 @@ pub fn render(report: &Report) -> String {
         }
     }
     if !report.plan.is_empty() {
-        writeln!(
-            out,
-            "\n### Plan\n\nAdd to `convex/betterAuth/schema.ts`:\n\n```ts"
-        )
-        .ok();
-        for index in &report.plan {
-            writeln!(
-                out,
-                "{}: tables.{}{},",
-                index.table,
-                index.table,
-                index_call(index)
-            )
-            .ok();
+        writeln!(out, "\n### Plan\n\n{}:\n\n```ts", capitalise(&plan_heading(report))).ok();
+        for line in overlay_lines(&report.plan) {
+            writeln!(out, "{line}").ok();
         }
         writeln!(out, "```").ok();
         for index in report.plan.iter().filter(|i| i.note.is_some()) {
@@ -109,4 +100,12 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -1,7 +1,8 @@
 //! `--format table`: the terminal view.
 
-use super::{Report, describe_fields, index_call};
-use crate::aggregate::Finding;
+use super::describe_fields;
+use super::snippet::overlay_lines;
+use crate::document::{Finding, FindingStatus, Report};
 use anstyle::Style;
 use std::fmt::Write;
 use tabled::settings::Style as TableStyle;
@@ -100,23 +101,19 @@ pub fn render(report: &Report, color: bool) -> String {
         writeln!(out, "\n{}", Table::new(rows).with(TableStyle::sharp())).ok();
     }
     if !report.plan.is_empty() {
-        writeln!(
-            out,
-            "\n{bold}Plan{bold:#}: add to the overlay convex/betterAuth/schema.ts"
-        )
-        .ok();
-        for index in &report.plan {
+        writeln!(out, "\n{bold}Plan{bold:#}: {}", super::plan_heading(report)).ok();
+        for line in overlay_lines(&report.plan) {
+            writeln!(out, "  {line}").ok();
+        }
+        for index in report.plan.iter().filter(|i| i.note.is_some()) {
             writeln!(
                 out,
-                "  {}: tables.{}{}",
+                "  note: {}.{}: {}",
                 index.table,
-                index.table,
-                index_call(index)
+                index.name,
+                index.note.as_deref().unwrap_or_default()
             )
             .ok();
-            if let Some(note) = &index.note {
-                writeln!(out, "      {note}").ok();
-            }
         }
     }
     if !report.ignored.is_empty() {
@@ -139,7 +136,7 @@ pub fn render(report: &Report, color: bool) -> String {
         .filter_map(|f| {
             f.status
                 .as_ref()
-                .filter(|s| !matches!(s, crate::advise::FindingStatus::New))
+                .filter(|s| !matches!(s, FindingStatus::New))
                 .map(|s| (f, s))
         })
         .map(|(f, s)| {

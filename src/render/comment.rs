@@ -1,9 +1,9 @@
 //! The pull-request comment (and job summary): findings table, the exact schema diff, the command
 //! to apply it, or an all-clear; always under GitHub's comment size limit.
 
-use crate::aggregate::Finding;
+use super::snippet::overlay_lines;
+use crate::document::{Finding, Report, SchemaLayout};
 use crate::position::floor_char_boundary;
-use crate::report::{Report, index_call};
 use std::fmt::Write as _;
 
 /// GitHub rejects a comment body over 65,536 characters (422 "body is too long"). The composer
@@ -31,12 +31,9 @@ pub struct Composed {
 /// What goes into the comment besides the report.
 #[derive(Debug, Clone, Copy)]
 pub struct CommentContext<'a> {
-    /// The unified diff of `schema.ts` that `apply` would make; `None` when no schema was read.
+    /// The unified diff of `schema.ts` that `apply` would make; `None` when no overlay schema
+    /// was read (none found, or `schema.ts` is still the generated file).
     pub diff: Option<&'a str>,
-    /// Each suggestion's status against the PR's schema (new, already served by X, exact index
-    /// needed, staged, unknown field, upgrade needed), in `report.suggestions` order; `None`
-    /// when no schema was read, and the status then comes from the plan.
-    pub statuses: Option<&'a [String]>,
     /// The command a developer runs in their checkout to make the same change.
     pub apply_command: &'a str,
     /// Where the overlay schema lives, as shown to the reader.
@@ -46,15 +43,6 @@ pub struct CommentContext<'a> {
 /// Composes the comment under GitHub's limit.
 pub fn compose(report: &Report, ctx: CommentContext<'_>) -> Composed {
     compose_within(report, ctx, GITHUB_COMMENT_LIMIT)
-}
-
-/// Whether anything is left to suggest. With a schema, the diff is the truth (an empty diff means
-/// the schema already has every planned index); without one, the plan is.
-pub fn has_suggestions(report: &Report, diff: Option<&str>) -> bool {
-    match diff {
-        Some(diff) => !diff.trim().is_empty(),
-        None => !report.plan.is_empty(),
-    }
 }
 
 /// The status column without a schema: what the plan does for the finding.
@@ -73,15 +61,14 @@ fn plan_status(report: &Report, finding: &Finding) -> String {
 }
 
 fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Composed {
-    let suggesting = has_suggestions(report, ctx.diff);
+    let suggesting = report.has_work();
     let head = render_head(report, ctx, suggesting);
     let rows: Vec<String> = report
         .suggestions
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let status = match ctx.statuses.and_then(|s| s.get(i)) {
-                Some(status) => status.clone(),
+        .map(|f| {
+            let status = match &f.status {
+                Some(status) => status.describe(),
                 None => plan_status(report, f),
             };
             table_row(f, &status)
@@ -210,8 +197,13 @@ fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
     let mut out = String::new();
     if suggesting {
         let _ = writeln!(out, "#### Apply it locally\n");
-        let fence = fence_for(std::iter::once(ctx.apply_command));
-        let _ = writeln!(out, "{fence}sh\n{}\n{fence}\n", ctx.apply_command);
+        let mut commands = Vec::new();
+        if is_generated(report) {
+            commands.push("ba-index-advisor init");
+        }
+        commands.push(ctx.apply_command);
+        let fence = fence_for(commands.iter().copied());
+        let _ = writeln!(out, "{fence}sh\n{}\n{fence}\n", commands.join("\n"));
     }
     let ignored: u64 = report.ignored.iter().map(|i| i.count).sum();
     if !report.notes.is_empty() || ignored > 0 {
@@ -273,38 +265,40 @@ fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
             lines: diff.lines().map(|l| format!("{l}\n")).collect(),
         }),
         None if !report.plan.is_empty() => {
-            // One overlay property per table, in plan order, as the documented layout writes it.
-            let mut tables: Vec<&str> = Vec::new();
-            for index in &report.plan {
-                if !tables.contains(&index.table.as_str()) {
-                    tables.push(&index.table);
-                }
-            }
-            let lines = tables
-                .iter()
-                .map(|table| {
-                    let calls: String = report
-                        .plan
-                        .iter()
-                        .filter(|i| i.table == *table)
-                        .map(index_call)
-                        .collect();
-                    format!("{table}: tables.{table}{calls},\n")
-                })
-                .collect();
+            let why = if is_generated(report) {
+                format!(
+                    "`{}` is still the generated file, so this is the plan rather than a diff: \
+                     `ba-index-advisor init` moves it to `generatedSchema.ts` and makes `schema.ts` \
+                     the overlay, then `apply` writes these indexes",
+                    ctx.schema_path
+                )
+            } else {
+                format!(
+                    "No `{}` was read, so this is the plan rather than a diff",
+                    ctx.schema_path
+                )
+            };
             Some(Change {
                 heading: format!(
-                    "#### Indexes to add\n\nNo `{}` was read, so this is the plan rather than a \
-                     diff: merge each line into the object given to `defineSchema`, after \
-                     `...tables` (append the calls to an existing chain).\n\n",
-                    ctx.schema_path
+                    "#### Indexes to add\n\n{why}: merge each line into the object given to \
+                     `defineSchema`, after `...tables` (append the calls to an existing chain).\n\n"
                 ),
                 language: "ts",
-                lines,
+                lines: overlay_lines(&report.plan)
+                    .into_iter()
+                    .map(|line| format!("{line}\n"))
+                    .collect(),
             })
         }
         None => None,
     }
+}
+
+fn is_generated(report: &Report) -> bool {
+    report
+        .schema
+        .as_ref()
+        .is_some_and(|s| s.layout == SchemaLayout::Generated)
 }
 
 fn table_row(finding: &Finding, status: &str) -> String {
@@ -383,9 +377,9 @@ fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advise::plan::{PlannedIndex, Served};
-    use crate::aggregate::{CallerCount, Ignored, Risk, Seen};
-    use crate::report::{SCHEMA_VERSION, Stats};
+    use crate::document::{
+        CallerCount, FindingStatus, Ignored, PlannedIndex, Risk, SCHEMA_VERSION, Seen, Served, Stats,
+    };
     use crate::signal::SignalKind;
 
     fn finding(table: &str, fields: &[&str], count: u64, callers: &[(&str, u64)]) -> Finding {
@@ -446,6 +440,7 @@ mod tests {
                 signals: 5,
                 ..Stats::default()
             },
+            schema: None,
         }
     }
 
@@ -454,7 +449,6 @@ mod tests {
     fn ctx(diff: Option<&str>) -> CommentContext<'_> {
         CommentContext {
             diff,
-            statuses: None,
             apply_command: "ba-index-advisor apply --from-report ba-index-report.json",
             schema_path: "convex/betterAuth/schema.ts",
         }
@@ -541,8 +535,10 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_diff_is_an_all_clear_that_still_lists_findings() {
-        let composed = compose(&sample(), ctx(Some("")));
+    fn an_empty_plan_is_an_all_clear_that_still_lists_findings() {
+        let mut served = sample();
+        served.plan.clear();
+        let composed = compose(&served, ctx(Some("")));
         assert!(!composed.has_suggestions);
         assert!(
             composed
@@ -556,18 +552,16 @@ mod tests {
 
     #[test]
     fn schema_statuses_fill_the_status_column() {
-        let statuses = [
-            "already served by `token_expiresAt_userId`".to_owned(),
-            "exact index needed: `token` exists, and a query that sorts by createdAt needs [token]"
-                .to_owned(),
-        ];
-        let context = CommentContext {
-            statuses: Some(&statuses),
-            ..ctx(Some(DIFF))
-        };
-        let md = compose(&sample(), context).markdown;
-        assert!(md.contains("| `session` | `token`, `expiresAt` | 3 | `auth:getSession` ×2, `http:GET /api/auth` ×1 | already served by `token_expiresAt_userId` |"));
-        assert!(md.contains("| 2 | — | exact index needed: `token` exists, and a query that sorts by createdAt needs [token] |"));
+        let mut r = sample();
+        r.suggestions[0].status = Some(FindingStatus::Served {
+            index: "token_expiresAt_userId".into(),
+        });
+        r.suggestions[1].status = Some(FindingStatus::ExactNeeded {
+            index: "token_userId".into(),
+        });
+        let md = compose(&r, ctx(Some(DIFF))).markdown;
+        assert!(md.contains("| `session` | `token`, `expiresAt` | 3 | `auth:getSession` ×2, `http:GET /api/auth` ×1 | already served by index `token_expiresAt_userId` |"));
+        assert!(md.contains("| 2 | — | exact index needed: `token_userId` begins with these fields"));
     }
 
     #[test]

@@ -1,0 +1,265 @@
+//! The report document: the stable JSON contract that the stages produce and every renderer,
+//! front-end and saved-report reader consumes. Nothing here depends on a stage.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON document; bumped only on a breaking change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suspect {
+    pub location: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Stats {
+    pub inputs: u64,
+    pub bytes: u64,
+    pub lines: u64,
+    pub records: u64,
+    pub signals: u64,
+    pub suspects: u64,
+    pub suspect_samples: Vec<Suspect>,
+    /// Input problems, each as `file[:line]: message`.
+    pub errors: Vec<String>,
+}
+
+/// Everything the engine concluded: serialised as-is for `--format json`, read back by
+/// `--from-report`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    #[serde(default = "current_version")]
+    pub version: u32,
+    #[serde(default)]
+    pub suggestions: Vec<Finding>,
+    /// The indexes still to add: empty once the schema serves every suggestion.
+    #[serde(default)]
+    pub plan: Vec<PlannedIndex>,
+    #[serde(default)]
+    pub ignored: Vec<Ignored>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default)]
+    pub stats: Stats,
+    /// The component schema the findings were checked against, when one was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaRef>,
+}
+
+/// Which schema a report was checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaRef {
+    /// `schema.ts`, as the user reads the path.
+    pub path: String,
+    pub layout: SchemaLayout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaLayout {
+    /// `schema.ts` spreads the generated `tables` and adds indexes: `apply` can edit it.
+    Overlay,
+    /// `schema.ts` is the generator's output: `init` must convert it before `apply`.
+    Generated,
+}
+
+fn current_version() -> u32 {
+    SCHEMA_VERSION
+}
+
+impl Report {
+    /// Whether the plan still has an index to add: what `--fail-on-suggestions` fails on.
+    pub fn has_work(&self) -> bool {
+        !self.plan.is_empty()
+    }
+}
+
+pub use crate::signal::SignalKind;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// The operation threw (`No index found for …`).
+    Error,
+    /// A single-row lookup that can miss rows past the 200-row read cap.
+    Lookup,
+    /// A scan: slow and costly, but answers correctly.
+    #[default]
+    Scan,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerCount {
+    pub function: String,
+    pub count: u64,
+}
+
+/// Every occurrence of one (table, fields) pair. Every field but `table` and `fields` may be
+/// missing from a saved report written by hand or by an older version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Finding {
+    pub table: String,
+    pub fields: Vec<String>,
+    pub count: u64,
+    /// Distinct request ids, where the format carries them (JSONL, log streams).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executions: Option<u64>,
+    pub risk: Risk,
+    pub kinds: Vec<SignalKind>,
+    pub callers: Vec<CallerCount>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_callers: u64,
+    pub component_functions: Vec<CallerCount>,
+    pub first_seen: Seen,
+    pub last_seen: Seen,
+    pub samples: Vec<String>,
+    /// Occurrences printed by `@convex-dev/better-auth` < 0.11.2: no index silences those.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub legacy_underscore: u64,
+    pub rules: Vec<String>,
+    /// What the finding means against the schema, when one was read (`advise::status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<FindingStatus>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A signal that never becomes a suggestion, with the reason.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ignored {
+    pub table: String,
+    pub fields: Vec<String>,
+    pub count: u64,
+    pub reason: String,
+    pub samples: Vec<String>,
+}
+
+/// A (table, fields) pair a planned index answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Served {
+    pub table: String,
+    pub fields: Vec<String>,
+}
+
+/// One index to add to the overlay schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedIndex {
+    pub table: String,
+    pub name: String,
+    pub fields: Vec<String>,
+    pub serves: Vec<Served>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What a finding means against the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FindingStatus {
+    /// No index serves it: add one.
+    New,
+    /// `index` begins with the listed fields, so Better Auth uses it.
+    Served { index: String },
+    /// A generated index begins with these fields, and the warning still fired: the query bounds
+    /// or sorts by `createdAt`, which needs an index of exactly these fields.
+    ExactNeeded { index: String },
+    /// `index` would serve it but is declared `staged: true`; remove that to enable it.
+    Staged { index: String },
+    /// The table is not in the schema (a typo, or a plugin table not generated yet).
+    UnknownTable { near: Vec<String> },
+    /// Fields the table does not declare, each with near matches.
+    UnknownField { fields: Vec<UnknownField> },
+    /// Logged by `@convex-dev/better-auth` < 0.11.2, which prefixed range/sort fields with `_`:
+    /// no index silences those warnings until the package is upgraded.
+    UpgradeNeeded {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        index: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownField {
+    pub field: String,
+    pub near: Vec<String>,
+}
+
+impl FindingStatus {
+    /// Whether the finding still needs a new index in the overlay.
+    pub fn needs_index(&self) -> bool {
+        matches!(
+            self,
+            FindingStatus::New
+                | FindingStatus::ExactNeeded { .. }
+                | FindingStatus::UpgradeNeeded { index: None }
+        )
+    }
+
+    /// A few words for a table cell.
+    pub fn label(&self) -> String {
+        match self {
+            FindingStatus::New => "new".into(),
+            FindingStatus::Served { index } => format!("served by {index}"),
+            FindingStatus::ExactNeeded { .. } => "exact index needed".into(),
+            FindingStatus::Staged { index } => format!("staged: {index}"),
+            FindingStatus::UnknownTable { .. } => "unknown table".into(),
+            FindingStatus::UnknownField { .. } => "unknown field".into(),
+            FindingStatus::UpgradeNeeded { .. } => "upgrade needed".into(),
+        }
+    }
+
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        match self {
+            FindingStatus::New => "new: no index serves this list".into(),
+            FindingStatus::Served { index } => format!("already served by index `{index}`"),
+            FindingStatus::ExactNeeded { index } => format!(
+                "exact index needed: `{index}` begins with these fields, but a query that bounds \
+                 or sorts by createdAt needs an index of exactly these fields"
+            ),
+            FindingStatus::Staged { index } => {
+                format!("index `{index}` is staged: remove `staged: true` to enable it")
+            }
+            FindingStatus::UnknownTable { near } if near.is_empty() => {
+                "unknown table: not in the schema (a plugin table that has not been generated? \
+                 enable the plugin, then regenerate the schema)"
+                    .into()
+            }
+            FindingStatus::UnknownTable { near } => with_near("unknown table", near),
+            FindingStatus::UnknownField { fields } => fields
+                .iter()
+                .map(|f| with_near(&format!("unknown field `{}`", f.field), &f.near))
+                .collect::<Vec<_>>()
+                .join("; "),
+            FindingStatus::UpgradeNeeded { index } => format!(
+                "upgrade @convex-dev/better-auth to 0.11.2 or later: older versions print \
+                 `_`-prefixed fields no index can match{}",
+                index
+                    .as_ref()
+                    .map(|i| format!(" (index `{i}` already serves the real list)"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
+fn with_near(what: &str, near: &[String]) -> String {
+    if near.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what} (did you mean {}?)", near.join(", "))
+    }
+}
+

@@ -1,0 +1,75 @@
+//! What reading logs gathers before any advice: the aggregate, the input counters, suspects and
+//! input problems. Batch reads and live runs fill the same value, so they conclude alike.
+
+use crate::aggregate::Aggregator;
+use crate::document::{Stats, Suspect};
+use crate::frame::{ScanCounts, ScanEvent};
+
+/// Suspect lines kept as samples in the report.
+const SUSPECT_SAMPLES: usize = 5;
+/// Input problems kept for the report; the rest are counted by the scanner and dropped.
+const MAX_ERRORS: usize = 1000;
+
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub(crate) aggregator: Aggregator,
+    pub(crate) stats: Stats,
+    pub(crate) legacy_underscore: u64,
+    pub(crate) cached_replays: u64,
+    /// Extra notes a front-end adds (a live run's tracking limit).
+    pub(crate) notes: Vec<String>,
+}
+
+impl Collected {
+    /// One event from the scanner. Returns the input problem's text, if it was one.
+    pub fn record(&mut self, event: ScanEvent) -> Option<String> {
+        match event {
+            ScanEvent::Signal(signal) => {
+                self.legacy_underscore += u64::from(signal.legacy_underscore);
+                self.aggregator.add(&signal);
+                None
+            }
+            ScanEvent::Suspect(suspect) => {
+                if self.stats.suspect_samples.len() < SUSPECT_SAMPLES {
+                    self.stats.suspect_samples.push(suspect);
+                }
+                None
+            }
+            ScanEvent::Problem { line, message } => {
+                let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                let text = format!("{at}{message}");
+                self.problem(text.clone());
+                Some(text)
+            }
+        }
+    }
+
+    /// An input problem, as `file[:line]: message`.
+    pub fn problem(&mut self, text: String) {
+        if self.stats.errors.len() < MAX_ERRORS {
+            self.stats.errors.push(text);
+        }
+    }
+
+    /// One input read to the end.
+    pub fn add_input(&mut self, counts: ScanCounts) {
+        self.stats.inputs += 1;
+        self.stats.bytes += counts.bytes;
+        self.stats.lines += counts.lines;
+        self.stats.records += counts.records;
+        self.stats.suspects += counts.suspects;
+        self.cached_replays += counts.cached_replays;
+    }
+
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    pub fn signals(&self) -> u64 {
+        self.aggregator.signals()
+    }
+
+    pub fn suspect_samples(&self) -> &[Suspect] {
+        &self.stats.suspect_samples
+    }
+}

@@ -1,0 +1,301 @@
+//! The one engine every command runs on: read logs into signals and aggregate them
+//! (`Collected`), conclude them against the component schema into the report document (status,
+//! dismissals, plan), and turn the plan into a verified edit of `schema.ts` written atomically.
+//! Front-ends differ only in where their bytes come from and where the document goes.
+
+mod collect;
+mod settings;
+
+pub use collect::Collected;
+pub use settings::{EngineFlags, EngineSettings};
+
+use crate::advise::{self, AdviceSettings};
+use crate::document::{Finding, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef};
+use crate::ingest;
+use crate::parse::Matcher;
+use crate::parse::rules::{RuleError, RuleSet};
+use crate::schema::{self, Change, Component, Layout, NewIndex, SchemaError};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot load rules: {0}")]
+    Rules(#[from] RuleError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("{path}: cannot read the report: {source}")]
+    ReportIo {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a `report --format json` document: {source}")]
+    ReportFormat {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+/// Whether a command can run without a component schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaNeed {
+    /// Read it when one is named or found; go on without one otherwise.
+    Optional,
+    /// `apply` and `watch --write`: without a schema there is nothing to edit.
+    Required,
+}
+
+pub struct Engine {
+    settings: EngineSettings,
+    matcher: Rc<Matcher>,
+    component: Option<Component>,
+}
+
+/// What `apply` did, or would do.
+#[derive(Debug)]
+pub struct Applied {
+    /// The report concluded against the schema as it was under the lock.
+    pub report: Report,
+    /// The verified rewrite; `None` when the schema already has every planned index.
+    pub change: Option<Change>,
+}
+
+impl Engine {
+    pub fn open(settings: EngineSettings, need: SchemaNeed) -> Result<Self, EngineError> {
+        let mut rules = RuleSet::embedded()?;
+        if let Some(dir) = &settings.rules_dir {
+            rules.extend_from_dir(dir)?;
+            tracing::info!("rules extended from {}", dir.display());
+        }
+        let component = match need {
+            SchemaNeed::Optional => {
+                schema::locate::discover(settings.schema_dir.as_deref(), &settings.cwd)?
+            }
+            SchemaNeed::Required => Some(schema::load(&schema::find_dir(
+                settings.schema_dir.as_deref(),
+                &settings.cwd,
+            )?)?),
+        };
+        match &component {
+            Some(c) => tracing::info!("schema {}", c.schema.path.display()),
+            None => tracing::info!("no Better Auth schema found; findings are not checked"),
+        }
+        let matcher = Rc::new(Matcher::new(
+            rules,
+            component.as_ref().map(|c| c.model.table_names()),
+        ));
+        Ok(Self {
+            settings,
+            matcher,
+            component,
+        })
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn component(&self) -> Option<&Component> {
+        self.component.as_ref()
+    }
+
+    /// The rules, for a live source's own `Scanner`; its events go to `Collected::record`.
+    pub fn matcher(&self) -> Rc<Matcher> {
+        Rc::clone(&self.matcher)
+    }
+
+    /// Reads every input to the end. Unreadable inputs are recorded as problems.
+    pub fn read(&self, paths: &[PathBuf]) -> Collected {
+        let (inputs, errors) = ingest::expand(paths);
+        tracing::debug!("{} input(s) to read", inputs.len());
+        let mut collected = Collected::default();
+        for error in errors {
+            collected.problem(error.to_string());
+        }
+        for input in &inputs {
+            let (counts, problems) = ingest::scan(input, &self.matcher, &mut |event| {
+                collected.record(event);
+            });
+            tracing::debug!(
+                "read {} line(s), {} record(s) from {}",
+                counts.lines,
+                counts.records,
+                input.name()
+            );
+            collected.add_input(counts);
+            for problem in problems {
+                collected.problem(problem.to_string());
+            }
+        }
+        collected
+    }
+
+    /// The report document for what was collected, against the schema as last read.
+    pub fn conclude(&self, collected: &Collected) -> Report {
+        self.conclude_with(collected, &self.settings.advice)
+    }
+
+    /// `conclude`, with other advice settings (a stricter `min_count` for `watch --write`).
+    pub fn conclude_with(&self, collected: &Collected, advice: &AdviceSettings) -> Report {
+        let (findings, ignored) = collected.aggregator.finish();
+        let mut notes = Vec::new();
+        if collected.legacy_underscore > 0 {
+            notes.push(format!(
+                "{} warning(s) list `_`-prefixed fields: they come from @convex-dev/better-auth \
+                 < 0.11.2, where no index can silence an equality + range/sort warning. The plan \
+                 uses the real field names; upgrade the component to >= 0.11.2 for the indexes \
+                 to take effect.",
+                collected.legacy_underscore
+            ));
+        }
+        if collected.cached_replays > 0 {
+            notes.push(format!(
+                "{} cached query result(s) replayed earlier log lines; they were not counted again.",
+                collected.cached_replays
+            ));
+        }
+        notes.extend(collected.notes.iter().cloned());
+        let mut stats = collected.stats.clone();
+        stats.signals = collected.signals();
+        self.document(findings, ignored, notes, stats, advice)
+    }
+
+    /// A saved report, concluded again against the current schema and dismissals: its
+    /// suggestions, or its plan's lists when it has none.
+    pub fn revise(&self, saved: Report) -> Report {
+        let findings = if saved.suggestions.is_empty() {
+            saved
+                .plan
+                .iter()
+                .map(|p| Finding {
+                    table: p.table.clone(),
+                    fields: p.fields.clone(),
+                    ..Finding::default()
+                })
+                .collect()
+        } else {
+            saved.suggestions
+        };
+        self.document(
+            findings,
+            saved.ignored,
+            saved.notes,
+            saved.stats,
+            &self.settings.advice,
+        )
+    }
+
+    /// Reads a `report --format json` document back.
+    pub fn read_saved(path: &Path) -> Result<Report, EngineError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| EngineError::ReportIo {
+            path: shown.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| EngineError::ReportFormat {
+            path: shown,
+            source,
+        })
+    }
+
+    fn document(
+        &self,
+        findings: Vec<Finding>,
+        ignored: Vec<crate::document::Ignored>,
+        notes: Vec<String>,
+        stats: crate::document::Stats,
+        advice: &AdviceSettings,
+    ) -> Report {
+        let model = self.component.as_ref().map(|c| &c.model);
+        let concluded = advise::conclude(findings, ignored, model, advice);
+        Report {
+            version: SCHEMA_VERSION,
+            suggestions: concluded.suggestions,
+            plan: concluded.plan,
+            ignored: concluded.ignored,
+            notes,
+            stats,
+            schema: self.component.as_ref().map(schema_ref),
+        }
+    }
+
+    /// The verified rewrite of the overlay that adds the report's plan; `None` when there is
+    /// nothing to add. A generated `schema.ts` or a missing schema is an error.
+    pub fn change(&self, report: &Report) -> Result<Option<Change>, SchemaError> {
+        let component = self.required()?;
+        schema::overlay::prepare(component, &additions(report))
+    }
+
+    /// Under the folder's lock: re-reads the schema (another writer may have added indexes),
+    /// concludes again with `conclude`, and writes the plan's indexes unless `dry_run`.
+    pub fn apply(
+        &mut self,
+        dry_run: bool,
+        conclude: impl Fn(&Engine) -> Report,
+    ) -> Result<Applied, SchemaError> {
+        let dir = self.required()?.dir.clone();
+        let _held = if dry_run {
+            None
+        } else {
+            Some(schema::lock::acquire(&dir)?)
+        };
+        self.component = Some(schema::load(&dir)?);
+        let report = conclude(self);
+        let change = self.change(&report)?;
+        if let (false, Some(change)) = (dry_run, &change) {
+            schema::write::commit(&self.required()?.schema, &change.after)?;
+        }
+        Ok(Applied { report, change })
+    }
+
+    /// Re-reads the schema from disk. On an error the last schema read is kept.
+    pub fn reload_schema(&mut self) -> Result<(), SchemaError> {
+        let dir = match &self.component {
+            Some(c) => c.dir.clone(),
+            None => match schema::find_dir(self.settings.schema_dir.as_deref(), &self.settings.cwd)
+            {
+                Ok(dir) => dir,
+                Err(SchemaError::NotFound { .. }) => return Ok(()),
+                Err(err) => return Err(err),
+            },
+        };
+        self.component = Some(schema::load(&dir)?);
+        Ok(())
+    }
+
+    fn required(&self) -> Result<&Component, SchemaError> {
+        let component = self.component.as_ref().ok_or_else(|| SchemaError::NotFound {
+            hint: "pass --schema-dir".to_owned(),
+        })?;
+        if let Layout::Generated = component.layout {
+            return Err(SchemaError::Generated {
+                path: component.schema.path.clone(),
+                steps: schema::overlay::generated_steps(),
+            });
+        }
+        Ok(component)
+    }
+}
+
+fn schema_ref(component: &Component) -> SchemaRef {
+    SchemaRef {
+        path: schema::display_path(&component.schema.path),
+        layout: match component.layout {
+            Layout::Overlay { .. } => SchemaLayout::Overlay,
+            Layout::Generated => SchemaLayout::Generated,
+        },
+    }
+}
+
+/// The indexes to write for a report's plan.
+fn additions(report: &Report) -> Vec<NewIndex> {
+    report
+        .plan
+        .iter()
+        .map(|i| NewIndex {
+            table: i.table.clone(),
+            name: i.name.clone(),
+            fields: i.fields.clone(),
+        })
+        .collect()
+}

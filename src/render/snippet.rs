@@ -1,0 +1,80 @@
+//! The plan as an overlay snippet: one property per table, every index of that table chained on
+//! it, so the lines can be pasted into `defineSchema({ ...tables, <here> })` as they are.
+
+use crate::document::PlannedIndex;
+
+/// A JavaScript string literal (JSON's escapes are a subset of JavaScript's).
+fn js_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// `.index("a_b", ["a", "b"])`
+pub fn index_call(index: &PlannedIndex) -> String {
+    let fields: Vec<String> = index.fields.iter().map(|f| js_string(f)).collect();
+    format!(".index({}, [{}])", js_string(&index.name), fields.join(", "))
+}
+
+/// One line per table, in plan order: `member: tables.member.index(…).index(…),`.
+pub fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
+    let mut tables: Vec<&str> = Vec::new();
+    for index in plan {
+        if !tables.contains(&index.table.as_str()) {
+            tables.push(&index.table);
+        }
+    }
+    tables
+        .into_iter()
+        .map(|table| {
+            let calls: String = plan
+                .iter()
+                .filter(|i| i.table == table)
+                .map(index_call)
+                .collect();
+            let (key, access) = if is_identifier(table) {
+                (table.to_owned(), format!("tables.{table}"))
+            } else {
+                (js_string(table), format!("tables[{}]", js_string(table)))
+            };
+            format!("{key}: {access}{calls},")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(table: &str, name: &str, fields: &[&str]) -> PlannedIndex {
+        PlannedIndex {
+            table: table.into(),
+            name: name.into(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            serves: Vec::new(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn one_property_per_table() {
+        let plan = [
+            planned("invitation", "email", &["email"]),
+            planned("member", "userId", &["userId"]),
+            planned("invitation", "organizationId_status", &["organizationId", "status"]),
+        ];
+        assert_eq!(
+            overlay_lines(&plan),
+            [
+                r#"invitation: tables.invitation.index("email", ["email"]).index("organizationId_status", ["organizationId", "status"]),"#,
+                r#"member: tables.member.index("userId", ["userId"]),"#,
+            ]
+        );
+    }
+}
