@@ -314,7 +314,8 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let outcome = outcome
         .and_then(|()| state.scanned(tail, &mut view))
         // The input ended: every pending write is made (or its failure shown) before exit.
-        .and_then(|()| state.housekeeping(&mut view, now, input_ended));
+        .and_then(|()| state.housekeeping(&mut view, now, input_ended))
+        .and_then(|()| state.readvise(&mut view, now));
     let all = state.tracker.views(now);
     match outcome.and_then(|()| view.finish(&all)) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}

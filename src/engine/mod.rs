@@ -227,7 +227,9 @@ impl Engine {
     }
 
     /// Under the folder's lock: re-reads the schema (another writer may have added indexes),
-    /// concludes again with `conclude`, and writes the plan's indexes unless `dry_run`.
+    /// concludes again with `conclude`, and writes the plan's indexes unless `dry_run`. The
+    /// report returned is the one planned before the write; the engine then holds the schema
+    /// as written.
     pub fn apply(
         &mut self,
         dry_run: bool,
@@ -244,6 +246,7 @@ impl Engine {
         let change = self.change(&report)?;
         if let (false, Some(change)) = (dry_run, &change) {
             schema::write::commit(&self.required()?.schema, &change.after)?;
+            self.component = Some(schema::load(&dir)?);
         }
         Ok(Applied { report, change })
     }

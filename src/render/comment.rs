@@ -267,20 +267,21 @@ fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
         None if !report.plan.is_empty() => {
             let why = if is_generated(report) {
                 format!(
-                    "`{}` is still the generated file, so this is the plan rather than a diff: \
-                     `ba-index-advisor init` moves it to `generatedSchema.ts` and makes `schema.ts` \
-                     the overlay, then `apply` writes these indexes",
+                    "`{}` is still the generated file, so this is the plan rather than a diff. \
+                     Run the commands below (`init` moves the generated tables to \
+                     `generatedSchema.ts` and makes `schema.ts` the overlay), or, once it is an \
+                     overlay, merge",
                     ctx.schema_path
                 )
             } else {
                 format!(
-                    "No `{}` was read, so this is the plan rather than a diff",
+                    "No `{}` was read, so this is the plan rather than a diff: merge",
                     ctx.schema_path
                 )
             };
             Some(Change {
                 heading: format!(
-                    "#### Indexes to add\n\n{why}: merge each line into the object given to \
+                    "#### Indexes to add\n\n{why} each line into the object given to \
                      `defineSchema`, after `...tables` (append the calls to an existing chain).\n\n"
                 ),
                 language: "ts",
