@@ -492,3 +492,164 @@ fn still_firing_reason(index: &ServingIndex, fields: &[String]) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Finding, PlannedIndex, SCHEMA_VERSION, Served, Stats};
+    use crate::schema::model::{Declared, Index, Table};
+    use crate::signal::{Location, Origin, SignalKind};
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|f| f.to_string()).collect()
+    }
+
+    fn signal(table: &str, fields: &[&str]) -> Signal {
+        Signal {
+            table: table.into(),
+            fields: strings(fields),
+            kind: SignalKind::MissingIndexWarning,
+            rule_id: "r".into(),
+            legacy_underscore: false,
+            origin: Origin {
+                function: Some("org:list".into()),
+                ..Origin::default()
+            },
+            location: Location {
+                source: "s".into(),
+                line: 1,
+            },
+        }
+    }
+
+    fn model(index: &[&str]) -> SchemaModel {
+        SchemaModel {
+            tables: vec![Table {
+                name: "member".into(),
+                fields: None,
+                indexes: vec![Index {
+                    name: index.join("_"),
+                    fields: strings(index),
+                    staged: false,
+                    declared: Declared::Overlay,
+                }],
+            }],
+        }
+    }
+
+    /// The engine's answer for one suggestion: its status, and the planned index if it needs one.
+    fn advice(fields: &[&str], status: FindingStatus) -> Report {
+        let plan = status
+            .needs_index()
+            .then(|| PlannedIndex {
+                table: "member".into(),
+                name: format!("{}_2", fields.join("_")),
+                fields: strings(fields),
+                serves: vec![Served {
+                    table: "member".into(),
+                    fields: strings(fields),
+                }],
+                note: None,
+            })
+            .into_iter()
+            .collect();
+        Report {
+            version: SCHEMA_VERSION,
+            suggestions: vec![Finding {
+                table: "member".into(),
+                fields: strings(fields),
+                status: Some(status),
+                ..Finding::default()
+            }],
+            plan,
+            ignored: Vec::new(),
+            notes: Vec::new(),
+            stats: Stats::default(),
+            schema: None,
+        }
+    }
+
+    #[test]
+    fn new_written_served_resolved() {
+        let t0 = Instant::now();
+        let s = |secs| t0 + Duration::from_secs(secs);
+        let mut t = Tracker::new(TrackerOptions::default(), t0);
+        let fields = ["organizationId", "userId"];
+        let sig = signal("member", &fields);
+        assert!(t.observe(&sig, s(0)).is_some());
+        t.apply_advice(&advice(&fields, FindingStatus::New), None, s(0));
+        let v = &t.views(s(0))[0];
+        assert_eq!((v.status, v.index.as_str()), (Status::New, "organizationId_userId_2"));
+        assert!(t.observe(&sig, s(1)).is_none());
+        assert!(!t.write_due(2, Duration::from_millis(500), s(1), false));
+        assert!(t.write_due(2, Duration::from_millis(500), s(2), false));
+        assert!(!t.write_due(2, Duration::ZERO, s(3), true), "never twice");
+        assert!(t.mark_written("member", &sig.fields));
+        assert_eq!(t.views(s(3))[0].status, Status::Written);
+        let served = FindingStatus::Served {
+            index: "organizationId_userId".into(),
+        };
+        let m = model(&fields);
+        assert_eq!(t.apply_advice(&advice(&fields, served), Some(&m), s(4)).len(), 1);
+        assert_eq!(t.views(s(4))[0].status, Status::Served);
+        // A warning in flight during the deploy does not count as still firing.
+        assert!(t.observe(&sig, s(10)).is_none());
+        assert!(t.tick(s(60)).is_empty());
+        assert_eq!(t.tick(s(70)).len(), 1);
+        let v = &t.views(s(70))[0];
+        assert_eq!(
+            (v.status, v.count, v.recent_per_min),
+            (Status::Resolved, 3, 0)
+        );
+    }
+
+    #[test]
+    fn the_input_ending_flushes_a_write_at_once() {
+        let t0 = Instant::now();
+        let mut t = Tracker::new(TrackerOptions::default(), t0);
+        t.observe(&signal("member", &["userId"]), t0);
+        t.apply_advice(&advice(&["userId"], FindingStatus::New), None, t0);
+        assert!(!t.write_due(1, Duration::from_secs(1), t0, false));
+        assert!(t.write_due(1, Duration::from_secs(1), t0, true));
+    }
+
+    #[test]
+    fn still_firing_says_why() {
+        let t0 = Instant::now();
+        let s = |secs| t0 + Duration::from_secs(secs);
+        let mut t = Tracker::new(TrackerOptions::default(), t0);
+        let sig = signal("member", &["organizationId"]);
+        let m = model(&["organizationId", "userId"]);
+        let served = FindingStatus::Served {
+            index: "organizationId_userId".into(),
+        };
+        t.observe(&sig, s(1));
+        t.apply_advice(&advice(&["organizationId"], served), Some(&m), s(1));
+        assert_eq!(t.views(s(1))[0].status, Status::Served);
+        assert!(t.observe(&sig, s(20)).is_some());
+        let v = &t.views(s(20))[0];
+        assert_eq!(v.status, Status::StillFiring);
+        assert!(
+            v.reason.as_deref().is_some_and(|r| r.contains("createdAt")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn what_no_index_can_serve_is_blocked_with_the_engines_reason() {
+        let t0 = Instant::now();
+        let mut t = Tracker::new(TrackerOptions::default(), t0);
+        t.observe(&signal("member", &["phoneNumber"]), t0);
+        let unknown = FindingStatus::UnknownField {
+            fields: vec![crate::document::UnknownField {
+                field: "phoneNumber".into(),
+                near: Vec::new(),
+            }],
+        };
+        t.apply_advice(&advice(&["phoneNumber"], unknown.clone()), None, t0);
+        let v = &t.views(t0)[0];
+        assert_eq!(v.status, Status::Blocked);
+        assert_eq!(v.reason.as_deref(), Some(unknown.describe().as_str()));
+        assert!(!t.write_due(1, Duration::ZERO, t0, true), "never written");
+    }
+}
