@@ -262,4 +262,3 @@ fn with_near(what: &str, near: &[String]) -> String {
         format!("{what} (did you mean {}?)", near.join(", "))
     }
 }
-

@@ -50,10 +50,9 @@ pub fn conclude(
 ) -> Advice {
     let mut suggestions = Vec::with_capacity(findings.len());
     for mut finding in findings {
-        let dismissed =
-            settings
-                .dismissals
-                .reason(&finding.table, &finding.fields, finding.count);
+        let dismissed = settings
+            .dismissals
+            .reason(&finding.table, &finding.fields, finding.count);
         match dismissed {
             Some(reason) => ignored.push(Ignored {
                 table: finding.table,

@@ -27,7 +27,9 @@ pub(crate) fn build_plan(findings: &[&Finding], merge: bool) -> Vec<PlannedIndex
             // higher-ranked finding, which comes first.
             findings
                 .iter()
-                .filter(|f| f.table == finding.table && is_strict_prefix(&finding.fields, &f.fields))
+                .filter(|f| {
+                    f.table == finding.table && is_strict_prefix(&finding.fields, &f.fields)
+                })
                 .fold(finding, |best, f| {
                     if f.fields.len() > best.fields.len() {
                         f

@@ -97,7 +97,8 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
         };
     }
     // An overlay index may be newer than the logs, so Better Auth's prefix rule says it serves.
-    if let Some(i) = live().find(|i| i.declared == Declared::Overlay && begins_with(&i.fields, fields))
+    if let Some(i) =
+        live().find(|i| i.declared == Declared::Overlay && begins_with(&i.fields, fields))
     {
         return FindingStatus::Served {
             index: i.name.clone(),
@@ -126,8 +127,8 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
 /// (which never comes from a `createdAt` query) whose field begins a generated index is served:
 /// the deployment that logged it predates the index.
 pub fn status_of(finding: &Finding, model: &SchemaModel) -> FindingStatus {
-    let may_involve_created_at = finding.kinds.is_empty()
-        || finding.kinds.contains(&SignalKind::MissingIndexWarning);
+    let may_involve_created_at =
+        finding.kinds.is_empty() || finding.kinds.contains(&SignalKind::MissingIndexWarning);
     match classify(
         &finding.table,
         &finding.fields,

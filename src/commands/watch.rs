@@ -323,7 +323,11 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.save {
         let report = state.report();
-        atomic_write::replace(path, render::json::render(&report).as_bytes(), Expect::Anything)?;
+        atomic_write::replace(
+            path,
+            render::json::render(&report).as_bytes(),
+            Expect::Anything,
+        )?;
     }
     match source_result {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -518,7 +522,12 @@ impl LiveState<'_> {
 
     /// `--write`: what `apply` writes for the same lines, less the suggestions seen fewer than
     /// `min_hits` times, through the same engine call.
-    fn write<W: Write>(&mut self, view: &mut View<W>, min_hits: u64, now: Instant) -> io::Result<()> {
+    fn write<W: Write>(
+        &mut self,
+        view: &mut View<W>,
+        min_hits: u64,
+        now: Instant,
+    ) -> io::Result<()> {
         let mut advice: AdviceSettings = self.engine.settings().advice.clone();
         advice.dismissals.min_count = advice.dismissals.min_count.max(min_hits);
         let collected = &self.collected;

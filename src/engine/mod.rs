@@ -267,9 +267,12 @@ impl Engine {
     }
 
     fn required(&self) -> Result<&Component, SchemaError> {
-        let component = self.component.as_ref().ok_or_else(|| SchemaError::NotFound {
-            hint: "pass --schema-dir".to_owned(),
-        })?;
+        let component = self
+            .component
+            .as_ref()
+            .ok_or_else(|| SchemaError::NotFound {
+                hint: "pass --schema-dir".to_owned(),
+            })?;
         if let Layout::Generated = component.layout {
             return Err(SchemaError::Generated {
                 path: component.schema.path.clone(),

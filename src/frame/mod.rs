@@ -11,8 +11,8 @@ pub mod json;
 mod needles;
 pub mod text;
 
-use crate::parse::{Match, Matcher};
 use crate::document::Suspect;
+use crate::parse::{Match, Matcher};
 use crate::signal::{Location, Origin, Signal};
 use memchr::memmem;
 use needles::Needles;

@@ -379,7 +379,8 @@ fn plural(n: u64) -> &'static str {
 mod tests {
     use super::*;
     use crate::document::{
-        CallerCount, FindingStatus, Ignored, PlannedIndex, Risk, SCHEMA_VERSION, Seen, Served, Stats,
+        CallerCount, FindingStatus, Ignored, PlannedIndex, Risk, SCHEMA_VERSION, Seen, Served,
+        Stats,
     };
     use crate::signal::SignalKind;
 
@@ -562,7 +563,9 @@ mod tests {
         });
         let md = compose(&r, ctx(Some(DIFF))).markdown;
         assert!(md.contains("| `session` | `token`, `expiresAt` | 3 | `auth:getSession` ×2, `http:GET /api/auth` ×1 | already served by index `token_expiresAt_userId` |"));
-        assert!(md.contains("| 2 | — | exact index needed: `token_userId` begins with these fields"));
+        assert!(
+            md.contains("| 2 | — | exact index needed: `token_userId` begins with these fields")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `--format markdown`: the same report for issues, PRs and job summaries.
 
-use super::table::callers_summary;
 use super::snippet::overlay_lines;
+use super::table::callers_summary;
 use super::{describe_fields, plan_heading, risk_label};
 use crate::document::Report;
 use std::fmt::Write;
@@ -46,7 +46,12 @@ pub fn render(report: &Report) -> String {
         }
     }
     if !report.plan.is_empty() {
-        writeln!(out, "\n### Plan\n\n{}:\n\n```ts", capitalise(&plan_heading(report))).ok();
+        writeln!(
+            out,
+            "\n### Plan\n\n{}:\n\n```ts",
+            capitalise(&plan_heading(report))
+        )
+        .ok();
         for line in overlay_lines(&report.plan) {
             writeln!(out, "{line}").ok();
         }

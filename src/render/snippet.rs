@@ -19,7 +19,11 @@ fn is_identifier(text: &str) -> bool {
 /// `.index("a_b", ["a", "b"])`
 pub fn index_call(index: &PlannedIndex) -> String {
     let fields: Vec<String> = index.fields.iter().map(|f| js_string(f)).collect();
-    format!(".index({}, [{}])", js_string(&index.name), fields.join(", "))
+    format!(
+        ".index({}, [{}])",
+        js_string(&index.name),
+        fields.join(", ")
+    )
 }
 
 /// One line per table, in plan order: `member: tables.member.index(…).index(…),`.
@@ -67,7 +71,11 @@ mod tests {
         let plan = [
             planned("invitation", "email", &["email"]),
             planned("member", "userId", &["userId"]),
-            planned("invitation", "organizationId_status", &["organizationId", "status"]),
+            planned(
+                "invitation",
+                "organizationId_status",
+                &["organizationId", "status"],
+            ),
         ];
         assert_eq!(
             overlay_lines(&plan),

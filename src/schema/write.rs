@@ -27,5 +27,9 @@ pub fn commit(file: &SourceFile, text: &str) -> Result<(), SchemaError> {
 
 /// Writes a new file (`init`'s generated file), refusing to replace one that appeared.
 pub fn create(path: &Path, text: &str) -> Result<(), SchemaError> {
-    Ok(atomic_write::replace(path, text.as_bytes(), Expect::Absent)?)
+    Ok(atomic_write::replace(
+        path,
+        text.as_bytes(),
+        Expect::Absent,
+    )?)
 }

@@ -336,6 +336,18 @@ impl Tracker {
                 changed.push(key);
             }
         }
+        // Below `min_count` so far: not a suggestion yet, and the view says why.
+        for item in &report.ignored {
+            let key = (item.table.clone(), item.fields.clone());
+            if let Some(entry) = self.entries.get_mut(&key)
+                && entry.reason.as_deref() != Some(item.reason.as_str())
+            {
+                entry.finding_status = None;
+                entry.planned = None;
+                entry.reason = Some(item.reason.clone());
+                changed.push(key);
+            }
+        }
         changed
     }
 
@@ -393,7 +405,13 @@ impl Tracker {
     /// and no other became ready in the last `debounce` (so a burst is written at once); with
     /// `flush`, any such suggestion is due at once (the input ended). The due suggestions count
     /// as attempted.
-    pub fn write_due(&mut self, min_hits: u64, debounce: Duration, now: Instant, flush: bool) -> bool {
+    pub fn write_due(
+        &mut self,
+        min_hits: u64,
+        debounce: Duration,
+        now: Instant,
+        flush: bool,
+    ) -> bool {
         let mut ready = Vec::new();
         let mut latest = None;
         for key in &self.order {
@@ -579,7 +597,10 @@ mod tests {
         assert!(t.observe(&sig, s(0)).is_some());
         t.apply_advice(&advice(&fields, FindingStatus::New), None, s(0));
         let v = &t.views(s(0))[0];
-        assert_eq!((v.status, v.index.as_str()), (Status::New, "organizationId_userId_2"));
+        assert_eq!(
+            (v.status, v.index.as_str()),
+            (Status::New, "organizationId_userId_2")
+        );
         assert!(t.observe(&sig, s(1)).is_none());
         assert!(!t.write_due(2, Duration::from_millis(500), s(1), false));
         assert!(t.write_due(2, Duration::from_millis(500), s(2), false));
@@ -590,7 +611,11 @@ mod tests {
             index: "organizationId_userId".into(),
         };
         let m = model(&fields);
-        assert_eq!(t.apply_advice(&advice(&fields, served), Some(&m), s(4)).len(), 1);
+        assert_eq!(
+            t.apply_advice(&advice(&fields, served), Some(&m), s(4))
+                .len(),
+            1
+        );
         assert_eq!(t.views(s(4))[0].status, Status::Served);
         // A warning in flight during the deploy does not count as still firing.
         assert!(t.observe(&sig, s(10)).is_none());
