@@ -1,9 +1,8 @@
 //! Concurrent writers on one schema lose nothing: several real `apply` processes, each adding a
 //! different index at the same moment, all succeed and every index lands in a file that parses.
 
-mod common;
+use crate::common::{self, bin};
 use ba_index_advisor::schema;
-use common::bin;
 use std::path::Path;
 use std::process::{Command, Stdio};
 

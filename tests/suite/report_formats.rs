@@ -2,8 +2,7 @@
 //! with the real convex CLI and client): one JSON snapshot per format, plus the facts a user
 //! relies on asserted directly.
 
-mod common;
-use common::{bin, json, suggestions};
+use crate::common::{self, bin, json, suggestions};
 
 fn report(path: &str) -> serde_json::Value {
     let out = bin()

@@ -2,8 +2,7 @@
 //! scripts/node-toolchain.sh) as the supervised child, polling a fake deployment that serves
 //! Better Auth warnings until the index is in place; NDJSON events on stdout.
 
-mod common;
-use common::{node, root, toolchain};
+use crate::common::{node, root, toolchain};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,8 +1,7 @@
 //! Bad input never panics: each case names the file (and line), the good inputs are still
 //! read, and the exit code is 2.
 
-mod common;
-use common::{bin, json, suggestions};
+use crate::common::{self, bin, json, suggestions};
 use std::io::Write;
 
 const WARNING: &str = r#"1/15/2026, 2:03:08 PM [CONVEX Q(members:get)] [WARN] 'Querying without an index on table "member".\nThis can cause performance issues, and may hit the document read limit.\nTo fix, add an index that begins with the following fields in order:\n[organizationId, userId]'"#;

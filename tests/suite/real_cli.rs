@@ -2,8 +2,7 @@
 //! installed with Node 22 by scripts/node-toolchain.sh) polls a fake deployment on loopback
 //! that serves Better Auth warnings; its stdout is piped straight into `report -`.
 
-mod common;
-use common::{json, node, root, suggestions, toolchain};
+use crate::common::{json, node, root, suggestions, toolchain};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

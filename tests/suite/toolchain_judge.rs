@@ -3,9 +3,8 @@
 //! indexes. The toolchain comes from `scripts/node-toolchain.sh` (npm registry); if it cannot be
 //! installed this test fails, it never skips.
 
-mod common;
+use crate::common::{root, toolchain};
 use assert_cmd::cargo::cargo_bin_cmd;
-use common::{root, toolchain};
 use std::path::Path;
 use std::process::Command;
 

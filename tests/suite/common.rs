@@ -1,5 +1,4 @@
 //! Shared test helpers: the binary, the repository root, and the upstream Node toolchain.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,7 +8,7 @@ use ba_index_advisor::schema::ts;
 /// past 2 GB. The reader now refuses such nesting before oxc sees it.
 #[test]
 fn nested_type_argument_speculation_is_refused_before_parsing() {
-    let src = include_str!("fixtures/fuzz/schema-reader-oom-nested-type-arguments.ts");
+    let src = include_str!("../fixtures/fuzz/schema-reader-oom-nested-type-arguments.ts");
     match ts::parse(src) {
         Err(err) => assert!(
             err.message.contains("nest more than 64 levels"),

@@ -2,8 +2,7 @@
 //! object-inspect (the version Convex pins), Node's util.inspect (the "use node" runtime) and
 //! JSON encoders, in six renderings each.
 
-mod common;
-use common::{bin, json, node, root, suggestions};
+use crate::common::{bin, json, node, root, suggestions};
 
 #[test]
 fn awkward_names_survive_every_escaping_layer() {

@@ -2,8 +2,7 @@
 //! keys reported at their position, `ignore` appending without disturbing the file, dismissed
 //! suggestions under `ignored` and out of `plan`; plus colours and a closed pipe.
 
-mod common;
-use common::{bin, json, root, suggestions};
+use crate::common::{bin, json, root, suggestions};
 use std::path::Path;
 
 const MEMBER_LOG: &str = "sample-logs/convex-logs.txt";

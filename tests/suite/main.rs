@@ -1,0 +1,26 @@
+//! The integration tests, as one test binary (`cargo test --test suite`): one module per area,
+//! sharing the helpers in `common`. Fixtures and support scripts stay in `tests/fixtures/` and
+//! `tests/support/`; insta snapshots are in `tests/suite/snapshots/`, named
+//! `suite__<module>__<name>.snap`.
+
+mod common;
+
+mod bad_input;
+mod child;
+mod cli_config;
+mod cli_help;
+mod cli_schema;
+mod concurrent_apply;
+mod escapes_upstream;
+mod follow;
+mod plan_edit_regressions;
+mod pr_github;
+mod real_cli;
+mod report_formats;
+mod scanner_properties;
+mod scanner_regressions;
+mod schema_fixtures;
+mod schema_proptest;
+mod schema_reader_regressions;
+mod toolchain_judge;
+mod watch_cli;
