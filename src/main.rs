@@ -4,6 +4,7 @@
 use ba_index_advisor::cli::{Cli, ColorWhen, Command, GlobalArgs};
 use ba_index_advisor::commands;
 use ba_index_advisor::config::Config;
+use ba_index_advisor::engine::EngineError;
 use ba_index_advisor::schema::SchemaError;
 use clap::Parser;
 use std::process::ExitCode;
@@ -16,7 +17,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            match err.chain().find_map(|c| c.downcast_ref::<SchemaError>()) {
+            let schema = err.chain().find_map(|cause| {
+                cause
+                    .downcast_ref::<SchemaError>()
+                    .or(match cause.downcast_ref::<EngineError>() {
+                        Some(EngineError::Schema(schema)) => Some(schema),
+                        _ => None,
+                    })
+            });
+            match schema {
                 // A schema error carries its own `file:line:col`, code frame and hint.
                 Some(schema) => eprintln!("{}", schema.render()),
                 None => eprintln!("error: {err:#}"),

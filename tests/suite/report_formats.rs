@@ -323,3 +323,57 @@ fn utf16_with_bom_as_windows_powershell_redirects_it() {
         assert_scenario("utf-16", &json(&out.stdout));
     }
 }
+
+/// GitHub drops the cells of a row beyond its header's count, and a short row shifts columns:
+/// every markdown table the tool prints has as many cells per row as its header.
+#[test]
+fn every_markdown_table_has_as_many_cells_per_row_as_its_header() {
+    let nowhere = tempfile::tempdir().unwrap();
+    let cells = |row: &str| {
+        let inner = row.trim().trim_start_matches('|').trim_end_matches('|');
+        let mut count = 1;
+        let mut escaped = false;
+        for c in inner.chars() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '|' if !escaped => count += 1,
+                _ => escaped = false,
+            }
+        }
+        count
+    };
+    let mut tables = 0;
+    for entry in std::fs::read_dir(crate::common::root().join("sample-logs")).unwrap() {
+        let log = entry.unwrap().path();
+        for args in [&["report", "--format", "markdown"][..], &["pr", "--dry-run"][..]] {
+            let out = crate::common::bin()
+                .current_dir(nowhere.path())
+                .env_remove("GITHUB_STEP_SUMMARY")
+                .args(args)
+                .arg(&log)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut header: Option<usize> = None;
+            for line in text.lines() {
+                if !line.starts_with('|') {
+                    header = None;
+                    continue;
+                }
+                match header {
+                    None => {
+                        header = Some(cells(line));
+                        tables += 1;
+                    }
+                    Some(n) => assert_eq!(
+                        cells(line),
+                        n,
+                        "{args:?} on {}: {line}",
+                        log.display()
+                    ),
+                }
+            }
+        }
+    }
+    assert!(tables >= 20, "only {tables} tables seen");
+}

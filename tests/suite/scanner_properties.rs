@@ -1,7 +1,7 @@
 //! Properties of the scanner: it never panics on arbitrary bytes, and how the bytes are split
 //! into chunks (a pipe, a gzip stream, a followed file) never changes what it finds.
 
-use ba_index_advisor::frame::{Event, Scanner};
+use ba_index_advisor::frame::{ScanEvent, Scanner};
 use ba_index_advisor::parse::Matcher;
 use ba_index_advisor::parse::rules::RuleSet;
 use proptest::prelude::*;
@@ -15,7 +15,7 @@ fn matcher() -> Matcher {
 fn scan(matcher: &Matcher, bytes: &[u8], cuts: &[usize]) -> Vec<String> {
     let mut scanner = Scanner::new(matcher, Arc::from("input"));
     let mut events = Vec::new();
-    let mut emit = |e: Event| events.push(format!("{e:?}"));
+    let mut emit = |e: ScanEvent| events.push(format!("{e:?}"));
     let mut start = 0;
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
     points.sort_unstable();

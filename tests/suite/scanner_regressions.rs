@@ -1,7 +1,7 @@
 //! Scanner cases found by fuzzing (fuzz/fuzz_targets/frame_scan.rs), each named after the
 //! behaviour it pins: how the bytes are split into chunks never changes what is found.
 
-use ba_index_advisor::frame::{Event, Scanner};
+use ba_index_advisor::frame::{ScanEvent, Scanner};
 use ba_index_advisor::parse::Matcher;
 use ba_index_advisor::parse::rules::RuleSet;
 use std::sync::Arc;
@@ -12,13 +12,13 @@ fn scan(chunks: &[&[u8]]) -> (Vec<String>, String) {
     let matcher = Matcher::new(RuleSet::embedded().unwrap(), None);
     let mut scanner = Scanner::new(&matcher, Arc::from("input"));
     let mut found = Vec::new();
-    let mut emit = |e: Event| match e {
-        Event::Signal(s) => found.push(format!(
+    let mut emit = |e: ScanEvent| match e {
+        ScanEvent::Signal(s) => found.push(format!(
             "{} {:?} line {}",
             s.table, s.fields, s.location.line
         )),
-        Event::Suspect(s) => found.push(format!("suspect {}", s.location)),
-        Event::Problem { .. } => {}
+        ScanEvent::Suspect(s) => found.push(format!("suspect {}", s.location)),
+        ScanEvent::Problem { .. } => {}
     };
     for chunk in chunks {
         scanner.feed(chunk, &mut emit);

@@ -1,8 +1,9 @@
 //! Each overlay shape seen in real repositories, with a snapshot of the diff `apply` makes, and
 //! a second pass over the result that must change nothing.
 
-use ba_index_advisor::advise::{self, PlanOptions};
-use ba_index_advisor::commands::apply::read_report;
+use ba_index_advisor::advise::{self, AdviceSettings};
+use ba_index_advisor::document::{FindingStatus, Report};
+use ba_index_advisor::engine::{Engine, EngineSettings, SchemaNeed};
 use ba_index_advisor::schema::{self, overlay};
 use std::path::{Path, PathBuf};
 
@@ -19,23 +20,38 @@ fn copy_case(case: &str) -> tempfile::TempDir {
     tmp
 }
 
+/// The engine on a component folder, as `apply --schema-dir DIR` opens it.
+fn engine(dir: &Path) -> Engine {
+    let settings = EngineSettings {
+        cwd: dir.to_path_buf(),
+        schema_dir: Some(dir.to_path_buf()),
+        rules_dir: None,
+        advice: AdviceSettings::default(),
+    };
+    Engine::open(settings, SchemaNeed::Required).unwrap()
+}
+
+/// The saved report's suggestions, concluded against the folder's schema.
+fn revise(dir: &Path) -> Report {
+    let saved = Engine::read_saved(&fixtures().join("report.json")).unwrap();
+    engine(dir).revise(saved)
+}
+
 /// Status lines and the unified diff, as `apply --dry-run` shows them.
 fn run_case(case: &str) -> String {
-    let queries = read_report(&fixtures().join("report.json")).unwrap();
     let tmp = copy_case(case);
-    let component = schema::load(tmp.path()).unwrap();
-    let (statuses, plan) = advise::advise(&queries, &component.model, PlanOptions::default());
+    let report = revise(tmp.path());
     let mut out = String::new();
-    for (q, s) in queries.iter().zip(&statuses) {
+    for finding in &report.suggestions {
         out.push_str(&format!(
             "{} [{}]: {}\n",
-            q.table,
-            q.fields.join(", "),
-            s.describe()
+            finding.table,
+            finding.fields.join(", "),
+            finding.status.as_ref().unwrap().describe()
         ));
     }
-    let additions = advise::status::additions(&plan.indexes);
-    match overlay::prepare(&component, &additions) {
+    let component = schema::load(tmp.path()).unwrap();
+    match engine(tmp.path()).change(&report) {
         Ok(Some(change)) => {
             // Insertions only: removing them gives back the original bytes.
             let mut restored = change.after.clone();
@@ -45,12 +61,11 @@ fn run_case(case: &str) -> String {
             assert_eq!(restored, change.before, "{case}: inserted ranges");
             out.push_str(&change.unified_diff("schema.ts").replace('\r', "␍"));
             schema::write::commit(&component.schema, &change.after).unwrap();
-            let again = schema::load(tmp.path()).unwrap();
-            let (_, plan) = advise::advise(&queries, &again.model, PlanOptions::default());
+            let again = revise(tmp.path());
             assert!(
-                plan.indexes.is_empty(),
+                again.plan.is_empty(),
                 "{case}: second apply plans {:?}",
-                plan.indexes
+                again.plan
             );
             let generated = std::fs::read_dir(tmp.path()).unwrap().count();
             assert_eq!(
@@ -152,7 +167,7 @@ fn staged_indexes_are_read_and_do_not_serve() {
     );
     assert_eq!(
         status,
-        advise::FindingStatus::Staged {
+        FindingStatus::Staged {
             index: "emailVerified".into()
         }
     );

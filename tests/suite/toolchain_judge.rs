@@ -258,3 +258,128 @@ fn apply_from_the_sample_logs_on_a_real_generated_folder() {
     assert!(String::from_utf8_lossy(&second.stderr).contains("nothing to change"));
     assert_eq!(std::fs::read(&schema).unwrap(), written);
 }
+
+/// Tables the sample logs name that the real generated file lacks, in the generator's style, so
+/// that every printed snippet has its tables to chain on.
+const EXTRA_TABLES: &str = r#"  twoFactor: defineTable({
+    secret: v.string(),
+    backupCodes: v.string(),
+    userId: v.string(),
+  })
+    .index("userId", ["userId"]),
+  rateLimit: defineTable({
+    key: v.string(),
+    count: v.number(),
+    lastRequest: v.number(),
+  })
+    .index("key", ["key"]),
+  apikey: defineTable({
+    key: v.string(),
+    referenceId: v.string(),
+  }),
+"#;
+
+/// The plan snippet each renderer prints: the table's `Plan:` lines, and the ```ts blocks of the
+/// markdown report and of the PR comment.
+fn printed_snippets(log: &Path, cwd: &Path) -> Vec<(String, String)> {
+    let output = |args: &[&str]| {
+        let out = cargo_bin_cmd!("ba-index-advisor")
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .args(args)
+            .arg(log)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let fenced = |text: &str| -> String {
+        let mut inside = false;
+        let mut lines = String::new();
+        for line in text.lines() {
+            if line.starts_with("```") {
+                inside = line == "```ts";
+                continue;
+            }
+            if inside {
+                lines.push_str(line);
+                lines.push('\n');
+            }
+        }
+        lines
+    };
+    let table = output(&["report", "--format", "table"]);
+    let plan: String = table
+        .lines()
+        .skip_while(|l| !l.starts_with("Plan:"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| !l.starts_with("note:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    vec![
+        ("report --format table".into(), plan),
+        (
+            "report --format markdown".into(),
+            fenced(&output(&["report", "--format", "markdown"])),
+        ),
+        ("pr --dry-run".into(), fenced(&output(&["pr", "--dry-run"]))),
+    ]
+}
+
+/// Every plan snippet the tool prints, pasted as it is after `...tables` in `defineSchema`,
+/// type-checks with the real `tsc` and loads with the real `convex` package, with the plan's
+/// indexes.
+#[test]
+fn every_printed_plan_snippet_compiles_and_loads_in_convex() {
+    let toolchain = toolchain().to_path_buf();
+    let nowhere = tempfile::tempdir().unwrap();
+    let generated = std::fs::read_to_string(root().join("tests/fixtures/engine/generatedSchema.ts"))
+        .unwrap()
+        .replace("\n};\n", &format!("\n{EXTRA_TABLES}}};\n"));
+    let mut judged: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(root().join("sample-logs")).unwrap() {
+        let log = entry.unwrap().path();
+        for (renderer, snippet) in printed_snippets(&log, nowhere.path()) {
+            assert!(
+                !snippet.trim().is_empty(),
+                "{renderer} printed no plan for {}",
+                log.display()
+            );
+            if judged.contains(&snippet) {
+                continue;
+            }
+            judged.push(snippet.clone());
+            let project = project("documented", &toolchain);
+            let dir = project.path().join("convex/betterAuth");
+            std::fs::write(dir.join("generatedSchema.ts"), &generated).unwrap();
+            std::fs::write(
+                dir.join("schema.ts"),
+                format!(
+                    "import {{ defineSchema }} from \"convex/server\";\nimport {{ tables }} from \
+                     \"./generatedSchema\";\n\nexport default defineSchema({{\n  ...tables,\n{snippet}}});\n"
+                ),
+            )
+            .unwrap();
+            let loaded = judge(project.path(), &toolchain);
+            for line in snippet.lines() {
+                let (table, calls) = line.split_once(": ").unwrap();
+                for call in calls.split(".index(").skip(1) {
+                    let (name, rest) = call.split_once(", [").unwrap();
+                    let fields: Vec<String> = rest[..rest.find(']').unwrap()]
+                        .split(", ")
+                        .map(|f| f.trim_matches('"').to_owned())
+                        .collect();
+                    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                    assert!(
+                        has_index(&loaded, table, name.trim_matches('"'), &fields),
+                        "{renderer} on {}: {table}.{name} not loaded: {loaded}",
+                        log.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(!judged.is_empty());
+}

@@ -6,17 +6,15 @@
 //! `watch - --write` leaves, its `--save` document and live statuses, and the indexes in the
 //! `pr` comment. After `apply`, `report --fail-on-suggestions` passes.
 
-mod common;
-
 use ba_index_advisor::schema;
-use common::bin;
+use crate::common::bin;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Real generator output (organization, admin, username plugins).
-const GENERATED: &str = include_str!("fixtures/engine/generatedSchema.ts");
+const GENERATED: &str = include_str!("../fixtures/engine/generatedSchema.ts");
 
 /// Tables with fields the generated schema declares, and names it does not.
 const TABLES: &[(&str, &[&str])] = &[
