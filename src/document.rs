@@ -154,7 +154,8 @@ pub struct Served {
     pub fields: Vec<String>,
 }
 
-/// One index to add to the overlay schema.
+/// One index to add to the overlay schema: an entry of the plan, and what the schema editor
+/// writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedIndex {
     pub table: String,
@@ -260,5 +261,18 @@ fn with_near(what: &str, near: &[String]) -> String {
         what.to_string()
     } else {
         format!("{what} (did you mean {}?)", near.join(", "))
+    }
+}
+
+impl PlannedIndex {
+    /// An index to write that no finding asked for yet (`serves` empty).
+    pub fn new(table: &str, name: &str, fields: &[String]) -> Self {
+        Self {
+            table: table.to_owned(),
+            name: name.to_owned(),
+            fields: fields.to_vec(),
+            serves: Vec::new(),
+            note: None,
+        }
     }
 }

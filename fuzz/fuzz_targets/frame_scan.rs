@@ -3,7 +3,7 @@
 //! a pretty-printed JSON document. Never panics, and chunking never changes what is found.
 #![no_main]
 
-use ba_index_advisor::frame::{Event, Scanner, document};
+use ba_index_advisor::frame::{ScanEvent, Scanner, document};
 use ba_index_advisor::parse::Matcher;
 use ba_index_advisor::parse::rules::RuleSet;
 use libfuzzer_sys::fuzz_target;
@@ -30,8 +30,8 @@ fn scan(bytes: &[u8], cuts: &[u8]) -> (Vec<String>, Vec<String>) {
     let mut scanner = Scanner::new(matcher(), Arc::from("fuzz"));
     let mut events = Vec::new();
     let mut problems = Vec::new();
-    let mut emit = |e: Event| match e {
-        Event::Problem { .. } => problems.push(format!("{e:?}")),
+    let mut emit = |e: ScanEvent| match e {
+        ScanEvent::Problem { .. } => problems.push(format!("{e:?}")),
         _ => events.push(format!("{e:?}")),
     };
     let mut start = 0;

@@ -6,8 +6,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use ba_index_advisor::advise::{self, PlanOptions};
-use ba_index_advisor::commands::apply::SavedSuggestion;
+use ba_index_advisor::advise::{self, AdviceSettings};
+use ba_index_advisor::document::Finding;
 use ba_index_advisor::schema::locate::SourceFile;
 use ba_index_advisor::schema::{self, Component, Layout, SchemaError, model, overlay, ts};
 use libfuzzer_sys::fuzz_target;
@@ -123,7 +123,7 @@ fuzz_target!(|input: Input| {
         Layout::Generated => Vec::new(),
     };
     let tables: Vec<String> = component.model.table_names();
-    let queries: Vec<SavedSuggestion> = input
+    let findings: Vec<Finding> = input
         .findings
         .iter()
         .take(16)
@@ -135,20 +135,20 @@ fuzz_target!(|input: Input| {
                 .and_then(|t| t.fields.as_ref())
                 .map(|fs| fs.iter().map(|f| f.name.clone()).collect())
                 .unwrap_or_default();
-            SavedSuggestion {
+            Finding {
                 fields: f.fields.iter().take(20).map(|p| pick(p, &known)).collect(),
                 table,
                 count: 1,
                 legacy_underscore: u64::from(f.legacy),
+                ..Finding::default()
             }
         })
         .collect();
-    let (_, plan) = advise::advise(
-        &queries,
-        &component.model,
-        PlanOptions { merge: input.merge },
-    );
-    let additions = advise::status::additions(&plan.indexes);
+    let settings = AdviceSettings {
+        merge: input.merge,
+        ..AdviceSettings::default()
+    };
+    let additions = advise::conclude(findings, Vec::new(), Some(&component.model), &settings).plan;
     match overlay::prepare(component, &additions) {
         Ok(None) => assert!(additions.is_empty()),
         Ok(Some(change)) => {

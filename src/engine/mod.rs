@@ -14,7 +14,7 @@ use crate::document::{Finding, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef};
 use crate::ingest;
 use crate::parse::Matcher;
 use crate::parse::rules::{RuleError, RuleSet};
-use crate::schema::{self, Change, Component, Layout, NewIndex, SchemaError};
+use crate::schema::{self, Change, Component, Layout, SchemaError};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -223,7 +223,7 @@ impl Engine {
     /// nothing to add. A generated `schema.ts` or a missing schema is an error.
     pub fn change(&self, report: &Report) -> Result<Option<Change>, SchemaError> {
         let component = self.required()?;
-        schema::overlay::prepare(component, &additions(report))
+        schema::overlay::prepare(component, &report.plan)
     }
 
     /// Under the folder's lock: re-reads the schema (another writer may have added indexes),
@@ -291,17 +291,4 @@ fn schema_ref(component: &Component) -> SchemaRef {
             Layout::Generated => SchemaLayout::Generated,
         },
     }
-}
-
-/// The indexes to write for a report's plan.
-fn additions(report: &Report) -> Vec<NewIndex> {
-    report
-        .plan
-        .iter()
-        .map(|i| NewIndex {
-            table: i.table.clone(),
-            name: i.name.clone(),
-            fields: i.fields.clone(),
-        })
-        .collect()
 }

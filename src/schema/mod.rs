@@ -15,4 +15,4 @@ pub mod write;
 pub use error::SchemaError;
 pub use locate::{Component, Layout, display_path, find_dir, load};
 pub use model::SchemaModel;
-pub use overlay::{Change, NewIndex};
+pub use overlay::Change;

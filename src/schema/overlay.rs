@@ -8,16 +8,9 @@ use super::limits;
 use super::locate::{Component, Layout};
 use super::model::{self, Declared, Index, SchemaModel, Table, Target};
 use super::ts::{self, Element, ObjectLit, Prop, Receiver};
+use crate::document::PlannedIndex;
 use std::collections::BTreeMap;
 use std::ops::Range;
-
-/// One index to write: `<table>: ... .index("<name>", [<fields>])`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewIndex {
-    pub table: String,
-    pub name: String,
-    pub fields: Vec<String>,
-}
 
 /// A verified rewrite of `schema.ts`, ready to show or write.
 #[derive(Debug, Clone)]
@@ -26,7 +19,7 @@ pub struct Change {
     pub after: String,
     /// Where the inserted text sits in `after`.
     pub inserted: Vec<Range<usize>>,
-    pub added: Vec<NewIndex>,
+    pub added: Vec<PlannedIndex>,
 }
 
 /// The steps printed when `schema.ts` is the generated file.
@@ -69,7 +62,7 @@ impl Style {
         out
     }
 
-    fn index_call(&self, index: &NewIndex) -> String {
+    fn index_call(&self, index: &PlannedIndex) -> String {
         let fields: Vec<String> = index.fields.iter().map(|f| self.string(f)).collect();
         format!(
             ".index({}, [{}])",
@@ -78,7 +71,7 @@ impl Style {
         )
     }
 
-    fn property(&self, alias: &str, table: &str, indexes: &[&NewIndex]) -> String {
+    fn property(&self, alias: &str, table: &str, indexes: &[&PlannedIndex]) -> String {
         let calls: String = indexes.iter().map(|i| self.index_call(i)).collect();
         format!(
             "{}: {alias}.{}{calls}",
@@ -167,7 +160,7 @@ fn line_end(src: &str, offset: usize) -> usize {
 }
 
 /// Appends index calls to an existing property's chain, matching its layout.
-fn chain_edit(src: &str, prop: &Prop, style: &Style, indexes: &[&NewIndex]) -> Option<Edit> {
+fn chain_edit(src: &str, prop: &Prop, style: &Style, indexes: &[&PlannedIndex]) -> Option<Edit> {
     let chain = &prop.value;
     if matches!(chain.receiver, Receiver::Other) || chain.span.end != chain_end(chain) {
         return None;
@@ -255,7 +248,7 @@ fn new_properties(src: &str, obj: &ObjectLit, style: &Style, props: &[String]) -
 }
 
 /// The edits that add `additions` to the overlay, checked against Convex's limits.
-pub fn edits(component: &Component, additions: &[NewIndex]) -> Result<Vec<Edit>, SchemaError> {
+pub fn edits(component: &Component, additions: &[PlannedIndex]) -> Result<Vec<Edit>, SchemaError> {
     let schema = &component.schema;
     let (src, file) = (&schema.text, &schema.parsed);
     let alias = match &component.layout {
@@ -267,7 +260,7 @@ pub fn edits(component: &Component, additions: &[NewIndex]) -> Result<Vec<Edit>,
         }
         Layout::Overlay { alias, .. } => alias.as_str(),
     };
-    let mut by_table: BTreeMap<&str, Vec<&NewIndex>> = BTreeMap::new();
+    let mut by_table: BTreeMap<&str, Vec<&PlannedIndex>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for index in additions {
         if !by_table.contains_key(index.table.as_str()) {
@@ -360,7 +353,7 @@ pub fn edits(component: &Component, additions: &[NewIndex]) -> Result<Vec<Edit>,
 /// Applies and verifies: the re-parsed model must equal the old one plus exactly `additions`.
 pub fn prepare(
     component: &Component,
-    additions: &[NewIndex],
+    additions: &[PlannedIndex],
 ) -> Result<Option<Change>, SchemaError> {
     if additions.is_empty() {
         return Ok(None);
@@ -378,7 +371,7 @@ pub fn prepare(
 }
 
 /// The model `component` has after adding `additions`.
-pub fn expected_model(component: &Component, additions: &[NewIndex]) -> SchemaModel {
+pub fn expected_model(component: &Component, additions: &[PlannedIndex]) -> SchemaModel {
     let mut expected = component.model.clone();
     let generated = match &component.layout {
         Layout::Overlay { generated, .. } => model::generated_tables(&generated.parsed),
@@ -409,7 +402,11 @@ pub fn expected_model(component: &Component, additions: &[NewIndex]) -> SchemaMo
     expected
 }
 
-fn verify(component: &Component, after: &str, additions: &[NewIndex]) -> Result<(), SchemaError> {
+fn verify(
+    component: &Component,
+    after: &str,
+    additions: &[PlannedIndex],
+) -> Result<(), SchemaError> {
     let path = component.schema.path.clone();
     let fail = |message: String| SchemaError::Verify {
         path: path.clone(),

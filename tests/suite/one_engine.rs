@@ -6,8 +6,8 @@
 //! `watch - --write` leaves, its `--save` document and live statuses, and the indexes in the
 //! `pr` comment. After `apply`, `report --fail-on-suggestions` passes.
 
-use ba_index_advisor::schema;
 use crate::common::bin;
+use ba_index_advisor::schema;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;

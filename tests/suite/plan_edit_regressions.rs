@@ -1,7 +1,8 @@
 //! Schema-edit cases found by fuzzing (fuzz/fuzz_targets/plan_edit.rs), each named after the
 //! behaviour it pins.
 
-use ba_index_advisor::schema::{self, NewIndex, overlay};
+use ba_index_advisor::document::PlannedIndex;
+use ba_index_advisor::schema::{self, overlay};
 
 #[test]
 fn unicode_and_vertical_whitespace_before_a_trailing_comma_is_still_whitespace() {
@@ -28,11 +29,7 @@ fn unicode_and_vertical_whitespace_before_a_trailing_comma_is_still_whitespace()
         );
         std::fs::write(&path, text).unwrap();
         let component = schema::load(tmp.path()).unwrap();
-        let addition = NewIndex {
-            table: "jwks".into(),
-            name: "publicKey".into(),
-            fields: vec!["publicKey".into()],
-        };
+        let addition = PlannedIndex::new("jwks", "publicKey", &["publicKey".into()]);
         let change = overlay::prepare(&component, &[addition])
             .unwrap_or_else(|e| panic!("{space:?}: {e}"))
             .unwrap();

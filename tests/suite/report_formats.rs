@@ -345,7 +345,10 @@ fn every_markdown_table_has_as_many_cells_per_row_as_its_header() {
     let mut tables = 0;
     for entry in std::fs::read_dir(crate::common::root().join("sample-logs")).unwrap() {
         let log = entry.unwrap().path();
-        for args in [&["report", "--format", "markdown"][..], &["pr", "--dry-run"][..]] {
+        for args in [
+            &["report", "--format", "markdown"][..],
+            &["pr", "--dry-run"][..],
+        ] {
             let out = crate::common::bin()
                 .current_dir(nowhere.path())
                 .env_remove("GITHUB_STEP_SUMMARY")
@@ -365,12 +368,7 @@ fn every_markdown_table_has_as_many_cells_per_row_as_its_header() {
                         header = Some(cells(line));
                         tables += 1;
                     }
-                    Some(n) => assert_eq!(
-                        cells(line),
-                        n,
-                        "{args:?} on {}: {line}",
-                        log.display()
-                    ),
+                    Some(n) => assert_eq!(cells(line), n, "{args:?} on {}: {line}", log.display()),
                 }
             }
         }

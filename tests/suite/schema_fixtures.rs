@@ -2,7 +2,7 @@
 //! a second pass over the result that must change nothing.
 
 use ba_index_advisor::advise::{self, AdviceSettings};
-use ba_index_advisor::document::{FindingStatus, Report};
+use ba_index_advisor::document::{FindingStatus, PlannedIndex, Report};
 use ba_index_advisor::engine::{Engine, EngineSettings, SchemaNeed};
 use ba_index_advisor::schema::{self, overlay};
 use std::path::{Path, PathBuf};
@@ -204,11 +204,7 @@ fn a_file_changed_since_it_was_read_is_not_overwritten() {
 fn convex_limits_are_enforced_before_any_edit() {
     let tmp = copy_case("documented");
     let component = schema::load(tmp.path()).unwrap();
-    let bad = overlay::NewIndex {
-        table: "user".into(),
-        name: "by_creation_time".into(),
-        fields: vec!["name".into()],
-    };
+    let bad = PlannedIndex::new("user", "by_creation_time", &["name".into()]);
     let err = overlay::prepare(&component, &[bad]).unwrap_err();
     assert!(err.to_string().contains("system index"), "{err}");
 }

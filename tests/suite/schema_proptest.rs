@@ -2,7 +2,8 @@
 //! line endings), applying random additions only inserts text, and removing the inserted
 //! ranges gives back the original file; the re-parse check inside `prepare` must pass.
 
-use ba_index_advisor::schema::{self, overlay::NewIndex};
+use ba_index_advisor::document::PlannedIndex;
+use ba_index_advisor::schema;
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -70,7 +71,7 @@ fn layout() -> impl Strategy<Value = Layout> {
         )
 }
 
-fn render(l: &Layout) -> (String, Vec<NewIndex>) {
+fn render(l: &Layout) -> (String, Vec<PlannedIndex>) {
     let q = l.quote;
     let nl = if l.crlf { "\r\n" } else { "\n" };
     let i = l.indent;
@@ -117,11 +118,11 @@ fn render(l: &Layout) -> (String, Vec<NewIndex>) {
             } else {
                 (b, a)
             };
-            additions.push(NewIndex {
-                table: table.to_string(),
-                name: format!("p_{}_{}", fields[*x], fields[*y]),
-                fields: vec![fields[*x].to_string(), fields[*y].to_string()],
-            });
+            additions.push(PlannedIndex::new(
+                table,
+                &format!("p_{}_{}", fields[*x], fields[*y]),
+                &[fields[*x].to_string(), fields[*y].to_string()],
+            ));
         }
     }
     (src, additions)

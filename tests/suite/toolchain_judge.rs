@@ -335,9 +335,10 @@ fn printed_snippets(log: &Path, cwd: &Path) -> Vec<(String, String)> {
 fn every_printed_plan_snippet_compiles_and_loads_in_convex() {
     let toolchain = toolchain().to_path_buf();
     let nowhere = tempfile::tempdir().unwrap();
-    let generated = std::fs::read_to_string(root().join("tests/fixtures/engine/generatedSchema.ts"))
-        .unwrap()
-        .replace("\n};\n", &format!("\n{EXTRA_TABLES}}};\n"));
+    let generated =
+        std::fs::read_to_string(root().join("tests/fixtures/engine/generatedSchema.ts"))
+            .unwrap()
+            .replace("\n};\n", &format!("\n{EXTRA_TABLES}}};\n"));
     let mut judged: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(root().join("sample-logs")).unwrap() {
         let log = entry.unwrap().path();
