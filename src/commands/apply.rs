@@ -2,9 +2,8 @@
 
 use crate::config::Config;
 use crate::document::Report;
-use crate::engine::{Collected, Engine, EngineFlags, EngineSettings, SchemaNeed};
+use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
 use crate::schema;
-use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,16 +49,12 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
     if args.from_report.is_none() && args.logs.is_empty() {
         anyhow::bail!("give log files, or --from-report FILE");
     }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let flags = EngineFlags {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: args.no_merge,
     };
-    let mut engine = Engine::open(
-        EngineSettings::resolve(config, flags, cwd),
-        SchemaNeed::Required,
-    )?;
+    let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
     let findings = match &args.from_report {
         Some(path) => Findings::Saved(Engine::read_saved(path)?),
         None => Findings::Logs(engine.read(&args.logs)),

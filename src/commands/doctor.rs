@@ -2,9 +2,8 @@
 
 use crate::advise::doctor;
 use crate::config::Config;
-use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
+use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::schema;
-use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,15 +21,11 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let flags = EngineFlags {
         schema_dir: args.schema_dir.as_deref(),
         ..EngineFlags::default()
     };
-    let engine = Engine::open(
-        EngineSettings::resolve(config, flags, cwd),
-        SchemaNeed::Required,
-    )?;
+    let engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
     let Some(component) = engine.component() else {
         return Ok(ExitCode::from(2));
     };

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
-use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
+use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
 use crate::render::comment::{self, CommentContext};
 use anyhow::{Context, bail};
@@ -63,16 +63,12 @@ pub struct PrArgs {
 }
 
 pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let flags = EngineFlags {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: args.no_merge,
     };
-    let engine = Engine::open(
-        EngineSettings::resolve(config, flags, cwd),
-        SchemaNeed::Optional,
-    )?;
+    let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     let report = load_report(&args, &engine)?;
     // The exact diff where `apply` can write one; otherwise the comment shows the plan.
     let diff = match &report.schema {

@@ -1,9 +1,8 @@
 //! `report`: read log dumps, print findings and the index plan.
 
 use crate::config::Config;
-use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
+use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::render;
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,16 +51,12 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
              (e.g. `npx convex logs --history --jsonl | ba-index-advisor report -`)"
         );
     }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let flags = EngineFlags {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: args.no_merge,
     };
-    let engine = Engine::open(
-        EngineSettings::resolve(config, flags, cwd),
-        SchemaNeed::Optional,
-    )?;
+    let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     let report = engine.conclude(&engine.read(&args.paths));
     let stdout = std::io::stdout();
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;

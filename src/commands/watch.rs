@@ -458,34 +458,18 @@ impl LiveState<'_> {
     /// Re-reads the schema when its files changed on disk (or none was found yet), and takes
     /// the engine's answer again.
     fn reload_schema<W: Write>(&mut self, view: &mut View<W>, now: Instant) -> io::Result<()> {
-        let stamps: Vec<_> = self
-            .schema_paths()
-            .iter()
-            .map(|p| {
-                std::fs::metadata(p)
-                    .ok()
-                    .and_then(|m| Some((m.modified().ok()?, m.len())))
-            })
-            .collect();
-        let unchanged = !stamps.is_empty() && stamps == self.schema_stamps;
-        if unchanged || (stamps.is_empty() && self.engine.component().is_some()) {
+        let now_stamps = stamps(&self.schema_paths());
+        let unchanged = !now_stamps.is_empty() && now_stamps == self.schema_stamps;
+        if unchanged || (now_stamps.is_empty() && self.engine.component().is_some()) {
             return Ok(());
         }
         let had = self.engine.component().is_some();
         if let Err(err) = self.engine.reload_schema() {
             // Half-saved or broken: keep what was last read, and say why.
-            self.schema_stamps = stamps;
+            self.schema_stamps = now_stamps;
             return view.notice(&format!("schema not re-read: {err}"));
         }
-        self.schema_stamps = self
-            .schema_paths()
-            .iter()
-            .map(|p| {
-                std::fs::metadata(p)
-                    .ok()
-                    .and_then(|m| Some((m.modified().ok()?, m.len())))
-            })
-            .collect();
+        self.schema_stamps = stamps(&self.schema_paths());
         if had || self.engine.component().is_some() {
             self.readvise(view, now)?;
         }
@@ -565,6 +549,18 @@ impl LiveState<'_> {
         }
         self.engine.conclude(&self.collected)
     }
+}
+
+/// Each file's modification time and size, to notice a change without reading it.
+fn stamps(paths: &[PathBuf]) -> Vec<Option<(SystemTime, u64)>> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())))
+        })
+        .collect()
 }
 
 fn change_path(engine: &Engine) -> PathBuf {

@@ -10,6 +10,7 @@ pub use collect::Collected;
 pub use settings::{EngineFlags, EngineSettings};
 
 use crate::advise::{self, AdviceSettings};
+use crate::config::Config;
 use crate::document::{Finding, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef};
 use crate::ingest;
 use crate::parse::Matcher;
@@ -29,6 +30,8 @@ pub enum EngineError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot read the current folder: {0}")]
+    Cwd(std::io::Error),
     #[error("{path}: not a `report --format json` document: {source}")]
     ReportFormat {
         path: String,
@@ -89,6 +92,16 @@ impl Engine {
             matcher,
             component,
         })
+    }
+
+    /// `open`, for a command run in the current folder with these flags.
+    pub fn for_command(
+        config: &Config,
+        flags: EngineFlags<'_>,
+        need: SchemaNeed,
+    ) -> Result<Self, EngineError> {
+        let cwd = std::env::current_dir().map_err(EngineError::Cwd)?;
+        Self::open(EngineSettings::resolve(config, flags, cwd), need)
     }
 
     pub fn settings(&self) -> &EngineSettings {
