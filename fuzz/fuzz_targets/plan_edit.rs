@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use ba_index_advisor::advise::{self, AdviceSettings};
-use ba_index_advisor::document::Finding;
+use ba_index_advisor::document;
 use ba_index_advisor::schema::locate::SourceFile;
 use ba_index_advisor::schema::{self, Component, Layout, SchemaError, model, overlay, ts};
 use libfuzzer_sys::fuzz_target;
@@ -123,7 +123,7 @@ fuzz_target!(|input: Input| {
         Layout::Generated => Vec::new(),
     };
     let tables: Vec<String> = component.model.table_names();
-    let findings: Vec<Finding> = input
+    let findings: Vec<document::Finding> = input
         .findings
         .iter()
         .take(16)
@@ -135,12 +135,12 @@ fuzz_target!(|input: Input| {
                 .and_then(|t| t.fields.as_ref())
                 .map(|fs| fs.iter().map(|f| f.name.clone()).collect())
                 .unwrap_or_default();
-            Finding {
+            document::Finding {
                 fields: f.fields.iter().take(20).map(|p| pick(p, &known)).collect(),
                 table,
                 count: 1,
                 legacy_underscore: u64::from(f.legacy),
-                ..Finding::default()
+                ..document::Finding::default()
             }
         })
         .collect();
