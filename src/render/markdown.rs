@@ -46,12 +46,7 @@ pub fn render(report: &Report) -> String {
         }
     }
     if !report.plan.is_empty() {
-        writeln!(
-            out,
-            "\n### Plan\n\n{}:\n\n```ts",
-            capitalise(&plan_heading(report))
-        )
-        .ok();
+        writeln!(out, "\n### Plan\n\n{}:\n\n```ts", plan_heading(report)).ok();
         for line in overlay_lines(&report.plan) {
             writeln!(out, "{line}").ok();
         }
@@ -105,12 +100,4 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

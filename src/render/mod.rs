@@ -25,11 +25,11 @@ pub fn risk_label(risk: Risk) -> &'static str {
 pub fn plan_heading(report: &Report) -> String {
     match &report.schema {
         Some(schema) if schema.layout == SchemaLayout::Generated => format!(
-            "{} is the generated file: run `ba-index-advisor init` to make it the overlay, then \
-             `ba-index-advisor apply` with the same logs, or add these to the overlay by hand",
+            "`{}` is the generated file: run `ba-index-advisor init` to make it the overlay, \
+             then `ba-index-advisor apply` with the same logs, or add these to the overlay by hand",
             schema.path
         ),
-        Some(schema) => format!("add to the overlay {}", schema.path),
-        None => "add to the overlay convex/betterAuth/schema.ts".to_owned(),
+        Some(schema) => format!("Add to the overlay `{}`", schema.path),
+        None => "Add to the overlay `convex/betterAuth/schema.ts`".to_owned(),
     }
 }
