@@ -6,6 +6,7 @@ use crate::document::{Report, SchemaLayout};
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
 use crate::render::comment::{self, CommentContext};
+use crate::render::next::{self, Invocation};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::Write as _;
@@ -84,7 +85,12 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .schema
         .as_ref()
         .map_or(DEFAULT_SCHEMA_PATH, |s| s.path.as_str());
-    let apply = apply_command(&args);
+    let invocation = Invocation {
+        inputs: &args.logs,
+        from_report: args.from_report.as_deref(),
+        schema_dir: args.schema_dir.as_deref(),
+    };
+    let apply = next::apply_command(&invocation, None);
     let composed = comment::compose(
         &report,
         CommentContext {
@@ -210,39 +216,6 @@ fn load_report(args: &PrArgs, engine: &Engine) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// The command a developer runs in their checkout to make the change the comment shows.
-fn apply_command(args: &PrArgs) -> String {
-    let mut words = vec!["ba-index-advisor".to_owned(), "apply".to_owned()];
-    if let Some(dir) = &args.schema_dir {
-        words.push("--schema-dir".to_owned());
-        words.push(shell_word(&dir.display().to_string()));
-    }
-    match &args.from_report {
-        Some(path) => {
-            words.push("--from-report".to_owned());
-            words.push(shell_word(&path.display().to_string()));
-        }
-        None => words.extend(
-            args.logs
-                .iter()
-                .map(|p| shell_word(&p.display().to_string())),
-        ),
-    }
-    words.join(" ")
-}
-
-fn shell_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
-    if safe {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// The repository and pull request, from flags, then the Actions environment. `None` when the
 /// event is not about a pull request (a push, a schedule).
 fn target(args: &PrArgs) -> anyhow::Result<Option<(RepoName, u64)>> {
@@ -338,11 +311,5 @@ mod tests {
             None
         );
         assert_eq!(pr_number(&json!({"ref": "refs/heads/main"})), None);
-    }
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(shell_word("logs/run-1.jsonl"), "logs/run-1.jsonl");
-        assert_eq!(shell_word("my logs/it's.txt"), r"'my logs/it'\''s.txt'");
     }
 }

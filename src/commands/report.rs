@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
-use crate::render;
+use crate::render::{self, next::Invocation, next::next_steps};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,12 +58,18 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     let report = engine.conclude(&engine.read(&args.paths));
+    let invocation = Invocation {
+        inputs: &args.paths,
+        from_report: None,
+        schema_dir: args.schema_dir.as_deref(),
+    };
+    let next = next_steps(&report, &invocation);
     let stdout = std::io::stdout();
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
     let rendered = match args.format {
-        ReportFormat::Table => render::table::render(&report, color),
+        ReportFormat::Table => render::table::render(&report, color, render::table::terminal_width(), &next),
         ReportFormat::Json => render::json::render(&report),
-        ReportFormat::Markdown => render::markdown::render(&report),
+        ReportFormat::Markdown => render::markdown::render(&report, &next),
     };
     let mut out = stdout.lock();
     out.write_all(rendered.as_bytes())?;

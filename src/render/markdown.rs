@@ -1,7 +1,8 @@
 //! `--format markdown`: the same report for issues, PRs and job summaries.
 
+use super::next::Step;
 use super::snippet::overlay_lines;
-use super::table::callers_summary;
+use super::table::{callers_summary, via_summary};
 use super::{describe_fields, plan_heading, risk_label};
 use crate::document::Report;
 use std::fmt::Write;
@@ -13,7 +14,7 @@ pub fn cell(text: &str) -> String {
         .replace('\n', " ")
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, next: &[Step]) -> String {
     let mut out = String::new();
     writeln!(out, "## Better Auth missing indexes\n").ok();
     if report.suggestions.is_empty() {
@@ -21,14 +22,14 @@ pub fn render(report: &Report) -> String {
     } else {
         writeln!(
             out,
-            "| # | Risk | Table | Fields | Count | Executions | Callers | Status |"
+            "| # | Risk | Table | Fields | Count | Executions | Callers | Via | Status |"
         )
         .ok();
-        writeln!(out, "|---|---|---|---|---:|---:|---|---|").ok();
+        writeln!(out, "|---|---|---|---|---:|---:|---|---|---|").ok();
         for (i, f) in report.suggestions.iter().enumerate() {
             writeln!(
                 out,
-                "| {} | {} | `{}` | `{}` | {} | {} | {} | {} |",
+                "| {} | {} | `{}` | `{}` | {} | {} | {} | {} | {} |",
                 i + 1,
                 risk_label(f.risk),
                 cell(&f.table),
@@ -36,6 +37,7 @@ pub fn render(report: &Report) -> String {
                 f.count,
                 f.executions.map_or("-".to_owned(), |n| n.to_string()),
                 cell(&callers_summary(f, 3)),
+                cell(&via_summary(f, 3)),
                 cell(
                     &f.status
                         .as_ref()
@@ -96,6 +98,16 @@ pub fn render(report: &Report) -> String {
                 suspect.location,
                 cell(&suspect.text).replace('`', "'")
             )
+            .ok();
+        }
+    }
+    if !next.is_empty() {
+        writeln!(out, "\n### Next\n").ok();
+        for step in next {
+            match &step.command {
+                Some(command) => writeln!(out, "- {}: `{}`", step.why, command.replace('`', "'")),
+                None => writeln!(out, "- {}", step.why),
+            }
             .ok();
         }
     }

@@ -3,6 +3,7 @@
 pub mod comment;
 pub mod json;
 pub mod markdown;
+pub mod next;
 pub mod snippet;
 pub mod table;
 

@@ -1,40 +1,48 @@
 //! `--format table`: the terminal view.
 
 use super::describe_fields;
+use super::next::Step;
 use super::snippet::overlay_lines;
 use crate::document::{Finding, FindingStatus, Report};
 use anstyle::Style;
 use std::fmt::Write;
+use tabled::builder::Builder;
 use tabled::settings::Style as TableStyle;
-use tabled::{Table, Tabled};
 
-#[derive(Tabled)]
-struct Row {
-    #[tabled(rename = "#")]
-    rank: usize,
-    #[tabled(rename = "Risk")]
-    risk: String,
-    #[tabled(rename = "Table")]
-    table: String,
-    #[tabled(rename = "Fields")]
-    fields: String,
-    #[tabled(rename = "Count")]
-    count: u64,
-    #[tabled(rename = "Execs")]
-    executions: String,
-    #[tabled(rename = "Callers")]
-    callers: String,
-    #[tabled(rename = "Status")]
-    status: String,
+/// The table's columns, as `cells` holds them.
+const HEADERS: [&str; 9] = [
+    "#", "Risk", "Table", "Fields", "Count", "Execs", "Callers", "Via", "Status",
+];
+const RANK: usize = 0;
+const RISK: usize = 1;
+const TABLE: usize = 2;
+const FIELDS: usize = 3;
+const EXECS: usize = 5;
+const CALLERS: usize = 6;
+const VIA: usize = 7;
+const STATUS: usize = 8;
+
+/// What to give up, in order, while the table is wider than the terminal: the least useful
+/// columns first, then callers cut short, then the rest cut to a readable minimum.
+enum Fit {
+    Drop(usize),
+    Shrink(usize, usize),
 }
 
-pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
-    let names: Vec<&str> = finding
-        .callers
-        .iter()
-        .chain(&finding.component_functions)
-        .map(|c| c.function.as_str())
-        .collect();
+const FITTING: [Fit; 9] = [
+    Fit::Drop(VIA),
+    Fit::Drop(EXECS),
+    Fit::Shrink(CALLERS, 12),
+    Fit::Drop(RANK),
+    Fit::Drop(RISK),
+    Fit::Drop(CALLERS),
+    Fit::Shrink(STATUS, 12),
+    Fit::Shrink(FIELDS, 16),
+    Fit::Shrink(TABLE, 8),
+];
+
+/// Names, the first `shown` of them, and `(+N)` for the rest.
+fn summary<'a>(names: impl Iterator<Item = &'a str>, hidden_extra: u64, shown: usize) -> String {
     let mut unique: Vec<&str> = Vec::new();
     for name in names {
         if !unique.contains(&name) {
@@ -44,17 +52,30 @@ pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
     if unique.is_empty() {
         return "-".to_owned();
     }
-    let extra = unique.len().saturating_sub(shown) as u64 + finding.other_callers;
-    let mut text = unique
-        .into_iter()
-        .take(shown)
-        .map(|name| shorten(name, 44))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let extra = unique.len().saturating_sub(shown) as u64 + hidden_extra;
+    let mut text = unique.into_iter().take(shown).collect::<Vec<_>>().join(", ");
     if extra > 0 {
         write!(text, " (+{extra})").ok();
     }
     text
+}
+
+/// The app functions that ran the query; component functions (`adapter:findOne`) are not callers.
+pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
+    summary(
+        finding.callers.iter().map(|c| c.function.as_str()),
+        finding.other_callers,
+        shown,
+    )
+}
+
+/// The component functions the query went through.
+pub(super) fn via_summary(finding: &Finding, shown: usize) -> String {
+    summary(
+        finding.component_functions.iter().map(|c| c.function.as_str()),
+        0,
+        shown,
+    )
 }
 
 /// Cuts a cell to `max` characters, marking the cut with `…`.
@@ -62,12 +83,117 @@ fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(max - 1).collect();
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
 
-pub fn render(report: &Report, color: bool) -> String {
+/// Cuts a function name to `max` characters from the left, where its module path is: the
+/// exported name at the end says more than the folders.
+/// A trailing ` (+N)` count stays whole.
+fn shorten_start(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_owned();
+    }
+    let (name, more) = match text.rfind(" (+") {
+        Some(at) if text.ends_with(')') => text.split_at(at),
+        _ => (text, ""),
+    };
+    let keep = max.saturating_sub(1 + more.chars().count()).max(1);
+    let name_count = name.chars().count();
+    let mut cut = String::from("…");
+    cut.extend(name.chars().skip(name_count.saturating_sub(keep)));
+    cut.push_str(more);
+    cut
+}
+
+/// The table's width limit: `COLUMNS` when set, else the terminal's width when stdout is one;
+/// piped output keeps full values.
+pub fn terminal_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return Some(columns);
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return crossterm::terminal::size().ok().map(|(w, _)| usize::from(w));
+    }
+    None
+}
+
+/// Gives up columns and characters (`FITTING`) until every line of the table fits in `width`
+/// characters; returns the columns to show.
+fn fit(cells: &mut [[String; 9]], width: Option<usize>) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..HEADERS.len()).collect();
+    let Some(width) = width else {
+        return shown;
+    };
+    let column_width = |cells: &[[String; 9]], column: usize| {
+        cells
+            .iter()
+            .map(|row| row[column].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    // Each column takes its width plus a space either side and a border; one more border closes.
+    let total = |cells: &[[String; 9]], shown: &[usize]| {
+        shown.iter().map(|&c| column_width(cells, c) + 3).sum::<usize>() + 1
+    };
+    for step in &FITTING {
+        let excess = total(cells, &shown).saturating_sub(width);
+        if excess == 0 {
+            break;
+        }
+        match *step {
+            Fit::Drop(column) => shown.retain(|&c| c != column),
+            Fit::Shrink(column, min) if shown.contains(&column) => {
+                let now = column_width(cells, column);
+                let target = now.saturating_sub(excess).max(min).max(HEADERS[column].len());
+                let cut = if column == CALLERS {
+                    shorten_start
+                } else {
+                    shorten
+                };
+                for row in cells.iter_mut().skip(1) {
+                    row[column] = cut(&row[column], target);
+                }
+            }
+            Fit::Shrink(..) => {}
+        }
+    }
+    shown
+}
+
+fn suggestions_table(report: &Report, width: Option<usize>) -> String {
+    let mut cells: Vec<[String; 9]> = vec![HEADERS.map(str::to_owned)];
+    for (i, f) in report.suggestions.iter().enumerate() {
+        cells.push([
+            (i + 1).to_string(),
+            super::risk_label(f.risk).to_owned(),
+            f.table.clone(),
+            describe_fields(&f.fields),
+            f.count.to_string(),
+            f.executions.map_or("-".to_owned(), |n| n.to_string()),
+            callers_summary(f, 1),
+            via_summary(f, 1),
+            f.status
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), FindingStatus::label),
+        ]);
+    }
+    let shown = fit(&mut cells, width);
+    let mut builder = Builder::default();
+    for row in &cells {
+        builder.push_record(shown.iter().map(|&c| row[c].clone()));
+    }
+    builder.build().with(TableStyle::sharp()).to_string()
+}
+
+/// The report for a terminal `width` characters wide (`None`: no limit).
+pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step]) -> String {
     let bold = if color {
         Style::new().bold()
     } else {
@@ -85,20 +211,7 @@ pub fn render(report: &Report, color: bool) -> String {
     )
     .ok();
     if !report.suggestions.is_empty() {
-        let rows = report.suggestions.iter().enumerate().map(|(i, f)| Row {
-            rank: i + 1,
-            risk: super::risk_label(f.risk).to_owned(),
-            table: f.table.clone(),
-            fields: describe_fields(&f.fields),
-            count: f.count,
-            executions: f.executions.map_or("-".to_owned(), |n| n.to_string()),
-            callers: callers_summary(f, 1),
-            status: f
-                .status
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), |s| s.label()),
-        });
-        writeln!(out, "\n{}", Table::new(rows).with(TableStyle::sharp())).ok();
+        writeln!(out, "\n{}", suggestions_table(report, width)).ok();
     }
     if !report.plan.is_empty() {
         writeln!(out, "\n{bold}Plan{bold:#}: {}", super::plan_heading(report)).ok();
@@ -163,6 +276,15 @@ pub fn render(report: &Report, color: bool) -> String {
         .ok();
         for suspect in &stats.suspect_samples {
             writeln!(out, "  {}: {}", suspect.location, suspect.text).ok();
+        }
+    }
+    if !next.is_empty() {
+        writeln!(out, "\n{bold}Next{bold:#}").ok();
+        for step in next {
+            writeln!(out, "  {}", step.why).ok();
+            if let Some(command) = &step.command {
+                writeln!(out, "    $ {command}").ok();
+            }
         }
     }
     out

@@ -265,13 +265,20 @@ impl<'a> Visit<'a> for Collector<'_> {
     fn visit_import_declaration(&mut self, decl: &oxc_ast::ast::ImportDeclaration<'a>) {
         self.visit_string_literal(&decl.source);
         for spec in decl.specifiers.iter().flatten() {
-            if let ImportDeclarationSpecifier::ImportSpecifier(s) = spec {
-                self.out.imports.push(ImportBinding {
-                    local: s.local.name.to_string(),
-                    imported: s.imported.name().to_string(),
-                    source: decl.source.value.to_string(),
-                });
-            }
+            let (local, imported) = match spec {
+                ImportDeclarationSpecifier::ImportSpecifier(s) => {
+                    (s.local.name.to_string(), s.imported.name().to_string())
+                }
+                ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
+                    (s.local.name.to_string(), "default".to_owned())
+                }
+                ImportDeclarationSpecifier::ImportNamespaceSpecifier(_) => continue,
+            };
+            self.out.imports.push(ImportBinding {
+                local,
+                imported,
+                source: decl.source.value.to_string(),
+            });
         }
     }
 
