@@ -99,6 +99,12 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
             schema_path,
         },
     );
+    if let Some(notice) = report.input_notice() {
+        eprintln!("notice: {notice}");
+    }
+    if args.fail_on_suggestions && report.read_nothing() {
+        bail!("--fail-on-suggestions: no log line was read, so there is nothing to check");
+    }
     let exit = if args.fail_on_suggestions && report.has_work() {
         ExitCode::from(1)
     } else {

@@ -67,7 +67,9 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
     let rendered = match args.format {
-        ReportFormat::Table => render::table::render(&report, color, render::table::terminal_width(), &next),
+        ReportFormat::Table => {
+            render::table::render(&report, color, render::table::terminal_width(), &next)
+        }
         ReportFormat::Json => render::json::render(&report),
         ReportFormat::Markdown => render::markdown::render(&report, &next),
     };
@@ -77,7 +79,13 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     for error in &report.stats.errors {
         eprintln!("error: {error}");
     }
+    if let Some(notice) = report.input_notice() {
+        eprintln!("notice: {notice}");
+    }
     Ok(if !report.stats.errors.is_empty() {
+        ExitCode::from(2)
+    } else if args.fail_on_suggestions && report.read_nothing() {
+        eprintln!("error: --fail-on-suggestions: no logs to check");
         ExitCode::from(2)
     } else if args.fail_on_suggestions && report.has_work() {
         ExitCode::from(1)

@@ -245,6 +245,9 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         LiveFormat::Json => Mode::Json,
     };
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+    if mode == Mode::Table {
+        crate::watch::view::restore_cursor_on_panic();
+    }
     let mut view = View::new(mode, stdout.lock(), color);
 
     let cancel = CancellationToken::new();

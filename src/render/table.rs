@@ -53,7 +53,11 @@ fn summary<'a>(names: impl Iterator<Item = &'a str>, hidden_extra: u64, shown: u
         return "-".to_owned();
     }
     let extra = unique.len().saturating_sub(shown) as u64 + hidden_extra;
-    let mut text = unique.into_iter().take(shown).collect::<Vec<_>>().join(", ");
+    let mut text = unique
+        .into_iter()
+        .take(shown)
+        .collect::<Vec<_>>()
+        .join(", ");
     if extra > 0 {
         write!(text, " (+{extra})").ok();
     }
@@ -72,7 +76,10 @@ pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
 /// The component functions the query went through.
 pub(super) fn via_summary(finding: &Finding, shown: usize) -> String {
     summary(
-        finding.component_functions.iter().map(|c| c.function.as_str()),
+        finding
+            .component_functions
+            .iter()
+            .map(|c| c.function.as_str()),
         0,
         shown,
     )
@@ -119,7 +126,9 @@ pub fn terminal_width() -> Option<usize> {
         return Some(columns);
     }
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        return crossterm::terminal::size().ok().map(|(w, _)| usize::from(w));
+        return crossterm::terminal::size()
+            .ok()
+            .map(|(w, _)| usize::from(w));
     }
     None
 }
@@ -140,7 +149,11 @@ fn fit(cells: &mut [[String; 9]], width: Option<usize>) -> Vec<usize> {
     };
     // Each column takes its width plus a space either side and a border; one more border closes.
     let total = |cells: &[[String; 9]], shown: &[usize]| {
-        shown.iter().map(|&c| column_width(cells, c) + 3).sum::<usize>() + 1
+        shown
+            .iter()
+            .map(|&c| column_width(cells, c) + 3)
+            .sum::<usize>()
+            + 1
     };
     for step in &FITTING {
         let excess = total(cells, &shown).saturating_sub(width);
@@ -151,7 +164,10 @@ fn fit(cells: &mut [[String; 9]], width: Option<usize>) -> Vec<usize> {
             Fit::Drop(column) => shown.retain(|&c| c != column),
             Fit::Shrink(column, min) if shown.contains(&column) => {
                 let now = column_width(cells, column);
-                let target = now.saturating_sub(excess).max(min).max(HEADERS[column].len());
+                let target = now
+                    .saturating_sub(excess)
+                    .max(min)
+                    .max(HEADERS[column].len());
                 let cut = if column == CALLERS {
                     shorten_start
                 } else {

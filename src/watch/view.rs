@@ -1,5 +1,8 @@
 //! Renders watch events: a live table redrawn in place on a terminal, one plain line per new or
-//! changed suggestion otherwise, or NDJSON events (`--format json`). Notices go to stderr.
+//! changed suggestion otherwise, or NDJSON events (`--format json`). Notices go to stderr; in
+//! table mode the live region is erased first, so they stay above it. Every line of the live
+//! region is cut to the terminal's width (re-read at each redraw, so a resize is followed): a
+//! wrapped line would break the count of rows to move back over.
 
 use super::tracker::{Status, SuggestionView};
 use serde::Serialize;
@@ -8,6 +11,10 @@ use std::time::{Duration, Instant};
 
 /// The table is redrawn at most this often.
 const REDRAW_EVERY: Duration = Duration::from_millis(100);
+/// When neither `COLUMNS` nor the terminal says.
+const DEFAULT_WIDTH: usize = 80;
+/// Narrower than this, rows keep this width and the terminal wraps them.
+const MIN_WIDTH: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -29,9 +36,14 @@ pub struct View<W: Write> {
     mode: Mode,
     out: W,
     color: bool,
+    /// `COLUMNS`, when set; otherwise the terminal is asked at each redraw.
+    fixed_width: Option<usize>,
+    /// The width the live region was last drawn at.
     width: usize,
-    /// Lines of the table currently on screen (to move the cursor back over them).
-    drawn: usize,
+    /// The length in characters of each line of the live region on screen, to move back over
+    /// them: at the current width, a line longer than it now takes several rows.
+    drawn: Vec<usize>,
+    cursor_hidden: bool,
     last_draw: Option<Instant>,
     stale: bool,
     /// Suggestions dismissed by the configuration, as (table, fields, reason), in arrival order.
@@ -49,21 +61,34 @@ struct IgnoredEvent<'a> {
 
 impl<W: Write> View<W> {
     pub fn new(mode: Mode, out: W, color: bool) -> Self {
-        let width = std::env::var("COLUMNS")
+        let fixed_width = std::env::var("COLUMNS")
             .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(120usize)
-            .max(40);
+            .and_then(|c| c.trim().parse().ok())
+            .filter(|&c: &usize| c > 0);
         Self {
             mode,
             out,
             color,
-            width,
-            drawn: 0,
+            fixed_width,
+            width: fixed_width.unwrap_or(DEFAULT_WIDTH),
+            drawn: Vec::new(),
+            cursor_hidden: false,
             last_draw: None,
             stale: true,
             ignored: Vec::new(),
         }
+    }
+
+    fn current_width(&self) -> usize {
+        self.fixed_width
+            .or_else(|| {
+                crossterm::terminal::size()
+                    .ok()
+                    .map(|(w, _)| usize::from(w))
+                    .filter(|&w| w > 0)
+            })
+            .unwrap_or(DEFAULT_WIDTH)
+            .max(MIN_WIDTH)
     }
 
     pub fn mode(&self) -> Mode {
@@ -115,10 +140,12 @@ impl<W: Write> View<W> {
         }
     }
 
-    fn ignored_lines(&self) -> String {
+    fn ignored_lines(&self, width: usize) -> String {
         self.ignored
             .iter()
-            .map(|(table, fields, reason)| ignored_line(table, fields, reason) + "\n")
+            .map(|(table, fields, reason)| {
+                truncate(&ignored_line(table, fields, reason), width) + "\n"
+            })
             .collect()
     }
 
@@ -139,12 +166,19 @@ impl<W: Write> View<W> {
         }
     }
 
-    /// Redraws the table if something changed and the last draw is old enough.
+    /// Redraws the table if something changed, the terminal was resized, or `force`; at most
+    /// every `REDRAW_EVERY`.
     pub fn refresh(&mut self, all: &[SuggestionView], now: Instant, force: bool) -> io::Result<()> {
-        if self.mode != Mode::Table || !(self.stale || force) {
+        if self.mode != Mode::Table {
+            return Ok(());
+        }
+        let width = self.current_width();
+        let resized = width != self.width;
+        if !(self.stale || force || resized) {
             return Ok(());
         }
         if !force
+            && !resized
             && self
                 .last_draw
                 .is_some_and(|t| now.duration_since(t) < REDRAW_EVERY)
@@ -152,8 +186,13 @@ impl<W: Write> View<W> {
             return Ok(());
         }
         self.clear()?;
-        let text = table(all, self.color, self.width) + &self.ignored_lines();
-        self.drawn = text.lines().count();
+        self.width = width;
+        let text = table(all, self.color, width) + &self.ignored_lines(width);
+        if !self.cursor_hidden {
+            crossterm::queue!(self.out, crossterm::cursor::Hide)?;
+            self.cursor_hidden = true;
+        }
+        self.drawn = text.lines().map(visible_len).collect();
         self.out.write_all(text.as_bytes())?;
         self.out.flush()?;
         self.last_draw = Some(now);
@@ -164,7 +203,9 @@ impl<W: Write> View<W> {
     /// A message for the user, on stderr; the table is cleared first and redrawn after.
     pub fn notice(&mut self, message: &str) -> io::Result<()> {
         if self.mode == Mode::Table {
+            // The live region is erased before the message is written to the other stream.
             self.clear()?;
+            self.out.flush()?;
             self.stale = true;
         }
         let mut err = io::stderr().lock();
@@ -179,32 +220,51 @@ impl<W: Write> View<W> {
         match self.mode {
             Mode::Table => {
                 self.clear()?;
+                let width = self.current_width();
                 if all.is_empty() {
                     writeln!(self.out, "No missing-index warnings seen.")?;
                 } else {
                     self.out
-                        .write_all(table(all, self.color, self.width).as_bytes())?;
+                        .write_all(table(all, self.color, width).as_bytes())?;
                 }
-                self.out.write_all(self.ignored_lines().as_bytes())?;
-                self.drawn = 0;
+                self.out.write_all(self.ignored_lines(width).as_bytes())?;
+                self.show_cursor()?;
             }
             Mode::Lines => {
                 writeln!(self.out, "summary: {} suggestion(s)", all.len())?;
                 for s in all {
                     writeln!(self.out, "{}", plain_line(s))?;
                 }
-                self.out.write_all(self.ignored_lines().as_bytes())?;
+                self.out
+                    .write_all(self.ignored_lines(usize::MAX).as_bytes())?;
             }
             Mode::Json => all.iter().try_for_each(|s| self.json("final", s))?,
         }
         self.out.flush()
     }
 
+    fn show_cursor(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.cursor_hidden) {
+            crossterm::queue!(self.out, crossterm::cursor::Show)?;
+        }
+        Ok(())
+    }
+
+    /// Moves back to the first row of the live region and erases to the end of the screen.
     fn clear(&mut self) -> io::Result<()> {
-        if self.drawn > 0 {
-            // Cursor to the start of the table's first line, then erase to the end of screen.
-            write!(self.out, "\x1b[{}F\x1b[J", self.drawn)?;
-            self.drawn = 0;
+        let width = self.current_width();
+        let rows: usize = self
+            .drawn
+            .iter()
+            .map(|&len| len.div_ceil(width).max(1))
+            .sum();
+        self.drawn.clear();
+        if rows > 0 {
+            crossterm::queue!(
+                self.out,
+                crossterm::cursor::MoveToPreviousLine(u16::try_from(rows).unwrap_or(u16::MAX)),
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::FromCursorDown)
+            )?;
         }
         Ok(())
     }
@@ -220,6 +280,39 @@ impl<W: Write> View<W> {
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
+}
+
+/// The terminal gets its cursor back however the view ends: an error, an unwinding panic.
+impl<W: Write> Drop for View<W> {
+    fn drop(&mut self) {
+        if self.show_cursor().is_ok() {
+            self.out.flush().ok();
+        }
+    }
+}
+
+/// A panic on another thread does not drop the view: show the cursor before the message.
+pub fn restore_cursor_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        crossterm::execute!(io::stdout(), crossterm::cursor::Show).ok();
+        previous(info);
+    }));
+}
+
+/// Characters a line takes on screen, colour codes aside.
+fn visible_len(line: &str) -> usize {
+    let mut len = 0;
+    let mut in_escape = false;
+    for c in line.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+            (true, _) => {}
+            (false, _) => len += 1,
+        }
+    }
+    len
 }
 
 fn ignored_line(table: &str, fields: &[String], reason: &str) -> String {
@@ -342,6 +435,7 @@ mod tests {
         let mut out = Vec::new();
         let mut v = View::new(Mode::Json, &mut out, false);
         v.status_changed(&view(Status::New)).expect("write");
+        drop(v);
         let line: serde_json::Value = serde_json::from_slice(&out).expect("json");
         assert_eq!(line["event"], "status");
         assert_eq!(line["table"], "member");
@@ -366,11 +460,12 @@ mod tests {
             false,
         )
         .expect("redraw");
+        drop(v);
         let text = String::from_utf8(out).expect("utf8");
         assert!(text.contains("\x1b[2F\x1b[J"), "{text:?}");
         assert!(
-            text.ends_with("member [organizationId, userId]          org:list\n"),
-            "{text:?}"
+            text.ends_with("member [organizationId, userId]          org:list\n\x1b[?25h"),
+            "the table, then the cursor shown again: {text:?}"
         );
     }
 }

@@ -13,6 +13,7 @@ mod cli_schema;
 mod concurrent_apply;
 mod escapes_upstream;
 mod follow;
+mod live_view;
 mod one_engine;
 mod plan_edit_regressions;
 mod pr_github;
