@@ -38,16 +38,19 @@ fn reads_stdin(invocation: &Invocation<'_>) -> bool {
         && (invocation.inputs.is_empty() || invocation.inputs.iter().any(|p| p.as_os_str() == "-"))
 }
 
-/// `ba-index-advisor apply` with the same inputs and schema folder.
-pub fn apply_command(invocation: &Invocation<'_>, schema_dir: Option<&str>) -> String {
+/// `ba-index-advisor apply` with the same inputs and schema folder; `placeholder` stands for a
+/// folder the user must name.
+pub fn apply_command(invocation: &Invocation<'_>, placeholder: Option<&str>) -> String {
     let mut words = vec!["ba-index-advisor".to_owned(), "apply".to_owned()];
-    if let Some(dir) = invocation
-        .schema_dir
-        .map(|d| d.display().to_string())
-        .or(schema_dir.map(str::to_owned))
-    {
-        words.push("--schema-dir".to_owned());
-        words.push(shell_word(&dir));
+    match (invocation.schema_dir, placeholder) {
+        (Some(dir), _) => words.extend([
+            "--schema-dir".to_owned(),
+            shell_word(&dir.display().to_string()),
+        ]),
+        (None, Some(placeholder)) => {
+            words.extend(["--schema-dir".to_owned(), placeholder.to_owned()])
+        }
+        (None, None) => {}
     }
     match invocation.from_report {
         Some(path) => {

@@ -19,6 +19,7 @@ mod plan_edit_regressions;
 mod pr_github;
 mod real_cli;
 mod report_formats;
+mod report_output;
 mod scanner_properties;
 mod scanner_regressions;
 mod schema_fixtures;

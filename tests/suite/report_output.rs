@@ -1,0 +1,219 @@
+//! What `report` shows a person: a table that fits 80, 100 and 120 columns (`COLUMNS`), piped
+//! output with full values, app callers apart from component functions, the next command for
+//! each situation, the component folder found through `convex/convex.config.ts`, and a notice
+//! when the input holds no Convex log output.
+
+use crate::common::{bin, root};
+use std::path::Path;
+
+fn report(cwd: &Path, columns: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = bin();
+    cmd.current_dir(cwd).env("NO_COLOR", "1").args(args);
+    match columns {
+        Some(c) => cmd.env("COLUMNS", c),
+        None => cmd.env_remove("COLUMNS"),
+    };
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn table_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with(['┌', '│', '├', '└']))
+        .collect()
+}
+
+/// A project whose Better Auth component lives in `convex/<folder>`, optionally registered in
+/// `convex/convex.config.ts` as the local-install docs show.
+fn project(folder: &str, registered: bool) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("convex").join(folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["schema.ts", "generatedSchema.ts"] {
+        std::fs::copy(
+            root().join("tests/fixtures/schema/documented").join(name),
+            dir.join(name),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("convex.config.ts"),
+        "import { defineComponent } from \"convex/server\";\n\nconst component = \
+         defineComponent(\"betterAuth\");\n\nexport default component;\n",
+    )
+    .unwrap();
+    if registered {
+        std::fs::write(
+            tmp.path().join("convex/convex.config.ts"),
+            format!(
+                "import {{ defineApp }} from \"convex/server\";\nimport betterAuth from \
+                 \"./{folder}/convex.config\";\n\nconst app = defineApp();\napp.use(betterAuth);\n\n\
+                 export default app;\n"
+            ),
+        )
+        .unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn the_table_fits_80_100_and_120_columns() {
+    let log = root().join("sample-logs/convex-logs.jsonl");
+    let log = log.to_str().unwrap();
+    for columns in [80, 100, 120] {
+        let (code, out, _) = report(&root(), Some(&columns.to_string()), &["report", log]);
+        assert_eq!(code, 0);
+        let table = table_lines(&out);
+        assert!(table.len() > 4);
+        for line in &table {
+            assert!(
+                line.chars().count() <= columns,
+                "{columns} columns: {line} is {} wide",
+                line.chars().count()
+            );
+        }
+        insta::assert_snapshot!(format!("table_{columns}_columns"), table.join("\n"));
+    }
+}
+
+#[test]
+fn piped_output_keeps_full_values() {
+    let log = root().join("sample-logs/convex-logs.jsonl");
+    let (_, out, _) = report(&root(), None, &["report", log.to_str().unwrap()]);
+    assert!(
+        out.contains("organizations/invitations/queries:listInvitations (+1)"),
+        "{out}"
+    );
+    assert!(!table_lines(&out).iter().any(|l| l.contains('…')), "{out}");
+}
+
+#[test]
+fn callers_are_app_functions_and_component_functions_have_their_own_column() {
+    let log = root().join("sample-logs/convex-logs.jsonl");
+    let (_, out, _) = report(&root(), None, &["report", log.to_str().unwrap()]);
+    let header = table_lines(&out)[1];
+    assert!(
+        header.contains("Callers") && header.contains("Via"),
+        "{header}"
+    );
+    let rate_limit = table_lines(&out)
+        .into_iter()
+        .find(|l| l.contains("rateLimit"))
+        .unwrap();
+    // Only the component's own deleteMany ran that query: no app caller.
+    let cells: Vec<&str> = rate_limit.split('│').map(str::trim).collect();
+    assert_eq!(cells[7], "-", "{rate_limit}");
+    assert_eq!(cells[8], "adapter:deleteMany", "{rate_limit}");
+    let (_, markdown, _) = report(
+        &root(),
+        None,
+        &["report", "--format", "markdown", log.to_str().unwrap()],
+    );
+    assert!(
+        markdown.contains("| `rateLimit` | `[lastRequest]` | 1 | 1 | - | adapter:deleteMany |"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn every_report_ends_with_the_next_command() {
+    let log = root().join("sample-logs/convex-logs.jsonl");
+    let log = log.to_str().unwrap();
+    // Overlay found: apply with the same inputs.
+    let overlay = project("betterAuth", false);
+    let (_, out, _) = report(overlay.path(), None, &["report", log]);
+    assert!(
+        out.ends_with(&format!(
+            "Next\n  write the 1 planned index(es) into convex/betterAuth/schema.ts\n    $ \
+             ba-index-advisor apply {log}\n"
+        )),
+        "{out}"
+    );
+    // No schema anywhere: --schema-dir.
+    let nowhere = tempfile::tempdir().unwrap();
+    let (_, out, _) = report(nowhere.path(), None, &["report", log]);
+    assert!(
+        out.contains(&format!(
+            "$ ba-index-advisor apply --schema-dir <folder> {log}"
+        )),
+        "{out}"
+    );
+    // The generated layout: init first.
+    let generated = tempfile::tempdir().unwrap();
+    let dir = generated.path().join("convex/betterAuth");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/schema/generated_schema_ts/schema.ts"),
+        dir.join("schema.ts"),
+    )
+    .unwrap();
+    let (_, out, _) = report(generated.path(), None, &["report", log]);
+    let next = out.split("\nNext\n").nth(1).unwrap();
+    let init = next.find("$ ba-index-advisor init").unwrap();
+    let apply = next
+        .find(&format!("$ ba-index-advisor apply {log}"))
+        .unwrap();
+    assert!(init < apply, "{next}");
+}
+
+#[test]
+fn the_component_folder_is_found_through_convex_config() {
+    let log = root().join("sample-logs/convex-logs.jsonl");
+    let log = log.to_str().unwrap();
+    let registered = project("authComponent", true);
+    let (_, out, _) = report(
+        registered.path(),
+        None,
+        &["report", "--format", "json", log],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["schema"]["path"], "convex/authComponent/schema.ts");
+    assert_eq!(doc["suggestions"][0]["status"]["kind"], "served");
+    // Not registered: not found, and the next step says how to name it.
+    let unregistered = project("authComponent", false);
+    let (_, out, _) = report(unregistered.path(), None, &["report", log]);
+    assert!(out.contains("--schema-dir <folder>"), "{out}");
+    // apply writes into the registered folder.
+    let (code, _, err) = report(registered.path(), None, &["apply", log]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("convex/authComponent/schema.ts: written"),
+        "{err}"
+    );
+}
+
+#[test]
+fn input_without_convex_logs_is_never_silent() {
+    let empty = bin()
+        .args(["report", "-", "--fail-on-suggestions"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&empty.stderr);
+    assert!(stderr.contains("notice: no log line was read"), "{stderr}");
+    // Without the gate an empty pipe is a quiet log: a notice, exit 0.
+    let quiet = bin()
+        .args(["report", "-"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&quiet.stderr).contains("notice: no log line was read"));
+    let other = bin()
+        .args(["report", "-"])
+        .write_stdin("Compiling convex functions...\nsome other tool's output\n")
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&other.stderr)
+            .contains("notice: none of the 2 line(s) read looked like Convex log output"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+}
