@@ -29,16 +29,18 @@ enum Fit {
     Shrink(usize, usize),
 }
 
-const FITTING: [Fit; 9] = [
+const FITTING: [Fit; 11] = [
     Fit::Drop(VIA),
     Fit::Drop(EXECS),
-    Fit::Shrink(CALLERS, 12),
     Fit::Drop(RANK),
+    Fit::Shrink(CALLERS, 24),
     Fit::Drop(RISK),
+    Fit::Shrink(CALLERS, 12),
     Fit::Drop(CALLERS),
     Fit::Shrink(STATUS, 12),
     Fit::Shrink(FIELDS, 16),
     Fit::Shrink(TABLE, 8),
+    Fit::Shrink(STATUS, 6),
 ];
 
 /// Names, the first `shown` of them, and `(+N)` for the rest.

@@ -377,12 +377,16 @@ fn plan(report: &Value) -> IndexSet {
         .collect()
 }
 
-/// The `.index("name", [...])` calls a line holds, each with its table (the property key).
-fn index_calls(line: &str) -> Vec<(String, String, Vec<String>)> {
-    let Some((key, rest)) = line.split_once(':') else {
-        return Vec::new();
+/// The `.index("name", [...])` calls a line holds. A line that starts a property (`key: …`)
+/// names the table; a continuation line (`    .index(…)`) belongs to the last one named.
+fn index_calls(line: &str, table: &mut String) -> Vec<(String, String, Vec<String>)> {
+    let rest = match line.split_once(':') {
+        Some((key, rest)) if !key.contains(".index(") => {
+            *table = key.trim().trim_matches('"').to_owned();
+            rest
+        }
+        _ => line,
     };
-    let table = key.trim().trim_matches('"').to_owned();
     rest.split(".index(")
         .skip(1)
         .map(|call| {
@@ -407,18 +411,23 @@ fn comment_indexes(markdown: &str) -> IndexSet {
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let mut fence: Option<&str> = None;
+    let mut table = String::new();
     for line in markdown.lines() {
         match fence {
             None if line.starts_with("```diff") => fence = Some("diff"),
             None if line.starts_with("```ts") => fence = Some("ts"),
             Some(_) if line.starts_with("```") => fence = None,
-            Some("diff") if line.starts_with('+') && !line.starts_with("+++") => {
-                added.extend(index_calls(&line[1..]))
+            Some("diff") if line.starts_with("+++") || line.starts_with("---") => {}
+            Some("diff") if line.starts_with('+') => {
+                added.extend(index_calls(&line[1..], &mut table))
             }
-            Some("diff") if line.starts_with('-') && !line.starts_with("---") => {
-                removed.extend(index_calls(&line[1..]))
+            Some("diff") if line.starts_with('-') => {
+                removed.extend(index_calls(&line[1..], &mut table))
             }
-            Some("ts") => added.extend(index_calls(line)),
+            Some("diff") if !line.is_empty() => {
+                index_calls(&line[1..], &mut table);
+            }
+            Some("ts") => added.extend(index_calls(line, &mut table)),
             _ => {}
         }
     }
@@ -574,8 +583,9 @@ fn check(case: &Case) {
 }
 
 proptest! {
+    // PROPTEST_CASES=N runs more cases (24 by default: each spawns the binary a dozen times).
     #![proptest_config(ProptestConfig {
-        cases: 24,
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(24),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
