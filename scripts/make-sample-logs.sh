@@ -13,13 +13,15 @@ support="$root/tests/support"
 mkdir -p "$out"
 
 # convex_logs SCENARIO OUTFILE [extra CLI args...], with LANG/TZ/FORCE_COLOR from the environment.
+# `convex logs --history` keeps following, so it is stopped after CONVEX_LOGS_SECONDS (default 4;
+# raise it on a loaded machine, where the CLI may not have printed everything yet).
 convex_logs() {
   local which="$1" file="$2"; shift 2
   local fifo; fifo="$(mktemp -u)"; mkfifo "$fifo"
   "$node" "$support/fake-deployment.mjs" "$which" > "$fifo" &
   local fake=$!
   local port; read -r _ port < "$fifo"; rm -f "$fifo"
-  timeout 4 "$node" "$cli" logs --url "http://127.0.0.1:$port" --admin-key fakekey --history "$@" > "$file" 2>/dev/null || true
+  timeout "${CONVEX_LOGS_SECONDS:-4}" "$node" "$cli" logs --url "http://127.0.0.1:$port" --admin-key fakekey --history "$@" > "$file" 2>/dev/null || true
   kill "$fake" 2>/dev/null || true
   wait "$fake" 2>/dev/null || true
 }

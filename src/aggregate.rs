@@ -1,16 +1,17 @@
 //! Groups signals into findings per (table, fields): counts, executions, callers, first/last seen.
 
-use crate::document::{CallerCount, Finding, Ignored, Risk, Seen};
+use crate::document::{CallerCount, Finding, Ignored, Impact, Risk, Seen};
 use crate::signal::{Location, Signal, SignalKind};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// How many sample locations a finding keeps.
 pub const MAX_SAMPLES: usize = 3;
 /// How many distinct callers a finding names before it folds the rest into `other_callers`.
 pub const MAX_CALLERS: usize = 20;
-/// Request ids remembered per finding to count distinct executions. An execution's lines sit
-/// together in every format, so a short window counts exactly while keeping memory bounded.
-const RECENT_REQUEST_IDS: usize = 64;
+/// Convex's documents-read limit per execution (`TooManyDocumentsRead`); an execution past 80%
+/// of it is near the limit (`FUNCTION_LIMIT_WARNING_RATIO`).
+pub const DOCUMENTS_READ_LIMIT: u64 = 32_000;
 
 /// Component functions whose warning means a single-row lookup (`listOne` with `numItems: 1`):
 /// past the 200-row read cap they can answer "not found" wrongly.
@@ -19,8 +20,8 @@ const LOOKUP_FUNCTIONS: &[&str] = &["findOne", "updateOne", "deleteOne"];
 #[derive(Debug, Default)]
 struct Accumulator {
     count: u64,
-    executions: u64,
-    recent_ids: VecDeque<String>,
+    /// The executions (by request key) that logged this list: counted, and joined to usage.
+    requests: HashSet<u64>,
     kinds: Vec<SignalKind>,
     callers: BTreeMap<String, u64>,
     other_callers: u64,
@@ -36,14 +37,8 @@ struct Accumulator {
 impl Accumulator {
     fn add(&mut self, signal: &Signal) {
         self.count += 1;
-        if let Some(id) = &signal.origin.request_id
-            && !self.recent_ids.contains(id)
-        {
-            self.executions += 1;
-            if self.recent_ids.len() == RECENT_REQUEST_IDS {
-                self.recent_ids.pop_front();
-            }
-            self.recent_ids.push_back(id.clone());
+        if let Some(id) = &signal.origin.request_id {
+            self.requests.insert(request_key(id));
         }
         if !self.kinds.contains(&signal.kind) {
             self.kinds.push(signal.kind);
@@ -146,8 +141,9 @@ impl Aggregator {
         self.signals
     }
 
-    /// Findings ranked by correctness risk first, then count; plus the ignored ones.
-    pub fn finish(&self) -> (Vec<Finding>, Vec<Ignored>) {
+    /// Findings ranked by correctness risk first, then documents read, then executions, then
+    /// count; plus the ignored ones. `usage` gives each its impact.
+    pub fn finish(&self, usage: &UsageIndex) -> (Vec<Finding>, Vec<Ignored>) {
         let mut findings = Vec::new();
         let mut ignored = Vec::new();
         for key in &self.order {
@@ -169,7 +165,8 @@ impl Aggregator {
                 table,
                 fields,
                 count: acc.count,
-                executions: (acc.executions > 0).then_some(acc.executions),
+                executions: (!acc.requests.is_empty()).then_some(acc.requests.len() as u64),
+                impact: usage.impact(&acc.requests),
                 kinds: acc.kinds.clone(),
                 callers: ranked(&acc.callers),
                 other_callers: acc.other_callers,
@@ -188,9 +185,12 @@ impl Aggregator {
                 status: None,
             });
         }
+        let documents = |f: &Finding| f.impact.as_ref().map_or(0, |i| i.documents_read);
         findings.sort_by(|a, b| {
             a.risk
                 .cmp(&b.risk)
+                .then(documents(b).cmp(&documents(a)))
+                .then(b.executions.cmp(&a.executions))
                 .then(b.count.cmp(&a.count))
                 .then_with(|| (&a.table, &a.fields).cmp(&(&b.table, &b.fields)))
         });
@@ -212,4 +212,61 @@ fn ranked(map: &BTreeMap<String, u64>) -> Vec<CallerCount> {
             .then_with(|| a.function.cmp(&b.function))
     });
     callers
+}
+
+/// A request id as a 64-bit key: executions are joined by it across records and files, and a
+/// key is a tenth of the memory of the id.
+pub fn request_key(request_id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    request_id.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What one execution read, once its usage was found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ExecutionCost {
+    documents_read: Option<u64>,
+    bytes_read: Option<u64>,
+    limit_warning: bool,
+}
+
+/// Every execution's usage, by request key, as the records report it (in any order).
+#[derive(Debug, Default)]
+pub struct UsageIndex {
+    executions: HashMap<u64, ExecutionCost>,
+}
+
+impl UsageIndex {
+    /// One record's report. A request reported twice (overlapping inputs) counts once.
+    pub fn add(
+        &mut self,
+        request_id: &str,
+        documents: Option<u64>,
+        bytes: Option<u64>,
+        limit_warning: bool,
+    ) {
+        let cost = self.executions.entry(request_key(request_id)).or_default();
+        cost.documents_read = cost.documents_read.max(documents);
+        cost.bytes_read = cost.bytes_read.max(bytes);
+        cost.limit_warning |= limit_warning;
+    }
+
+    /// The cost of the executions that logged one list; `None` when none of them reported usage.
+    fn impact(&self, requests: &HashSet<u64>) -> Option<Impact> {
+        let mut impact = Impact::default();
+        let mut bytes = None::<u64>;
+        for cost in requests.iter().filter_map(|r| self.executions.get(r)) {
+            impact.limit_warnings += u64::from(cost.limit_warning);
+            if let Some(documents) = cost.documents_read {
+                impact.executions_measured += 1;
+                impact.documents_read += documents;
+                impact.max_documents_read = impact.max_documents_read.max(documents);
+            }
+            if let Some(b) = cost.bytes_read {
+                bytes = Some(bytes.unwrap_or(0) + b);
+            }
+        }
+        impact.bytes_read = bytes;
+        (impact.executions_measured > 0 || impact.limit_warnings > 0).then_some(impact)
+    }
 }

@@ -139,6 +139,9 @@ pub struct Finding {
     /// Distinct request ids, where the format carries them (JSONL, log streams).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub executions: Option<u64>,
+    /// What the executions that logged this list read, where the format carries usage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
     pub risk: Risk,
     pub kinds: Vec<SignalKind>,
     pub callers: Vec<CallerCount>,
@@ -155,6 +158,22 @@ pub struct Finding {
     /// What the finding means against the schema, when one was read (`advise::status`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<FindingStatus>,
+}
+
+/// The read cost of the executions that logged one list, joined by request id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Impact {
+    /// Sum of documents read over the distinct executions whose usage was found.
+    pub documents_read: u64,
+    /// The same for bytes; absent when the format reports none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_read: Option<u64>,
+    pub executions_measured: u64,
+    /// The worst single execution.
+    pub max_documents_read: u64,
+    /// Executions that also logged one of Convex's read-limit warnings.
+    pub limit_warnings: u64,
 }
 
 fn is_zero(n: &u64) -> bool {

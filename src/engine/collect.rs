@@ -1,7 +1,7 @@
 //! What reading logs gathers before any advice: the aggregate, the input counters, suspects and
 //! input problems. Batch reads and live runs fill the same value, so they conclude alike.
 
-use crate::aggregate::Aggregator;
+use crate::aggregate::{Aggregator, UsageIndex};
 use crate::document::{Stats, Suspect};
 use crate::frame::{ScanCounts, ScanEvent};
 
@@ -13,6 +13,7 @@ const MAX_ERRORS: usize = 1000;
 #[derive(Debug, Default)]
 pub struct Collected {
     pub(crate) aggregator: Aggregator,
+    pub(crate) usage: UsageIndex,
     pub(crate) stats: Stats,
     pub(crate) legacy_underscore: u64,
     pub(crate) cached_replays: u64,
@@ -27,6 +28,15 @@ impl Collected {
             ScanEvent::Signal(signal) => {
                 self.legacy_underscore += u64::from(signal.legacy_underscore);
                 self.aggregator.add(&signal);
+                None
+            }
+            ScanEvent::Usage(usage) => {
+                self.usage.add(
+                    &usage.request_id,
+                    usage.documents_read,
+                    usage.bytes_read,
+                    usage.limit_warning,
+                );
                 None
             }
             ScanEvent::Suspect(suspect) => {

@@ -150,7 +150,7 @@ impl Engine {
 
     /// `conclude`, with other advice settings (a stricter `min_count` for `watch --write`).
     pub fn conclude_with(&self, collected: &Collected, advice: &AdviceSettings) -> Report {
-        let (findings, ignored) = collected.aggregator.finish();
+        let (findings, ignored) = collected.aggregator.finish(&collected.usage);
         let mut notes = Vec::new();
         if collected.legacy_underscore > 0 {
             notes.push(format!(
@@ -165,6 +165,17 @@ impl Engine {
             notes.push(format!(
                 "{} cached query result(s) replayed earlier log lines; they were not counted again.",
                 collected.cached_replays
+            ));
+        }
+        let repeated = findings
+            .iter()
+            .filter(|f| f.executions.is_some_and(|e| f.count >= 2 * e))
+            .count();
+        if repeated > 0 {
+            notes.push(format!(
+                "{repeated} suggestion(s) logged the same warning many times within one execution, as \
+                 @convex-dev/better-auth < 0.11.0 does (once per document scanned): they are ranked by \
+                 executions and documents read, not by lines."
             ));
         }
         notes.extend(collected.notes.iter().cloned());

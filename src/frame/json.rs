@@ -20,6 +20,118 @@ pub struct JsonTally {
     pub cached_replays: u64,
 }
 
+/// What one execution read, as its record reports it, keyed by its request id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionUsage {
+    pub request_id: String,
+    /// `usageStats.databaseReadDocuments` (`--jsonl`) or `usage.database_read_documents`.
+    pub documents_read: Option<u64>,
+    /// `databaseReadBytes` / `database_read_bytes`, else the I/O counter.
+    pub bytes_read: Option<u64>,
+    /// The execution logged one of Convex's read-limit system warnings.
+    pub limit_warning: bool,
+}
+
+/// Convex's read-limit system warnings (`crates/udf/src/warnings.rs`): logged once an execution
+/// passes 80% of the limit, with `systemMetadata.code` / `system_code` `warning:<Code>`.
+const READ_LIMIT_CODES: [&str; 3] = ["TooManyDocumentsRead", "TooManyReads", "TooManyBytesRead"];
+
+/// Whether a JSON line without a message needle can still carry an execution's usage or a
+/// read-limit warning: a cheap byte test before a full parse.
+pub fn may_carry_usage(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b"usageStats").is_some()
+        || memchr::memmem::find(line, b"function_execution").is_some()
+        || memchr::memmem::find(line, b"TooMany").is_some()
+}
+
+/// Sends the usage and read-limit warnings a record holds. Cached results read nothing.
+pub fn usage(value: &Value, emit: &mut dyn FnMut(ExecutionUsage)) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| usage(item, emit)),
+        Value::Object(obj) => object_usage(obj, emit),
+        _ => {}
+    }
+}
+
+fn object_usage(obj: &Map<String, Value>, emit: &mut dyn FnMut(ExecutionUsage)) {
+    let count = |v: Option<&Value>| v.and_then(Value::as_u64);
+    if let Some(kind) = str_field(obj, "kind")
+        && (kind == "Completion" || kind == "Progress")
+    {
+        let Some(request_id) = str_field(obj, "requestId") else {
+            return;
+        };
+        if obj.get("cachedResult").and_then(Value::as_bool) == Some(true) {
+            return;
+        }
+        let stats = obj.get("usageStats").and_then(Value::as_object);
+        let limit_warning = obj
+            .get("logLines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|line| line.pointer("/systemMetadata/code")?.as_str())
+            .any(is_read_limit_code);
+        if stats.is_some() || limit_warning {
+            emit(ExecutionUsage {
+                request_id: request_id.to_owned(),
+                documents_read: stats.and_then(|s| count(s.get("databaseReadDocuments"))),
+                bytes_read: stats.and_then(|s| {
+                    count(s.get("databaseReadBytes")).or(count(s.get("databaseIoReadBytes")))
+                }),
+                limit_warning,
+            });
+        }
+        return;
+    }
+    if let Some(topic) = str_field(obj, "topic") {
+        let function = obj.get("function").and_then(Value::as_object);
+        let Some(request_id) = function.and_then(|f| str_field(f, "request_id")) else {
+            return;
+        };
+        if function
+            .and_then(|f| f.get("cached"))
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            return;
+        }
+        match topic {
+            "function_execution" => {
+                let stats = obj.get("usage").and_then(Value::as_object);
+                emit(ExecutionUsage {
+                    request_id: request_id.to_owned(),
+                    documents_read: stats.and_then(|s| count(s.get("database_read_documents"))),
+                    bytes_read: stats.and_then(|s| {
+                        count(s.get("database_read_bytes"))
+                            .or(count(s.get("database_io_read_bytes")))
+                    }),
+                    limit_warning: false,
+                });
+            }
+            "console" if str_field(obj, "system_code").is_some_and(is_read_limit_code) => {
+                emit(ExecutionUsage {
+                    request_id: request_id.to_owned(),
+                    documents_read: None,
+                    bytes_read: None,
+                    limit_warning: true,
+                });
+            }
+            _ => {}
+        }
+        return;
+    }
+    // Axiom nests the event under `data`.
+    if let Some(data) = obj.get("data") {
+        usage(data, emit);
+    }
+}
+
+fn is_read_limit_code(code: &str) -> bool {
+    let code = code.strip_prefix("warning:").unwrap_or(code);
+    READ_LIMIT_CODES.contains(&code)
+}
+
 /// Collects the messages of `value` that contain any of `needles`.
 pub fn messages(
     value: &Value,

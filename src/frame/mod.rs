@@ -32,6 +32,9 @@ const HEADER_MARK: &[u8] = b"[CONVEX ";
 pub enum ScanEvent {
     Signal(Signal),
     Suspect(Suspect),
+    /// What one execution read, or that it hit one of Convex's read-limit warnings (JSON
+    /// formats only: they carry the request id that joins it to the execution's signals).
+    Usage(json::ExecutionUsage),
     /// An input problem at a line: reported, and scanning goes on.
     Problem {
         line: Option<u64>,
@@ -409,6 +412,17 @@ impl<'m> Scanner<'m> {
     }
 
     fn json_line(&mut self, line: &[u8], line_no: u64, emit: &mut dyn FnMut(ScanEvent)) {
+        if !self.hit_finder.is_match(line) && json::may_carry_usage(line) {
+            // No message to match, but the execution's cost, to join to its signals.
+            match serde_json::from_slice::<serde_json::Value>(line) {
+                Ok(value) => json::usage(&value, &mut |usage| emit(ScanEvent::Usage(usage))),
+                Err(err) => emit(ScanEvent::Problem {
+                    line: Some(line_no),
+                    message: format!("invalid JSON: {err}"),
+                }),
+            }
+            return;
+        }
         if !self.hit_finder.is_match(line) {
             if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
                 emit(ScanEvent::Problem {
@@ -446,6 +460,7 @@ impl<'m> Scanner<'m> {
         let mut messages = Vec::new();
         let mut tally = json::JsonTally::default();
         json::messages(value, &self.needles, &mut messages, &mut tally);
+        json::usage(value, &mut |usage| emit(ScanEvent::Usage(usage)));
         self.counts.cached_replays += tally.cached_replays;
         for message in messages {
             let matches = self.matcher.find(&message.text);

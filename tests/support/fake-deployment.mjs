@@ -6,6 +6,8 @@ import http from "node:http";
 import { scenario, legacyScenario, T0 } from "./scenario.mjs";
 
 const entries = process.argv[2] === "legacy" ? legacyScenario() : scenario();
+// Whoever started us may stop reading once it has the port: a closed stdout is not an error.
+process.stdout.on("error", () => {});
 let polls = 0;
 const server = http.createServer((req, res) => {
   if (!req.url.startsWith("/api/stream_function_logs")) {

@@ -20,7 +20,7 @@ function v2Events(entries) {
       else if (e.componentPath) fn.component_path = e.componentPath;
       events.push({ timestamp: l.timestamp, topic: "console", function: fn, log_level: l.level,
         message: l.messages.join(" "), is_truncated: l.isTruncated,
-        system_code: l.messages[0]?.startsWith("Many documents") ? "warning:TooManyDocumentsRead" : null });
+        system_code: l.systemMetadata?.code ?? null });
     }
     if (e.kind === "Completion") {
       const fn = { path: e.identifier, type: fnType[e.udfType], cached: e.udfType === "Query" ? e.cachedResult : null,
@@ -31,7 +31,8 @@ function v2Events(entries) {
         status: e.error ? "failure" : "success" };
       if (e.error) ev.error_message = e.error;
       ev.run_reason = "initialSubscription";
-      ev.usage = { database_read_documents: 200, database_write_documents: 0 };
+      ev.usage = { database_io_read_bytes: e.usageStats.databaseIoReadBytes, database_io_write_bytes: 0,
+        database_read_documents: e.usageStats.databaseReadDocuments, database_write_documents: 0 };
       events.push(ev);
     }
   }

@@ -19,13 +19,21 @@ export const warning = (table, fields) =>
 
 export const T0 = Date.UTC(2026, 0, 15, 14, 3, 7, 123);
 
-const usage = {
-  databaseReadBytes: 1077, databaseWriteBytes: 0, databaseIoReadBytes: 1077, databaseIoWriteBytes: 0,
-  databaseReadDocuments: 200, databaseWriteDocuments: 0, databaseWriteIndexRows: 0, storageReadBytes: 0,
-  storageWriteBytes: 0, vectorIndexReadBytes: 0, vectorIndexWriteBytes: 0, textIndexQueryBytes: 0,
-  textIndexWriteQueryBytes: 0, vectorIndexReadQueryBytes: 0, vectorIndexWriteQueryBytes: 0,
-  networkEgressBytes: 0, memoryUsedMb: 0,
-};
+// What an execution read: a full scan reads every document of the table (about 540 bytes each
+// for these auth tables).
+const usage = (documents) => ({
+  databaseReadBytes: documents * 539, databaseWriteBytes: 0, databaseIoReadBytes: documents * 539,
+  databaseIoWriteBytes: 0, databaseReadDocuments: documents, databaseWriteDocuments: 0,
+  databaseWriteIndexRows: 0, storageReadBytes: 0, storageWriteBytes: 0, vectorIndexReadBytes: 0,
+  vectorIndexWriteBytes: 0, textIndexQueryBytes: 0, textIndexWriteQueryBytes: 0,
+  vectorIndexReadQueryBytes: 0, vectorIndexWriteQueryBytes: 0, networkEgressBytes: 0, memoryUsedMb: 0,
+});
+
+// Convex's system warning past 80% of the documents-read limit (crates/udf/src/warnings.rs):
+// unquoted, with `systemMetadata.code`.
+const readLimitWarning = (actual, timestamp) =>
+  line("WARN", [`Many documents read in a single function execution (actual: ${actual}, limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.`],
+    timestamp, { systemMetadata: { code: "warning:TooManyDocumentsRead" } });
 
 export const line = (level, messages, timestamp, extra = {}) => ({
   messages, isTruncated: false, timestamp, level, systemMetadata: null, ...extra,
@@ -35,7 +43,7 @@ export const completion = (o) => ({
   kind: "Completion", udfType: "Query", componentPath: null, identifier: "messages:list", logLines: [],
   timestamp: T0 / 1000, cachedResult: false, caller: "SyncWorker", parentExecutionId: null,
   executionTime: 0.0123, userExecutionTime: 0.011, success: null, error: null,
-  requestId: "d064ef901f7ec0b7", executionId: "2f1c5c4e-6b7b-4a51-9a8e-3f3c1a2b4c5d", usageStats: usage,
+  requestId: "d064ef901f7ec0b7", executionId: "2f1c5c4e-6b7b-4a51-9a8e-3f3c1a2b4c5d", usageStats: usage(200),
   returnBytes: 843, occInfo: null, willRetry: false, executionTimestamp: T0 / 1000 - 0.012,
   identityType: "user", environment: "isolate", ...o,
 });
@@ -53,12 +61,16 @@ export function scenario() {
   const push = (o) => entries.push(completion({ requestId: rid(), ...o }));
 
   push({ logLines: [line("LOG", ser("Listing messages"), at(0))] });
-  // Organization plugin: member lookup by (organizationId, userId) — a single-row findOne.
+  // Organization plugin: member lookup by (organizationId, userId) — a single-row findOne that
+  // scans the member table; the last run, on a big organization, nears the read limit.
   for (let i = 0; i < 6; i++) {
     const t = at(1 + i);
+    const reads = i === 5 ? 26000 : 200;
+    const lines = [line("WARN", ser(warning("member", ["organizationId", "userId"])), t + 3, sub("findOne"))];
+    if (reads > 25600) lines.push(readLimitWarning(reads, t + 4));
     push({
       identifier: "organizations/invitations/queries:listInvitations", timestamp: t / 1000,
-      logLines: [line("WARN", ser(warning("member", ["organizationId", "userId"])), t + 3, sub("findOne"))],
+      usageStats: usage(reads), logLines: lines,
     });
   }
   // Invitations listed per organization and status (findMany pages), and by email.
@@ -66,6 +78,7 @@ export function scenario() {
     const t = at(10 + i);
     push({
       udfType: "Mutation", identifier: "organizations/invitations/mutations:invite", timestamp: t / 1000,
+      usageStats: usage(1600),
       logLines: [
         line("INFO", ser("inviting", { organizationId: "org_1", email: "a@example.com" }), t + 1),
         line("WARN", ser(warning("invitation", ["organizationId", "status"])), t + 2, sub("findMany")),
@@ -74,20 +87,20 @@ export function scenario() {
     });
   }
   push({
-    identifier: "organizations/invitations/queries:byEmail", timestamp: at(14) / 1000,
+    identifier: "organizations/invitations/queries:byEmail", timestamp: at(14) / 1000, usageStats: usage(900),
     logLines: [line("WARN", ser(warning("invitation", ["email", "organizationId"])), at(14) + 2, sub("findMany"))],
   });
   // Rate-limit cleanup run as its own execution of the component function (PR #436's line).
   push({
     udfType: "Mutation", componentPath: "betterAuth", identifier: "adapter:deleteMany", caller: "Action",
-    timestamp: at(15) / 1000,
+    timestamp: at(15) / 1000, usageStats: usage(3500),
     logLines: [line("WARN", ser(warning("rateLimit", ["lastRequest"])), at(15) + 2)],
   });
   // Session lookups bounded by expiresAt.
   for (let i = 0; i < 2; i++) {
     const t = at(16 + i);
     push({
-      identifier: "sessions:listActive", timestamp: t / 1000,
+      identifier: "sessions:listActive", timestamp: t / 1000, usageStats: usage([12000, 9000][i]),
       logLines: [line("WARN", ser(warning("session", ["userId", "expiresAt"])), t + 2, sub("findMany"))],
     });
   }
@@ -112,8 +125,8 @@ export function scenario() {
     logLines: [line("WARN", ser("Querying without index", "session", { where: [{ field: "userId", operator: "eq", value: "abc" }] }), at(21) + 1)],
   });
   push({
-    identifier: "messages:listAll", timestamp: at(22) / 1000, executionTime: 0.8,
-    logLines: [line("WARN", ["Many documents read in a single function execution (actual: 16200, limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions."], at(22) + 1)],
+    identifier: "messages:listAll", timestamp: at(22) / 1000, executionTime: 0.8, usageStats: usage(27000),
+    logLines: [readLimitWarning(27000, at(22) + 1)],
   });
   // Someone quoting the first sentence only: not a signal, but worth a look.
   push({
@@ -129,6 +142,7 @@ export function scenario() {
   push({
     udfType: "HttpAction", identifier: "POST /api/auth/organization/accept-invitation", timestamp: at(24) / 1000,
     requestId: "abcabcabcabcabca", executionId: "e2", success: { status: "200" }, returnBytes: null,
+    usageStats: usage(400),
   });
   return entries;
 }
