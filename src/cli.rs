@@ -17,8 +17,8 @@ use std::path::PathBuf;
     (or --config FILE); `ba-index-advisor config` shows the effective values.\n\
     Diagnostics go to stderr: -v, -vv, -q or RUST_LOG=ba_index_advisor=debug. Colours follow \
     NO_COLOR, CLICOLOR and CLICOLOR_FORCE.\n\n\
-    Exit codes: 0 success; 1 findings exist and --fail-on-suggestions (or --check) was given; \
-    2 usage, configuration or input error."
+    Exit codes: 0 success; 1 findings exist and --fail-on-suggestions (or --check) was given, or \
+    `doctor --check` found a problem; 2 usage, configuration or input error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -81,11 +81,12 @@ pub enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Convert a generated convex/betterAuth/schema.ts into the overlay layout.
     Init(commands::init::InitArgs),
-    /// Static checks of the Better Auth schema's indexes, without logs.
+    /// Static checks of the Better Auth schema's indexes, without logs; --check fails CI on one.
     Doctor(commands::doctor::DoctorArgs),
     /// Comment the suggestions on a GitHub pull request, as one comment kept up to date.
     Pr(commands::pr::PrArgs),
-    /// Decline a suggestion for good: append an [[ignore]] entry to ba-index-advisor.toml.
+    /// Decline a suggestion for good: an [[ignore]] entry in ba-index-advisor.toml (--remove
+    /// takes it back).
     Ignore(commands::ignore::IgnoreArgs),
     /// Print the effective configuration and where each value comes from.
     Config(commands::config::ConfigArgs),

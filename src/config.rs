@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 pub const FILE_NAME: &str = "ba-index-advisor.toml";
 
 /// The file as written. Paths are kept as written; `Config` resolves them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     pub schema_dir: Option<PathBuf>,
@@ -193,6 +193,170 @@ pub fn append_ignore(
     Ok(Some(out))
 }
 
+/// Why an `[[ignore]]` entry was not removed.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{table} [{}] is not ignored in {}{}", fields.join(", "), path.display(), ignored_hint(table, ignored))]
+    NotIgnored {
+        path: PathBuf,
+        table: String,
+        fields: Vec<String>,
+        /// The lists the file does ignore on that table.
+        ignored: Vec<Vec<String>>,
+    },
+    #[error("{}:{line}: this entry is not written as an `[[ignore]]` table this tool can remove \
+             byte for byte ({why}); delete it by hand", path.display())]
+    NotRemovable {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+}
+
+fn ignored_hint(table: &str, ignored: &[Vec<String>]) -> String {
+    if ignored.is_empty() {
+        return String::new();
+    }
+    let lists: Vec<String> = ignored
+        .iter()
+        .map(|f| format!("{table} [{}]", f.join(", ")))
+        .collect();
+    format!(" (it ignores {})", lists.join(", "))
+}
+
+/// A table header line: `[name]` or `[[name]]`, with the name as written, or `None`.
+fn header(line: &str) -> Option<(bool, &str)> {
+    let t = line.trim();
+    let (array, open, close) = if t.starts_with("[[") {
+        (true, 2, "]]")
+    } else if t.starts_with('[') {
+        (false, 1, "]")
+    } else {
+        return None;
+    };
+    let end = t.find(close)?;
+    let rest = t[end + close.len()..].trim_start();
+    (rest.is_empty() || rest.starts_with('#')).then(|| (array, t[open..end].trim()))
+}
+
+fn is_ignore_header(line: &str) -> bool {
+    matches!(
+        header(line),
+        Some((true, "ignore" | "\"ignore\"" | "'ignore'"))
+    )
+}
+
+/// Lines of `text` with their byte offsets; each line includes its `\n`.
+fn lines_at(text: &str) -> Vec<(usize, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n')
+        .map(|line| {
+            let start = at;
+            at += line.len();
+            (start, line)
+        })
+        .collect()
+}
+
+fn blank_or_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// Removes the `[[ignore]]` entry for exactly (table, fields) from the text of a config file:
+/// its header, its keys, and the blank line before the header that separated it (as `ignore`
+/// appends it). Every other byte stays. The result is parsed again and must hold the same
+/// configuration minus that entry, or nothing is removed.
+pub fn remove_ignore(
+    path: &Path,
+    text: &str,
+    table: &str,
+    fields: &[String],
+) -> Result<String, RemoveError> {
+    #[derive(Deserialize)]
+    struct Located {
+        #[serde(default)]
+        ignore: Vec<LocatedEntry>,
+    }
+    #[derive(Deserialize)]
+    struct LocatedEntry {
+        table: toml::Spanned<String>,
+    }
+    let raw = parse(path, text)?;
+    let Some(k) = raw
+        .ignore
+        .iter()
+        .position(|e| e.table == table && e.fields == fields)
+    else {
+        return Err(RemoveError::NotIgnored {
+            path: path.to_path_buf(),
+            table: table.to_string(),
+            fields: fields.to_vec(),
+            ignored: raw
+                .ignore
+                .iter()
+                .filter(|e| e.table == table)
+                .map(|e| e.fields.clone())
+                .collect(),
+        });
+    };
+    let located: Located = toml::from_str(text).map_err(|err| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: err.message().trim_end().to_owned(),
+    })?;
+    let at = located.ignore.get(k).map_or(0, |e| e.table.span().start);
+    let (line, _) = line_col(text, at);
+    let not_removable = |why: &str| RemoveError::NotRemovable {
+        path: path.to_path_buf(),
+        line,
+        why: why.to_string(),
+    };
+    let lines = lines_at(text);
+    // The entry's header: the nearest header line above its `table` key.
+    let Some(h) = lines
+        .iter()
+        .rposition(|(start, l)| *start <= at && header(l).is_some())
+        .filter(|&h| is_ignore_header(lines[h].1))
+    else {
+        return Err(not_removable(
+            "it is written inline, as `ignore = [...]` or a dotted key",
+        ));
+    };
+    // Its keys: up to the next header, less the blank lines and comments that lead into it.
+    let next = lines[h + 1..]
+        .iter()
+        .position(|(_, l)| header(l).is_some())
+        .map_or(lines.len(), |n| h + 1 + n);
+    let mut end = next;
+    while end > h + 1 && blank_or_comment(lines[end - 1].1) {
+        end -= 1;
+    }
+    // One blank line separated the entry from its neighbours: the one above it, or, for the
+    // first entry of the file, those below it.
+    let mut start = lines[h].0;
+    if h > 0 && lines[h - 1].1.trim().is_empty() {
+        start = lines[h - 1].0;
+    } else if start == 0 {
+        while end < lines.len() && lines[end].1.trim().is_empty() {
+            end += 1;
+        }
+    }
+    let end = lines.get(end).map_or(text.len(), |(offset, _)| *offset);
+    let out = format!("{}{}", &text[..start], &text[end..]);
+    let mut expected = raw;
+    expected.ignore.remove(k);
+    match parse(path, &out) {
+        Ok(got) if got == expected => Ok(out),
+        _ => Err(not_removable(
+            "its text could not be told apart from the entries around it",
+        )),
+    }
+}
+
 /// A TOML basic string. JSON's escapes are a subset of TOML's.
 pub fn toml_string(value: &str) -> String {
     serde_json::Value::String(value.to_owned()).to_string()
@@ -218,6 +382,57 @@ mod tests {
         assert_eq!(
             append_ignore(Path::new("x.toml"), &text, &entry).unwrap(),
             None
+        );
+    }
+
+    fn entry(table: &str, fields: &[&str]) -> IgnoreEntry {
+        IgnoreEntry {
+            table: table.into(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            reason: "r".into(),
+        }
+    }
+
+    #[test]
+    fn removing_an_appended_entry_gives_back_the_file() {
+        let path = Path::new("x.toml");
+        let before = "# c\nmin_count = 2 # two\n\n[watch]\nprod = true\n";
+        let one = append_ignore(path, before, &entry("user", &["email"]))
+            .unwrap()
+            .unwrap();
+        let two = append_ignore(path, &one, &entry("session", &["userId"]))
+            .unwrap()
+            .unwrap();
+        let removed = remove_ignore(path, &two, "session", &["userId".into()]).unwrap();
+        assert_eq!(removed, one);
+        let removed = remove_ignore(path, &removed, "user", &["email".into()]).unwrap();
+        assert_eq!(removed, before);
+        // The first entry of a file takes the blank line after it.
+        let first = append_ignore(path, "", &entry("user", &["email"]))
+            .unwrap()
+            .unwrap();
+        let both = append_ignore(path, &first, &entry("session", &["userId"]))
+            .unwrap()
+            .unwrap();
+        let rest = remove_ignore(path, &both, "user", &["email".into()]).unwrap();
+        assert_eq!(
+            rest,
+            "[[ignore]]\ntable = \"session\"\nfields = [\"userId\"]\nreason = \"r\"\n"
+        );
+    }
+
+    #[test]
+    fn an_inline_entry_is_not_removed() {
+        let text = "ignore = [{ table = \"user\", fields = [\"email\"], reason = \"r\" }]\n";
+        let err = remove_ignore(Path::new("x.toml"), text, "user", &["email".into()]);
+        assert!(
+            matches!(err, Err(RemoveError::NotRemovable { line: 1, .. })),
+            "{err:?}"
+        );
+        let err = remove_ignore(Path::new("x.toml"), text, "user", &["name".into()]);
+        assert!(
+            matches!(err, Err(RemoveError::NotIgnored { .. })),
+            "{err:?}"
         );
     }
 }

@@ -1,8 +1,33 @@
-//! `doctor`: static checks of the schema, without logs. Informational only.
+//! `doctor`: static checks of the schema, without logs. Errors are indexes Convex refuses to
+//! deploy; warnings are indexes Better Auth cannot use or does not need. Each problem carries
+//! the exact fix: the overlay call to delete or replace, or the `.index(...)` call to add.
 
-use crate::schema::model::{Declared, Index, SchemaModel};
+use crate::advise::Dismissals;
+use crate::advise::plan::{index_name, name_uniquely};
+use crate::document::PlannedIndex;
+use crate::schema::limits::{self, Clash};
+use crate::schema::model::{Declared, Index, SchemaModel, Table};
+use crate::schema::{Component, Site, display_path};
 use serde::Serialize;
 use std::cmp::Ordering;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Convex refuses to deploy the schema.
+    Error,
+    /// The schema deploys, but an index is missing for a list Better Auth prints, or unneeded.
+    Warning,
+}
+
+/// The index another one collides with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Other {
+    pub index: String,
+    pub fields: Vec<String>,
+    pub declared: Declared,
+    pub at: Option<Site>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -23,9 +48,115 @@ pub enum Diagnosis {
         fields: Vec<String>,
         covered_by: String,
     },
+    /// An overlay index named like an index declared before it on the same table (typically a
+    /// regenerated `generatedSchema.ts` that gained an index the overlay already adds).
+    DuplicateName {
+        table: String,
+        index: String,
+        fields: Vec<String>,
+        other: Other,
+    },
+    /// An overlay index with the field list of an index declared before it on the same table.
+    DuplicateFields {
+        table: String,
+        index: String,
+        fields: Vec<String>,
+        other: Other,
+    },
+    /// A name or field list Convex refuses (`schema::limits`).
+    Refused {
+        table: String,
+        index: String,
+        fields: Vec<String>,
+        reason: String,
+    },
+    /// An index field the table does not declare.
+    UnknownField {
+        table: String,
+        index: String,
+        fields: Vec<String>,
+        field: String,
+        near: Vec<String>,
+    },
+    /// An overlay entry on a table the generated file does not declare: `tables.<table>` is
+    /// undefined, so its `.index(...)` calls throw while the schema loads.
+    UnknownTable { table: String },
+    /// More indexes on one table than Convex allows.
+    TooManyIndexes {
+        table: String,
+        count: usize,
+        reason: String,
+    },
+}
+
+/// An index to write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewIndex {
+    pub name: String,
+    pub fields: Vec<String>,
+}
+
+/// The edit that solves a problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Fix {
+    /// Delete this `.index(...)` call from the overlay.
+    Remove { at: Site },
+    /// Replace this `.index(...)` call with one declaring `with`.
+    Replace { at: Site, with: NewIndex },
+    /// Add these indexes to the table's entry in the overlay `file`; `after` is the table's
+    /// last overlay index, when it has one, to chain them on.
+    Add {
+        file: String,
+        table: String,
+        indexes: Vec<NewIndex>,
+        after: Option<Site>,
+    },
+    /// Nothing in the overlay fixes it.
+    Manual { hint: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    #[serde(flatten)]
+    pub diagnosis: Diagnosis,
+    /// Who declares the index, and where (`None` for a whole-table problem).
+    pub declared: Option<Declared>,
+    pub at: Option<Site>,
+    pub message: String,
+    pub fix: Fix,
+}
+
+fn list(fields: &[String]) -> String {
+    format!("[{}]", fields.join(", "))
+}
+
+fn origin(declared: Declared, at: Option<&Site>) -> String {
+    let who = match declared {
+        Declared::Generated => "the generated file",
+        Declared::Overlay => "the overlay",
+    };
+    match at {
+        Some(at) => format!("{who} ({}:{})", at.file, at.line),
+        None => who.to_string(),
+    }
 }
 
 impl Diagnosis {
+    pub fn table(&self) -> &str {
+        match self {
+            Diagnosis::UnservedOrder { table, .. }
+            | Diagnosis::RedundantIndex { table, .. }
+            | Diagnosis::DuplicateName { table, .. }
+            | Diagnosis::DuplicateFields { table, .. }
+            | Diagnosis::Refused { table, .. }
+            | Diagnosis::UnknownField { table, .. }
+            | Diagnosis::UnknownTable { table }
+            | Diagnosis::TooManyIndexes { table, .. } => table,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Diagnosis::UnservedOrder {
@@ -46,7 +177,7 @@ impl Diagnosis {
                             l.join(", "),
                             eq.join(", ")
                         ),
-                        _ => format!("[{}]", l.join(", ")),
+                        _ => list(l),
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -62,12 +193,89 @@ impl Diagnosis {
                  exactly)",
                 fields.join(", ")
             ),
+            Diagnosis::DuplicateName {
+                table,
+                index,
+                fields,
+                other,
+            } => format!(
+                "{table}.{index} {}: {} already declares an index named `{index}` on {table} \
+                 {}; Convex refuses the deploy (the CLI: \"Duplicate index name {index} in \
+                 table {table}.\"; the deployment: \"Table \\\"{table}\\\" has two or more \
+                 definitions of index \\\"{index}\\\".\")",
+                list(fields),
+                origin(other.declared, other.at.as_ref()),
+                list(&other.fields),
+            ),
+            Diagnosis::DuplicateFields {
+                table,
+                index,
+                fields,
+                other,
+            } => {
+                // The deployment walks the indexes in name order and names the later one first.
+                let (first, second) = if index.as_str() > other.index.as_str() {
+                    (index, &other.index)
+                } else {
+                    (&other.index, index)
+                };
+                format!(
+                    "{table}.{index} {}: {} already declares these fields as `{}`; Convex \
+                     refuses the deploy (\"In table \\\"{table}\\\" index \\\"{first}\\\" and \
+                     index \\\"{second}\\\" have the same fields. Indexes must be unique within \
+                     a table.\")",
+                    list(fields),
+                    origin(other.declared, other.at.as_ref()),
+                    other.index,
+                )
+            }
+            Diagnosis::Refused {
+                table,
+                index,
+                fields,
+                reason,
+            } => format!(
+                "{table}.{index} {}: Convex refuses this index: {reason}",
+                list(fields)
+            ),
+            Diagnosis::UnknownField {
+                table,
+                index,
+                fields,
+                field,
+                near,
+            } => {
+                let hint = match near.as_slice() {
+                    [] => String::new(),
+                    near => format!(
+                        " (did you mean {}?)",
+                        near.iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                };
+                format!(
+                    "{table}.{index} {}: {table} has no field `{field}`{hint}; Convex refuses an \
+                     index on a field the schema does not declare (\"In table \\\"{table}\\\" the \
+                     index \\\"{index}\\\" is invalid because it references the field {field} \
+                     that does not exist.\")",
+                    list(fields)
+                )
+            }
+            Diagnosis::UnknownTable { table } => format!(
+                "{table}: the generated file declares no table `{table}`, so the overlay's \
+                 `.index(...)` calls on it throw while the schema loads, before Convex sees it"
+            ),
+            Diagnosis::TooManyIndexes { table, reason, .. } => {
+                format!("{table}: Convex refuses this table: {reason}")
+            }
         }
     }
 }
 
 /// `a.localeCompare(b)` for ASCII identifiers: case-insensitive first, lower case first on ties.
-fn locale_cmp(a: &str, b: &str) -> Ordering {
+pub fn locale_cmp(a: &str, b: &str) -> Ordering {
     a.to_lowercase()
         .cmp(&b.to_lowercase())
         .then_with(|| b.cmp(a))
@@ -75,11 +283,13 @@ fn locale_cmp(a: &str, b: &str) -> Ordering {
 
 /// Every list Better Auth can print for exactly this set of fields: all of them as equality
 /// fields, or all but one as equality fields followed by that one as range or sort field.
-fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
+/// `createdAt` is never printed as the range or sort field: Better Auth serves it with
+/// `_creationTime` (better-auth.md §2.4, step 5).
+pub fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
     let mut sorted = fields.to_vec();
     sorted.sort_by(|a, b| locale_cmp(a, b));
     let mut lists = vec![sorted.clone()];
-    for last in &sorted {
+    for last in sorted.iter().filter(|f| *f != "createdAt") {
         let mut list: Vec<String> = sorted.iter().filter(|f| *f != last).cloned().collect();
         list.push(last.clone());
         if !lists.contains(&list) {
@@ -89,11 +299,33 @@ fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
     lists
 }
 
+/// Each list Better Auth can print for these fields, saying which part is equality.
+pub fn printable_described(fields: &[String]) -> Vec<String> {
+    printable_lists(fields)
+        .iter()
+        .enumerate()
+        .map(|(k, l)| match l.split_last() {
+            Some((last, eq)) if k > 0 => format!(
+                "{} (equality on {}, then a range or sort on {last})",
+                list(l),
+                eq.join(", ")
+            ),
+            _ if l.len() > 1 => format!("{} (equality on every field)", list(l)),
+            _ => list(l),
+        })
+        .collect()
+}
+
+/// Whether Better Auth can print exactly this list.
+pub fn is_printable(fields: &[String]) -> bool {
+    printable_lists(fields).iter().any(|l| l == fields)
+}
+
 /// Whether Better Auth plausibly puts `field` last as a range field: it bounds dates and
 /// counts, which the generator stores as `v.number()`. Lists ending in a string field would
 /// need a sort on it, which Better Auth's own queries do not do; listing every reversed pair of
 /// every compound index would bury the real finds (`expiresAt_userId` vs `[userId, expiresAt]`).
-fn may_be_bounded(table: &crate::schema::model::Table, field: &str) -> bool {
+fn may_be_bounded(table: &Table, field: &str) -> bool {
     table
         .fields
         .iter()
@@ -102,24 +334,333 @@ fn may_be_bounded(table: &crate::schema::model::Table, field: &str) -> bool {
         .is_none_or(|f| f.kind == "number" || f.kind == "unknown")
 }
 
-pub fn diagnose(model: &SchemaModel) -> Vec<Diagnosis> {
-    let mut out = Vec::new();
+/// Whether the table declares the field an index path starts with (`a.b` indexes into `a`).
+fn declares(table: &Table, path: &str) -> bool {
+    table.has_field(path.split('.').next().unwrap_or(path))
+}
+
+/// The checks, on the component as read: positions come from its files.
+pub fn diagnose(component: &Component, dismissals: &Dismissals) -> Vec<Problem> {
+    let overlay = display_path(&component.schema.path);
+    check(&component.model, dismissals, &overlay, &|i| {
+        component.site(i)
+    })
+}
+
+/// A free name for `fields` on `table`: the generator's `_`-join, suffixed when taken.
+fn free_name(model: &SchemaModel, table: &str, fields: &[String]) -> String {
+    let mut planned = [PlannedIndex {
+        table: table.to_string(),
+        name: String::new(),
+        fields: fields.to_vec(),
+        serves: Vec::new(),
+        note: None,
+    }];
+    name_uniquely(&mut planned, Some(model));
+    let [planned] = planned;
+    planned.name
+}
+
+/// What the command says when the generated file itself is wrong: the overlay cannot undo an
+/// index the generated file declares.
+const REGENERATE: &str = "the generated file declares this index, and the overlay cannot undo \
+    it: regenerate the schema (`npx auth generate --output generatedSchema.ts` in the component \
+    folder) or report it to @convex-dev/better-auth";
+
+struct Checker<'a> {
+    model: &'a SchemaModel,
+    overlay: &'a str,
+    site: &'a dyn Fn(&Index) -> Option<Site>,
+    out: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, severity: Severity, diagnosis: Diagnosis, index: Option<&Index>, fix: Fix) {
+        self.out.push(Problem {
+            severity,
+            message: diagnosis.describe(),
+            diagnosis,
+            declared: index.map(|i| i.declared),
+            at: index.and_then(|i| (self.site)(i)),
+            fix,
+        });
+    }
+
+    /// Replace the overlay call with one declaring `fields` (under its own name when that is
+    /// valid and free), or delete it when another index already has `fields`.
+    fn rewrite(&self, table: &Table, index: &Index, fields: Vec<String>) -> Fix {
+        let Some(at) = (self.site)(index) else {
+            return Fix::Manual {
+                hint: format!("change or delete `{}` on {}", index.name, table.name),
+            };
+        };
+        if fields.is_empty()
+            || table
+                .indexes
+                .iter()
+                .any(|o| !std::ptr::eq(o, index) && o.fields == fields)
+        {
+            return Fix::Remove { at };
+        }
+        // A name that only spelled out the old fields (the generator's habit) follows them.
+        let keep = limits::name_problem(&index.name).is_none()
+            && (fields == index.fields || index.name != index_name(&index.fields))
+            && !table
+                .indexes
+                .iter()
+                .any(|o| !std::ptr::eq(o, index) && o.name == index.name);
+        let name = if keep {
+            index.name.clone()
+        } else {
+            free_name(self.model, &table.name, &fields)
+        };
+        if limits::name_problem(&name).is_some() || limits::fields_problem(&fields).is_some() {
+            return Fix::Manual {
+                hint: format!("rewrite `{}` at {}:{} by hand", at.code, at.file, at.line),
+            };
+        }
+        Fix::Replace {
+            at,
+            with: NewIndex { name, fields },
+        }
+    }
+
+    /// Convex's own checks on one index; whether it found a problem.
+    fn refused(
+        &mut self,
+        table: &Table,
+        index: &Index,
+        earlier: &[(&Index, &str, &[String])],
+    ) -> bool {
+        let named = |reason: String| Diagnosis::Refused {
+            table: table.name.clone(),
+            index: index.name.clone(),
+            fields: index.fields.clone(),
+            reason,
+        };
+        let generated = index.declared == Declared::Generated;
+        let manual = || Fix::Manual {
+            hint: REGENERATE.to_string(),
+        };
+        if let Some(reason) = limits::fields_problem(&index.fields) {
+            let mut fields: Vec<String> = Vec::new();
+            for f in &index.fields {
+                if !f.starts_with('_') && !fields.contains(f) {
+                    fields.push(f.clone());
+                }
+            }
+            let fix = if generated {
+                manual()
+            } else {
+                self.rewrite(table, index, fields)
+            };
+            self.push(
+                Severity::Error,
+                named(format!("its fields: {reason}")),
+                Some(index),
+                fix,
+            );
+            return true;
+        }
+        if let Some(reason) = limits::name_problem(&index.name) {
+            let fix = if generated {
+                manual()
+            } else {
+                self.rewrite(table, index, index.fields.clone())
+            };
+            self.push(
+                Severity::Error,
+                named(format!("its name: {reason}")),
+                Some(index),
+                fix,
+            );
+            return true;
+        }
+        if let Some(field) = index.fields.iter().find(|f| !declares(table, f)) {
+            let near = super::status::near_matches(
+                field,
+                table.fields.iter().flatten().map(|f| f.name.as_str()),
+            );
+            let fix = match (generated, near.first()) {
+                (true, _) => manual(),
+                (false, Some(near)) => {
+                    let fields: Vec<String> = index
+                        .fields
+                        .iter()
+                        .map(|f| if f == field { near.clone() } else { f.clone() })
+                        .collect();
+                    self.rewrite(table, index, fields)
+                }
+                (false, None) => match (self.site)(index) {
+                    Some(at) => Fix::Remove { at },
+                    None => Fix::Manual {
+                        hint: format!("delete `{}` on {}", index.name, table.name),
+                    },
+                },
+            };
+            let diagnosis = Diagnosis::UnknownField {
+                table: table.name.clone(),
+                index: index.name.clone(),
+                fields: index.fields.clone(),
+                field: field.clone(),
+                near,
+            };
+            self.push(Severity::Error, diagnosis, Some(index), fix);
+            return true;
+        }
+        if generated {
+            return false;
+        }
+        let Some(clash) = limits::clash(earlier, &index.name, &index.fields) else {
+            return false;
+        };
+        let (Clash::Name(other) | Clash::Fields(other)) = clash;
+        let described = Other {
+            index: other.name.clone(),
+            fields: other.fields.clone(),
+            declared: other.declared,
+            at: (self.site)(other),
+        };
+        let (table_name, name, fields) =
+            (table.name.clone(), index.name.clone(), index.fields.clone());
+        let diagnosis = match clash {
+            Clash::Name(_) => Diagnosis::DuplicateName {
+                table: table_name,
+                index: name,
+                fields,
+                other: described,
+            },
+            Clash::Fields(_) => Diagnosis::DuplicateFields {
+                table: table_name,
+                index: name,
+                fields,
+                other: described,
+            },
+        };
+        // Fields another index has: delete this one, which adds nothing. A taken name with
+        // fields of its own: keep the fields under a free name.
+        let fix = self.rewrite(table, index, index.fields.clone());
+        self.push(Severity::Error, diagnosis, Some(index), fix);
+        true
+    }
+}
+
+fn check(
+    model: &SchemaModel,
+    dismissals: &Dismissals,
+    overlay: &str,
+    site: &dyn Fn(&Index) -> Option<Site>,
+) -> Vec<Problem> {
+    let mut c = Checker {
+        model,
+        overlay,
+        site,
+        out: Vec::new(),
+    };
     for table in &model.tables {
+        let mut flagged: Vec<&Index> = Vec::new();
+        // `model::build` gives an overlay entry on a table the generated file lacks no fields.
+        if table.fields.as_ref().is_some_and(Vec::is_empty)
+            && let Some(first) = table.indexes.first()
+            && table
+                .indexes
+                .iter()
+                .all(|i| i.declared == Declared::Overlay)
+        {
+            c.push(
+                Severity::Error,
+                Diagnosis::UnknownTable {
+                    table: table.name.clone(),
+                },
+                Some(first),
+                Fix::Manual {
+                    hint: format!(
+                        "enable the Better Auth plugin that adds `{0}` and regenerate \
+                         generatedSchema.ts, or delete the `{0}` entry from {1}",
+                        table.name, c.overlay
+                    ),
+                },
+            );
+            continue;
+        }
+        let mut earlier: Vec<(&Index, &str, &[String])> = Vec::new();
+        for index in &table.indexes {
+            if c.refused(table, index, &earlier) {
+                flagged.push(index);
+            }
+            earlier.push((index, &index.name, &index.fields));
+        }
+        if let Some(reason) = limits::count_problem(table.indexes.len()) {
+            c.push(
+                Severity::Error,
+                Diagnosis::TooManyIndexes {
+                    table: table.name.clone(),
+                    count: table.indexes.len(),
+                    reason,
+                },
+                None,
+                Fix::Manual {
+                    hint: format!(
+                        "delete the overlay indexes {} does not need (staged ones count too)",
+                        table.name
+                    ),
+                },
+            );
+        }
         let live: Vec<&Index> = table.indexes.iter().filter(|i| !i.staged).collect();
+        let after = table
+            .indexes
+            .iter()
+            .rev()
+            .find(|i| i.declared == Declared::Overlay)
+            .and_then(|i| (c.site)(i));
         for index in &live {
+            if flagged.iter().any(|f| std::ptr::eq(*f, *index)) {
+                continue;
+            }
             if index.declared == Declared::Generated && index.fields.len() >= 2 {
                 let cannot_serve: Vec<Vec<String>> = printable_lists(&index.fields)
                     .into_iter()
                     .filter(|l| !live.iter().any(|i| i.fields.starts_with(l)))
                     .filter(|l| l.len() < 2 || may_be_bounded(table, &l[l.len() - 1]))
+                    // A list the team declined in ba-index-advisor.toml is not a problem.
+                    .filter(|l| dismissals.ignored(&table.name, l).is_none())
                     .collect();
                 if !cannot_serve.is_empty() {
-                    out.push(Diagnosis::UnservedOrder {
+                    let mut planned: Vec<PlannedIndex> = cannot_serve
+                        .iter()
+                        .map(|l| PlannedIndex {
+                            table: table.name.clone(),
+                            name: String::new(),
+                            fields: l.clone(),
+                            serves: Vec::new(),
+                            note: None,
+                        })
+                        .collect();
+                    name_uniquely(&mut planned, Some(model));
+                    let fix = Fix::Add {
+                        file: c.overlay.to_string(),
                         table: table.name.clone(),
-                        index: index.name.clone(),
-                        fields: index.fields.clone(),
-                        cannot_serve,
-                    });
+                        indexes: planned
+                            .into_iter()
+                            .map(|p| NewIndex {
+                                name: p.name,
+                                fields: p.fields,
+                            })
+                            .collect(),
+                        after: after.clone(),
+                    };
+                    c.push(
+                        Severity::Warning,
+                        Diagnosis::UnservedOrder {
+                            table: table.name.clone(),
+                            index: index.name.clone(),
+                            fields: index.fields.clone(),
+                            cannot_serve,
+                        },
+                        Some(index),
+                        fix,
+                    );
                 }
             }
             if index.declared == Declared::Overlay
@@ -127,31 +668,58 @@ pub fn diagnose(model: &SchemaModel) -> Vec<Diagnosis> {
                     o.fields.len() > index.fields.len() && o.fields.starts_with(&index.fields)
                 })
             {
-                out.push(Diagnosis::RedundantIndex {
-                    table: table.name.clone(),
-                    index: index.name.clone(),
-                    fields: index.fields.clone(),
-                    covered_by: longer.name.clone(),
-                });
+                let fix = match (c.site)(index) {
+                    Some(at) => Fix::Remove { at },
+                    None => Fix::Manual {
+                        hint: format!("delete `{}` on {}", index.name, table.name),
+                    },
+                };
+                c.push(
+                    Severity::Warning,
+                    Diagnosis::RedundantIndex {
+                        table: table.name.clone(),
+                        index: index.name.clone(),
+                        fields: index.fields.clone(),
+                        covered_by: longer.name.clone(),
+                    },
+                    Some(index),
+                    fix,
+                );
             }
         }
     }
-    out
+    // Errors first: they stop the deploy.
+    c.out.sort_by_key(|p| p.severity);
+    c.out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn expires_at_user_id_cannot_serve_user_id_then_expires_at() {
-        let lists = printable_lists(&["expiresAt".into(), "userId".into()]);
-        assert!(lists.contains(&vec!["userId".to_string(), "expiresAt".to_string()]));
-        assert!(lists.contains(&vec!["expiresAt".to_string(), "userId".to_string()]));
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
     }
 
-    fn table(name: &str, fields: &[(&str, &str)], index: &[&str]) -> crate::schema::model::Table {
-        crate::schema::model::Table {
+    #[test]
+    fn expires_at_user_id_cannot_serve_user_id_then_expires_at() {
+        let lists = printable_lists(&s(&["expiresAt", "userId"]));
+        assert!(lists.contains(&s(&["userId", "expiresAt"])));
+        assert!(lists.contains(&s(&["expiresAt", "userId"])));
+    }
+
+    fn index(name: &str, fields: &[&str], declared: Declared) -> Index {
+        Index {
+            name: name.into(),
+            fields: s(fields),
+            staged: false,
+            declared,
+            span: None,
+        }
+    }
+
+    fn table(name: &str, fields: &[(&str, &str)], indexes: Vec<Index>) -> Table {
+        Table {
             name: name.into(),
             fields: Some(
                 fields
@@ -163,39 +731,132 @@ mod tests {
                     })
                     .collect(),
             ),
-            indexes: vec![Index {
-                name: index.join("_"),
-                fields: index.iter().map(|f| (*f).into()).collect(),
-                staged: false,
-                declared: Declared::Generated,
-            }],
+            indexes,
         }
+    }
+
+    fn run(tables: Vec<Table>) -> Vec<Problem> {
+        check(
+            &SchemaModel { tables },
+            &Dismissals::default(),
+            "schema.ts",
+            &|_| None,
+        )
     }
 
     #[test]
     fn only_orders_ending_in_a_boundable_field_are_reported() {
-        let model = SchemaModel {
-            tables: vec![
-                table(
-                    "session",
-                    &[("expiresAt", "number"), ("userId", "string")],
+        let found = run(vec![
+            table(
+                "session",
+                &[("expiresAt", "number"), ("userId", "string")],
+                vec![index(
+                    "expiresAt_userId",
                     &["expiresAt", "userId"],
-                ),
-                table(
-                    "user",
-                    &[("email", "string"), ("name", "string")],
-                    &["email", "name"],
-                ),
-            ],
-        };
-        let found = diagnose(&model);
+                    Declared::Generated,
+                )],
+            ),
+            table(
+                "user",
+                &[("email", "string"), ("name", "string")],
+                vec![index("email_name", &["email", "name"], Declared::Generated)],
+            ),
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].describe().starts_with("session.expiresAt_userId"));
+        assert!(found[0].message.starts_with("session.expiresAt_userId"));
+        assert_eq!(
+            found[0].fix,
+            Fix::Add {
+                file: "schema.ts".into(),
+                table: "session".into(),
+                indexes: vec![NewIndex {
+                    name: "userId_expiresAt".into(),
+                    fields: s(&["userId", "expiresAt"]),
+                }],
+                after: None,
+            }
+        );
     }
 
     #[test]
     fn locale_order_is_case_insensitive() {
-        let lists = printable_lists(&["Zeta".into(), "alpha".into(), "beta".into()]);
-        assert_eq!(lists[0], vec!["alpha", "beta", "Zeta"]);
+        let lists = printable_lists(&s(&["Zeta", "alpha", "beta"]));
+        assert_eq!(lists[0], s(&["alpha", "beta", "Zeta"]));
+        assert!(is_printable(&s(&["alpha", "beta", "Zeta"])));
+        assert!(is_printable(&s(&["alpha", "Zeta", "beta"])));
+        assert!(!is_printable(&s(&["Zeta", "alpha", "beta"])));
+    }
+
+    #[test]
+    fn created_at_is_never_printed_as_the_range_or_sort_field() {
+        assert!(is_printable(&s(&["createdAt", "userId"])));
+        assert!(!is_printable(&s(&["userId", "createdAt"])));
+    }
+
+    #[test]
+    fn an_overlay_index_named_like_a_generated_one_is_an_error() {
+        let key = [("key", "string"), ("referenceId", "string")];
+        let same = run(vec![table(
+            "apikey",
+            &key,
+            vec![
+                index("key", &["key"], Declared::Generated),
+                index("key", &["key"], Declared::Overlay),
+            ],
+        )]);
+        assert_eq!(same.len(), 1, "{same:?}");
+        assert_eq!(same[0].severity, Severity::Error);
+        assert!(matches!(same[0].diagnosis, Diagnosis::DuplicateName { .. }));
+        let other = run(vec![table(
+            "apikey",
+            &key,
+            vec![
+                index("key", &["key"], Declared::Generated),
+                index("key", &["key", "referenceId"], Declared::Overlay),
+            ],
+        )]);
+        assert!(matches!(
+            other[0].diagnosis,
+            Diagnosis::DuplicateName { .. }
+        ));
+    }
+
+    #[test]
+    fn an_overlay_entry_on_a_table_the_generated_file_lacks_is_one_error() {
+        let mut apikey = table("apikey", &[], vec![]);
+        apikey.indexes = vec![
+            index("key", &["key"], Declared::Overlay),
+            index("referenceId", &["referenceId"], Declared::Overlay),
+        ];
+        let found = run(vec![apikey]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].diagnosis,
+            Diagnosis::UnknownTable {
+                table: "apikey".into()
+            }
+        );
+    }
+
+    #[test]
+    fn limits_apply_to_every_index() {
+        let found = run(vec![table(
+            "session",
+            &[("userId", "string")],
+            vec![
+                index("by_creation_time", &["userId"], Declared::Overlay),
+                index("userId_ct", &["userId", "_creationTime"], Declared::Overlay),
+                index("usrId", &["usrId"], Declared::Overlay),
+            ],
+        )]);
+        let kinds: Vec<&str> = found
+            .iter()
+            .map(|p| match p.diagnosis {
+                Diagnosis::Refused { .. } => "refused",
+                Diagnosis::UnknownField { .. } => "unknown",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["refused", "refused", "unknown"], "{found:#?}");
     }
 }

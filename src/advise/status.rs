@@ -162,6 +162,7 @@ mod tests {
             fields: s(f),
             staged,
             declared: origin,
+            span: None,
         };
         SchemaModel {
             tables: vec![Table {
@@ -260,6 +261,7 @@ mod tests {
             fields: s(&["expiresAt"]),
             staged: false,
             declared: Declared::Overlay,
+            span: None,
         });
         let mut plan = vec![PlannedIndex {
             table: "session".into(),

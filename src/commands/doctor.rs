@@ -1,23 +1,39 @@
-//! `doctor`: static, informational checks of the component's schema; no logs needed.
+//! `doctor`: static checks of the component's schema, no logs needed; `--check` makes a
+//! problem fail the run, for CI.
 
 use crate::advise::doctor;
 use crate::config::Config;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
+use crate::render;
 use crate::schema;
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  ba-index-advisor doctor --schema-dir convex/betterAuth")]
+#[command(after_help = "Examples:\n  \
+    ba-index-advisor doctor\n  \
+    ba-index-advisor doctor --check --schema-dir convex/betterAuth\n\n\
+    Errors are indexes Convex refuses to deploy: a name or a field list another index on the \
+    table already has (as when a regenerated generatedSchema.ts gains an index the overlay \
+    adds), an invalid or reserved name, a `_` field, an unknown field, too many fields or \
+    indexes. Warnings are indexes Better Auth cannot use or does not need: a generated compound \
+    index in an order Better Auth never prints (a list ignored in ba-index-advisor.toml is not \
+    reported), an overlay index that is a prefix of another. Each comes with its fix.\n\n\
+    Exit codes: 0 no problem, or problems without --check; 1 a problem and --check; 2 no schema \
+    or an unreadable one.")]
 pub struct DoctorArgs {
     /// The Better Auth component folder [default: convex/betterAuth in the current directory or
     /// the nearest ancestor that has convex/].
     #[arg(long, value_name = "DIR")]
     pub schema_dir: Option<PathBuf>,
-    /// Print the diagnoses as JSON.
+    /// Print the problems as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Exit 1 when a problem (error or warning) is found.
+    #[arg(long)]
+    pub check: bool,
 }
 
 pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -29,24 +45,33 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let Some(component) = engine.component() else {
         return Ok(ExitCode::from(2));
     };
-    let diagnoses = doctor::diagnose(&component.model);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&diagnoses)?);
-    } else if diagnoses.is_empty() {
-        println!(
-            "{}: no index problems found",
-            component.schema.path.display()
-        );
+    let problems = doctor::diagnose(component, &engine.settings().advice.dismissals);
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&problems)?)
+    } else if problems.is_empty() {
+        format!(
+            "{}: no index problems found\n",
+            schema::display_path(&component.schema.path)
+        )
     } else {
-        for d in &diagnoses {
-            println!("{}", d.describe());
-        }
-    }
+        let alias = match &component.layout {
+            schema::Layout::Overlay { alias, .. } => alias.as_str(),
+            schema::Layout::Generated => "tables",
+        };
+        render::doctor::text(&problems, alias)
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
     if let schema::Layout::Generated = component.layout {
         eprintln!(
             "note: {} is the generated file; run `ba-index-advisor init` before adding indexes",
-            component.schema.path.display()
+            schema::display_path(&component.schema.path)
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if args.check && !problems.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

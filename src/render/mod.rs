@@ -1,6 +1,8 @@
-//! Renderers: pure functions of the report document (`crate::document`).
+//! Renderers: pure functions of the report document (`crate::document`), and of `doctor`'s
+//! problems.
 
 pub mod comment;
+pub mod doctor;
 pub mod json;
 pub mod markdown;
 pub mod next;

@@ -12,6 +12,14 @@
 //! - Index names follow Convex's identifier rule (convex-backend `common/src/identifier.rs`):
 //!   ASCII letters, digits and `_`, starting with a letter (so never with `_`), at most 64
 //!   characters.
+//! - What a deployment refuses when it reads the schema (convex-backend
+//!   `crates/common/src/schemas/json.rs`, `TableDefinition::try_from`, with the messages of
+//!   `bootstrap_model/index/index_validation_error.rs`): two definitions of one index name on a
+//!   table (`IndexNamesNotUnique`: `Table "<t>" has two or more definitions of index "<i>".`),
+//!   and two indexes, staged ones included, with the same field list (`IndexNotUnique`:
+//!   `In table "<t>" index "<a>" and index "<b>" have the same fields. Indexes must be unique
+//!   within a table.`). The `convex` CLI checks names once more when it writes a component's
+//!   data model (`cli/codegen_templates/dataModel.ts`: `Duplicate index name <i> in table <t>.`).
 
 use super::model::Table;
 
@@ -50,53 +58,92 @@ pub fn name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// Why a field list cannot be a Convex index's fields, if it cannot.
+pub fn fields_problem(fields: &[String]) -> Option<String> {
+    if fields.is_empty() {
+        return Some("an index needs at least one field".into());
+    }
+    if fields.len() > MAX_FIELDS_PER_INDEX {
+        return Some(format!(
+            "{} fields; Convex allows {MAX_FIELDS_PER_INDEX}",
+            fields.len()
+        ));
+    }
+    if let Some(f) = fields.iter().find(|f| f.starts_with('_')) {
+        return Some(format!(
+            "`{f}`: `_id`, `_creationTime` and other `_` fields are reserved (Convex appends \
+             `_creationTime` to every index itself)"
+        ));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if fields[..i].contains(f) {
+            return Some(format!("`{f}` is listed twice"));
+        }
+    }
+    None
+}
+
+/// Why a table with `count` indexes (staged ones included) is refused, if it is.
+pub fn count_problem(count: usize) -> Option<String> {
+    (count > MAX_INDEXES_PER_TABLE)
+        .then(|| format!("the table has {count} indexes; Convex allows {MAX_INDEXES_PER_TABLE}"))
+}
+
+/// An earlier index on the same table that a new one collides with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clash<T> {
+    /// Same name: a deployment refuses two definitions of one index name.
+    Name(T),
+    /// Same fields under another name: a deployment refuses two indexes with one field list.
+    Fields(T),
+}
+
+/// The first of `earlier` (a tag, name and fields for each index) that an index `(name,
+/// fields)` collides with. A name clash is reported first: the deployment keeps one index per
+/// name before it compares field lists.
+pub fn clash<T: Copy>(
+    earlier: &[(T, &str, &[String])],
+    name: &str,
+    fields: &[String],
+) -> Option<Clash<T>> {
+    if let Some((t, _, _)) = earlier.iter().find(|(_, n, _)| *n == name) {
+        return Some(Clash::Name(*t));
+    }
+    earlier
+        .iter()
+        .find(|(_, _, f)| *f == fields)
+        .map(|(t, _, _)| Clash::Fields(*t))
+}
+
 /// Checks adding `additions` (name, fields) to `table`. Returns the first broken limit.
 pub fn check(table: &Table, additions: &[(String, Vec<String>)]) -> Result<(), String> {
-    let mut names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
-    let mut lists: Vec<&[String]> = table.indexes.iter().map(|i| i.fields.as_slice()).collect();
+    let mut taken: Vec<((), &str, &[String])> = table
+        .indexes
+        .iter()
+        .map(|i| ((), i.name.as_str(), i.fields.as_slice()))
+        .collect();
     for (name, fields) in additions {
         if let Some(problem) = name_problem(name) {
             return Err(format!("index name `{name}`: {problem}"));
         }
-        if names.contains(&name.as_str()) {
-            return Err(format!("index name `{name}` is already used on this table"));
+        if let Some(problem) = fields_problem(fields) {
+            return Err(format!("index `{name}`: {problem}"));
         }
-        if fields.is_empty() {
-            return Err(format!("index `{name}` has no fields"));
-        }
-        if fields.len() > MAX_FIELDS_PER_INDEX {
-            return Err(format!(
-                "index `{name}` has {} fields; Convex allows {MAX_FIELDS_PER_INDEX}",
-                fields.len()
-            ));
-        }
-        if let Some(f) = fields.iter().find(|f| f.starts_with('_')) {
-            return Err(format!(
-                "index `{name}` lists `{f}`: `_id`, `_creationTime` and other `_` fields are \
-                 reserved (Convex appends `_creationTime` to every index itself)"
-            ));
-        }
-        for (i, f) in fields.iter().enumerate() {
-            if fields[..i].contains(f) {
-                return Err(format!("index `{name}` lists `{f}` twice"));
+        match clash(&taken, name, fields) {
+            Some(Clash::Name(())) => {
+                return Err(format!("index name `{name}` is already used on this table"));
             }
+            Some(Clash::Fields(())) => {
+                return Err(format!(
+                    "an index on [{}] already exists on this table",
+                    fields.join(", ")
+                ));
+            }
+            None => {}
         }
-        if lists.contains(&fields.as_slice()) {
-            return Err(format!(
-                "an index on [{}] already exists on this table",
-                fields.join(", ")
-            ));
-        }
-        names.push(name);
-        lists.push(fields);
+        taken.push(((), name, fields));
     }
-    if names.len() > MAX_INDEXES_PER_TABLE {
-        return Err(format!(
-            "the table would have {} indexes; Convex allows {MAX_INDEXES_PER_TABLE}",
-            names.len()
-        ));
-    }
-    Ok(())
+    count_problem(taken.len()).map_or(Ok(()), Err)
 }
 
 #[cfg(test)]
@@ -115,6 +162,7 @@ mod tests {
                     fields: f.iter().map(|s| s.to_string()).collect(),
                     staged: false,
                     declared: Declared::Generated,
+                    span: None,
                 })
                 .collect(),
         }

@@ -2,7 +2,7 @@
 //! imports `tables` from.
 
 use super::error::SchemaError;
-use super::model::{self, SchemaModel, Table};
+use super::model::{self, Declared, Index, SchemaModel, Table};
 use super::ts::{self, ParsedFile};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -56,6 +56,43 @@ pub struct Component {
     pub schema: SourceFile,
     pub layout: Layout,
     pub model: SchemaModel,
+}
+
+/// Where an index is written, as a person finds it: the file (relative to the current folder
+/// when inside it), the 1-based line and column of the call's `.`, and the call as written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Site {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub code: String,
+}
+
+impl Component {
+    /// The file that declares indexes of this origin: the overlay for `Overlay`; for
+    /// `Generated`, the generated file, or `schema.ts` itself when it is the generated file.
+    pub fn declaring_file(&self, declared: Declared) -> &SourceFile {
+        match (&self.layout, declared) {
+            (Layout::Overlay { generated, .. }, Declared::Generated) => generated,
+            _ => &self.schema,
+        }
+    }
+
+    /// Where `index` is written, when it was read from a file.
+    pub fn site(&self, index: &Index) -> Option<Site> {
+        let file = self.declaring_file(index.declared);
+        let span = index.span.clone()?;
+        let code = file.text.get(span.clone())?;
+        let (line, column) = crate::position::line_col(&file.text, span.start);
+        // `./generatedSchema` resolves to `dir/./generatedSchema.ts`; show it without the `.`.
+        let path: PathBuf = file.path.components().collect();
+        Some(Site {
+            file: display_path(&path),
+            line,
+            column,
+            code: code.to_string(),
+        })
+    }
 }
 
 /// `--schema-dir`, else `convex/betterAuth` in `cwd` or the nearest ancestor that has `convex/`.

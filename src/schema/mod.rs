@@ -13,6 +13,6 @@ pub mod ts;
 pub mod write;
 
 pub use error::SchemaError;
-pub use locate::{Component, Layout, display_path, find_dir, load};
+pub use locate::{Component, Layout, Site, display_path, find_dir, load};
 pub use model::SchemaModel;
 pub use overlay::Change;

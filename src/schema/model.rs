@@ -27,6 +27,11 @@ pub struct Index {
     pub fields: Vec<String>,
     pub staged: bool,
     pub declared: Declared,
+    /// The `.index(...)` call, from its `.` to its `)`, in the file that declares it (the
+    /// overlay for `Declared::Overlay`, the generated file otherwise); `None` for an index that
+    /// was not read from a file.
+    #[serde(skip)]
+    pub span: Option<Range<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,6 +57,16 @@ pub struct SchemaModel {
 }
 
 impl SchemaModel {
+    /// The model without source positions: what two readings of differently laid out files
+    /// are compared on.
+    pub fn without_spans(&self) -> SchemaModel {
+        let mut model = self.clone();
+        for index in model.tables.iter_mut().flat_map(|t| &mut t.indexes) {
+            index.span = None;
+        }
+        model
+    }
+
     pub fn table_names(&self) -> Vec<String> {
         self.tables.iter().map(|t| t.name.clone()).collect()
     }
@@ -140,12 +155,13 @@ pub fn inline_tables(obj: &ObjectLit, declared: Declared) -> Vec<Table> {
 fn chain_indexes(calls: &[super::ts::ChainCall], declared: Declared) -> Vec<Index> {
     calls
         .iter()
-        .filter_map(|c| c.index.as_ref())
-        .map(|i| Index {
+        .filter_map(|c| c.index.as_ref().map(|i| (c, i)))
+        .map(|(c, i)| Index {
             name: i.name.clone(),
             fields: i.fields.clone(),
             staged: i.staged,
             declared,
+            span: Some(c.dot..c.end),
         })
         .collect()
 }

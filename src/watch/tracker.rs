@@ -550,6 +550,7 @@ mod tests {
                     fields: strings(index),
                     staged: false,
                     declared: Declared::Overlay,
+                    span: None,
                 }],
             }],
         }

@@ -9,7 +9,7 @@ fn fixtures() -> PathBuf {
 }
 
 /// A project with `convex/betterAuth/` holding the fixture's files.
-fn project(case: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn project(case: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("convex/betterAuth");
     std::fs::create_dir_all(&dir).unwrap();

