@@ -394,6 +394,7 @@ mod tests {
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
             count,
             executions: None,
+            impact: None,
             risk: Risk::Scan,
             kinds: vec![SignalKind::MissingIndexWarning],
             callers: callers

@@ -195,7 +195,7 @@ fn stdin_and_directory_inputs() {
         .unwrap();
     assert!(out.status.success());
     let from_stdin = json(&out.stdout);
-    assert_eq!(from_stdin["suggestions"][0]["samples"][0], "<stdin>:31");
+    assert_eq!(from_stdin["suggestions"][0]["samples"][0], "<stdin>:32");
     assert_scenario("stdin", &from_stdin);
 
     let dir = report("sample-logs");

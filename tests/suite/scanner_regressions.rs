@@ -18,7 +18,7 @@ fn scan(chunks: &[&[u8]]) -> (Vec<String>, String) {
             s.table, s.fields, s.location.line
         )),
         ScanEvent::Suspect(s) => found.push(format!("suspect {}", s.location)),
-        ScanEvent::Problem { .. } => {}
+        ScanEvent::Problem { .. } | ScanEvent::Usage(_) => {}
     };
     for chunk in chunks {
         scanner.feed(chunk, &mut emit);
