@@ -17,25 +17,37 @@ pub fn cell(text: &str) -> String {
 pub fn render(report: &Report, next: &[Step]) -> String {
     let mut out = String::new();
     writeln!(out, "## Better Auth missing indexes\n").ok();
+    let impact = report.suggestions.iter().any(|f| f.impact.is_some());
     if report.suggestions.is_empty() {
         writeln!(out, "No missing-index signals found.").ok();
     } else {
         writeln!(
             out,
-            "| # | Risk | Table | Fields | Count | Executions | Callers | Via | Status |"
+            "| # | Risk | Table | Fields | Count | Executions |{} Callers | Via | Status |",
+            if impact { " Docs read |" } else { "" }
         )
         .ok();
-        writeln!(out, "|---|---|---|---|---:|---:|---|---|---|").ok();
+        writeln!(
+            out,
+            "|---|---|---|---|---:|---:|{}---|---|---|",
+            if impact { "---:|" } else { "" }
+        )
+        .ok();
         for (i, f) in report.suggestions.iter().enumerate() {
             writeln!(
                 out,
-                "| {} | {} | `{}` | `{}` | {} | {} | {} | {} | {} |",
+                "| {} | {} | `{}` | `{}` | {} | {} |{} {} | {} | {} |",
                 i + 1,
                 risk_label(f.risk),
                 cell(&f.table),
                 cell(&describe_fields(&f.fields)),
                 f.count,
                 f.executions.map_or("-".to_owned(), |n| n.to_string()),
+                if impact {
+                    format!(" {} |", super::documents_read(f))
+                } else {
+                    String::new()
+                },
                 cell(&callers_summary(f, 3)),
                 cell(&via_summary(f, 3)),
                 cell(

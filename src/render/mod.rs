@@ -9,7 +9,8 @@ pub mod next;
 pub mod snippet;
 pub mod table;
 
-use crate::document::{Report, Risk, SchemaLayout};
+use crate::aggregate::DOCUMENTS_READ_LIMIT;
+use crate::document::{Finding, Report, Risk, SchemaLayout};
 
 /// `[a, b]`, as the warning prints a field list.
 pub fn describe_fields(fields: &[String]) -> String {
@@ -35,4 +36,35 @@ pub fn plan_heading(report: &Report) -> String {
         Some(schema) => format!("Add to the overlay `{}`", schema.path),
         None => "Add to the overlay `convex/betterAuth/schema.ts`".to_owned(),
     }
+}
+
+pub const NEAR_LIMIT_LEGEND: &str = "! an execution that logged it read over 80% of Convex's \
+     32,000-document limit, or logged Convex's read-limit warning: past the limit the query fails";
+
+/// Documents read by the executions that logged a finding, `!` when one of them logged Convex's
+/// read-limit warning or read past 80% of the limit; `-` when the format has no usage.
+pub fn documents_read(finding: &Finding) -> String {
+    let Some(impact) = &finding.impact else {
+        return "-".to_owned();
+    };
+    let near_limit =
+        impact.limit_warnings > 0 || impact.max_documents_read * 5 >= DOCUMENTS_READ_LIMIT * 4;
+    format!(
+        "{}{}",
+        thousands(impact.documents_read),
+        if near_limit { " !" } else { "" }
+    )
+}
+
+/// `27400` → `27,400`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

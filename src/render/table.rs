@@ -10,17 +10,28 @@ use tabled::builder::Builder;
 use tabled::settings::Style as TableStyle;
 
 /// The table's columns, as `cells` holds them.
-const HEADERS: [&str; 9] = [
-    "#", "Risk", "Table", "Fields", "Count", "Execs", "Callers", "Via", "Status",
+const HEADERS: [&str; COLUMNS] = [
+    "#",
+    "Risk",
+    "Table",
+    "Fields",
+    "Count",
+    "Execs",
+    "Docs read",
+    "Callers",
+    "Via",
+    "Status",
 ];
+const COLUMNS: usize = 10;
 const RANK: usize = 0;
 const RISK: usize = 1;
 const TABLE: usize = 2;
 const FIELDS: usize = 3;
 const EXECS: usize = 5;
-const CALLERS: usize = 6;
-const VIA: usize = 7;
-const STATUS: usize = 8;
+const DOCS: usize = 6;
+const CALLERS: usize = 7;
+const VIA: usize = 8;
+const STATUS: usize = 9;
 
 /// What to give up, in order, while the table is wider than the terminal: the least useful
 /// columns first, then callers cut short, then the rest cut to a readable minimum.
@@ -29,7 +40,7 @@ enum Fit {
     Shrink(usize, usize),
 }
 
-const FITTING: [Fit; 11] = [
+const FITTING: [Fit; 12] = [
     Fit::Drop(VIA),
     Fit::Drop(EXECS),
     Fit::Drop(RANK),
@@ -37,6 +48,7 @@ const FITTING: [Fit; 11] = [
     Fit::Drop(RISK),
     Fit::Shrink(CALLERS, 12),
     Fit::Drop(CALLERS),
+    Fit::Drop(DOCS),
     Fit::Shrink(STATUS, 12),
     Fit::Shrink(FIELDS, 16),
     Fit::Shrink(TABLE, 8),
@@ -137,12 +149,12 @@ pub fn terminal_width() -> Option<usize> {
 
 /// Gives up columns and characters (`FITTING`) until every line of the table fits in `width`
 /// characters; returns the columns to show.
-fn fit(cells: &mut [[String; 9]], width: Option<usize>) -> Vec<usize> {
+fn fit(cells: &mut [[String; COLUMNS]], width: Option<usize>) -> Vec<usize> {
     let mut shown: Vec<usize> = (0..HEADERS.len()).collect();
     let Some(width) = width else {
         return shown;
     };
-    let column_width = |cells: &[[String; 9]], column: usize| {
+    let column_width = |cells: &[[String; COLUMNS]], column: usize| {
         cells
             .iter()
             .map(|row| row[column].chars().count())
@@ -150,7 +162,7 @@ fn fit(cells: &mut [[String; 9]], width: Option<usize>) -> Vec<usize> {
             .unwrap_or(0)
     };
     // Each column takes its width plus a space either side and a border; one more border closes.
-    let total = |cells: &[[String; 9]], shown: &[usize]| {
+    let total = |cells: &[[String; COLUMNS]], shown: &[usize]| {
         shown
             .iter()
             .map(|&c| column_width(cells, c) + 3)
@@ -186,7 +198,7 @@ fn fit(cells: &mut [[String; 9]], width: Option<usize>) -> Vec<usize> {
 }
 
 fn suggestions_table(report: &Report, width: Option<usize>) -> String {
-    let mut cells: Vec<[String; 9]> = vec![HEADERS.map(str::to_owned)];
+    let mut cells: Vec<[String; COLUMNS]> = vec![HEADERS.map(str::to_owned)];
     for (i, f) in report.suggestions.iter().enumerate() {
         cells.push([
             (i + 1).to_string(),
@@ -195,6 +207,7 @@ fn suggestions_table(report: &Report, width: Option<usize>) -> String {
             describe_fields(&f.fields),
             f.count.to_string(),
             f.executions.map_or("-".to_owned(), |n| n.to_string()),
+            super::documents_read(f),
             callers_summary(f, 1),
             via_summary(f, 1),
             f.status
@@ -202,7 +215,10 @@ fn suggestions_table(report: &Report, width: Option<usize>) -> String {
                 .map_or_else(|| "-".to_owned(), FindingStatus::label),
         ]);
     }
-    let shown = fit(&mut cells, width);
+    let mut shown = fit(&mut cells, width);
+    if report.suggestions.iter().all(|f| f.impact.is_none()) {
+        shown.retain(|&c| c != DOCS);
+    }
     let mut builder = Builder::default();
     for row in &cells {
         builder.push_record(shown.iter().map(|&c| row[c].clone()));
@@ -230,6 +246,13 @@ pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step])
     .ok();
     if !report.suggestions.is_empty() {
         writeln!(out, "\n{}", suggestions_table(report, width)).ok();
+        if report
+            .suggestions
+            .iter()
+            .any(|f| super::documents_read(f).ends_with('!'))
+        {
+            writeln!(out, "{}", super::NEAR_LIMIT_LEGEND).ok();
+        }
     }
     if !report.plan.is_empty() {
         writeln!(out, "\n{bold}Plan{bold:#}: {}", super::plan_heading(report)).ok();

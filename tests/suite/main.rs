@@ -14,6 +14,7 @@ mod cli_schema;
 mod concurrent_apply;
 mod escapes_upstream;
 mod follow;
+mod impact;
 mod live_view;
 mod one_engine;
 mod plan_edit_regressions;
