@@ -187,6 +187,7 @@ mod tests {
                     &["email", "name"],
                 ),
             ],
+            regenerate: None,
         };
         let found = diagnose(&model);
         assert_eq!(found.len(), 1, "{found:?}");

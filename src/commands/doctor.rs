@@ -31,19 +31,19 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let diagnoses = doctor::diagnose(&component.model);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&diagnoses)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&diagnoses)?)?;
     } else if diagnoses.is_empty() {
-        println!(
+        crate::outln!(
             "{}: no index problems found",
             component.schema.path.display()
-        );
+        )?;
     } else {
         for d in &diagnoses {
-            println!("{}", d.describe());
+            crate::outln!("{}", d.describe())?;
         }
     }
     if let schema::Layout::Generated = component.layout {
-        eprintln!(
+        crate::errln!(
             "note: {} is the generated file; run `ba-index-advisor init` before adding indexes",
             component.schema.path.display()
         );

@@ -52,11 +52,11 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     let described = format!("{} [{}]", entry.table, entry.fields.join(", "));
     match config::append_ignore(&path, &text, &entry) {
         Err(err) => {
-            eprintln!("error: {err}");
+            crate::errln!("error: {err}");
             Ok(ExitCode::from(2))
         }
         Ok(None) => {
-            eprintln!("{described} is already ignored in {}", path.display());
+            crate::errln!("{described} is already ignored in {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Ok(Some(updated)) => {
@@ -69,7 +69,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
                 }
             };
             atomic_write::replace(&path, updated.as_bytes(), expect)?;
-            eprintln!("ignored {described} in {}", path.display());
+            crate::errln!("ignored {described} in {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -69,7 +69,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     out.write_all(rendered.as_bytes())?;
     out.flush()?;
     for error in &report.stats.errors {
-        eprintln!("error: {error}");
+        crate::errln!("error: {error}");
     }
     Ok(if !report.stats.errors.is_empty() {
         ExitCode::from(2)

@@ -552,6 +552,7 @@ mod tests {
                     declared: Declared::Overlay,
                 }],
             }],
+            regenerate: None,
         }
     }
 
@@ -669,6 +670,7 @@ mod tests {
             fields: vec![crate::document::UnknownField {
                 field: "phoneNumber".into(),
                 near: Vec::new(),
+                hint: None,
             }],
         };
         t.apply_advice(&advice(&["phoneNumber"], unknown.clone()), None, t0);
