@@ -377,12 +377,19 @@ fn plan(report: &Value) -> IndexSet {
         .collect()
 }
 
-/// The `.index("name", [...])` calls a line holds, each with its table (the property key).
-fn index_calls(line: &str) -> Vec<(String, String, Vec<String>)> {
-    let Some((key, rest)) = line.split_once(':') else {
-        return Vec::new();
+/// The `.index("name", [...])` calls a line holds, each with its table: the property key on the
+/// line, or `owner` for a call chained on a line of its own.
+fn index_calls(line: &str, owner: Option<&str>) -> Vec<(String, String, Vec<String>)> {
+    let (table, rest) = match (line.trim_start().strip_prefix('.'), owner) {
+        (Some(_), Some(owner)) => (owner.to_owned(), line),
+        (Some(_), None) => return Vec::new(),
+        (None, _) => {
+            let Some((key, rest)) = line.split_once(':') else {
+                return Vec::new();
+            };
+            (key.trim().trim_matches('"').to_owned(), rest)
+        }
     };
-    let table = key.trim().trim_matches('"').to_owned();
     rest.split(".index(")
         .skip(1)
         .map(|call| {
@@ -402,23 +409,54 @@ fn index_calls(line: &str) -> Vec<(String, String, Vec<String>)> {
         .collect()
 }
 
-/// The indexes the PR comment asks for: `+` lines of the diff less `-` lines, or the snippet.
-fn comment_indexes(markdown: &str) -> IndexSet {
+/// The property that line `old_line` (1-based) of `schema` belongs to: the last `key: …` line
+/// above it. A diff hunk's context may not reach back to it when the property chains many
+/// `.index(...)` calls on lines of their own.
+fn owner_at(schema: &str, old_line: usize) -> Option<String> {
+    schema
+        .lines()
+        .take(old_line.saturating_sub(1))
+        .filter_map(|l| {
+            let key = l.split_once(':')?.0.trim();
+            (!key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| key.to_owned())
+        })
+        .last()
+}
+
+/// The indexes the PR comment asks for: `+` lines of the diff of `schema` less `-` lines, or the
+/// snippet.
+fn comment_indexes(markdown: &str, schema: &str) -> IndexSet {
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let mut fence: Option<&str> = None;
+    // The line of `schema` the diff has reached.
+    let mut old_line = 0usize;
     for line in markdown.lines() {
         match fence {
             None if line.starts_with("```diff") => fence = Some("diff"),
             None if line.starts_with("```ts") => fence = Some("ts"),
             Some(_) if line.starts_with("```") => fence = None,
-            Some("diff") if line.starts_with('+') && !line.starts_with("+++") => {
-                added.extend(index_calls(&line[1..]))
+            Some("diff") if line.starts_with("@@") => {
+                old_line = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|old| old.trim_start_matches('-').split(',').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap();
             }
+            Some("diff") if line.starts_with('+') && !line.starts_with("+++") => added.extend(
+                index_calls(&line[1..], owner_at(schema, old_line).as_deref()),
+            ),
             Some("diff") if line.starts_with('-') && !line.starts_with("---") => {
-                removed.extend(index_calls(&line[1..]))
+                removed.extend(index_calls(
+                    &line[1..],
+                    owner_at(schema, old_line).as_deref(),
+                ));
+                old_line += 1;
             }
-            Some("ts") => added.extend(index_calls(line)),
+            Some("diff") if line.starts_with(' ') => old_line += 1,
+            Some("ts") => added.extend(index_calls(line, None)),
             _ => {}
         }
     }
@@ -465,7 +503,14 @@ fn check(case: &Case) {
         &logs,
     );
     assert_eq!(pr.code, i32::from(!planned.is_empty()), "{}", pr.stderr);
-    assert_eq!(comment_indexes(&pr.stdout), planned, "{}", pr.stdout);
+    let schema_before =
+        std::fs::read_to_string(base.path().join("convex/betterAuth/schema.ts")).unwrap();
+    assert_eq!(
+        comment_indexes(&pr.stdout, &schema_before),
+        planned,
+        "{}",
+        pr.stdout
+    );
     if !overlay && !planned.is_empty() {
         assert!(
             pr.stdout
