@@ -224,7 +224,13 @@ pub enum FindingStatus {
     /// `index` would serve it but is declared `staged: true`; remove that to enable it.
     Staged { index: String },
     /// The table is not in the schema (a typo, or a plugin table not generated yet).
-    UnknownTable { near: Vec<String> },
+    UnknownTable {
+        near: Vec<String>,
+        /// Why, and what to do: the plugin that adds the table, a rename across versions, and
+        /// the command that regenerates the schema (`rules/knowledge.toml`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
+    },
     /// Fields the table does not declare, each with near matches.
     UnknownField { fields: Vec<UnknownField> },
     /// Logged by `@convex-dev/better-auth` < 0.11.2, which prefixed range/sort fields with `_`:
@@ -238,7 +244,12 @@ pub enum FindingStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnknownField {
     pub field: String,
+    /// Fields of the table with a similar name; a known rename of this one comes first.
     pub near: Vec<String>,
+    /// Why, and what to do: the plugin that adds the field, a rename across versions, and the
+    /// command that regenerates the schema (`rules/knowledge.toml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl FindingStatus {
@@ -277,15 +288,22 @@ impl FindingStatus {
             FindingStatus::Staged { index } => {
                 format!("index `{index}` is staged: remove `staged: true` to enable it")
             }
-            FindingStatus::UnknownTable { near } if near.is_empty() => {
+            FindingStatus::UnknownTable { near, hint: None } if near.is_empty() => {
                 "unknown table: not in the schema (a plugin table that has not been generated? \
                  enable the plugin, then regenerate the schema)"
                     .into()
             }
-            FindingStatus::UnknownTable { near } => with_near("unknown table", near),
+            FindingStatus::UnknownTable { near, hint } => {
+                with_hint(with_near("unknown table", near), hint.as_deref())
+            }
             FindingStatus::UnknownField { fields } => fields
                 .iter()
-                .map(|f| with_near(&format!("unknown field `{}`", f.field), &f.near))
+                .map(|f| {
+                    with_hint(
+                        with_near(&format!("unknown field `{}`", f.field), &f.near),
+                        f.hint.as_deref(),
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             FindingStatus::UpgradeNeeded { index } => format!(
@@ -297,6 +315,13 @@ impl FindingStatus {
                     .unwrap_or_default()
             ),
         }
+    }
+}
+
+fn with_hint(what: String, hint: Option<&str>) -> String {
+    match hint {
+        Some(hint) => format!("{what}: {hint}"),
+        None => what,
     }
 }
 

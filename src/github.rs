@@ -452,7 +452,7 @@ impl GitHub {
                 }
             };
             retry += 1;
-            eprintln!(
+            crate::errln!(
                 "GitHub answered {why} to {action}; retrying in {:.1}s (retry {retry} of {})",
                 wait.as_secs_f64(),
                 self.retry.max_retries

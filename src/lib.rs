@@ -12,12 +12,16 @@
 //! `document` (the report contract) and `signal` sit below every stage; `commands` are thin
 //! front-ends that resolve their settings, call the engine and render. See ARCHITECTURE.md.
 
+// A closed stdout or stderr must not panic: write through `errln!` / `outln!` (console.rs).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod advise;
 pub mod aggregate;
 pub mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod document;
 pub mod engine;
 pub mod frame;

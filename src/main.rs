@@ -1,6 +1,9 @@
 //! Entry point: parse arguments, set up diagnostics and colours, load the configuration,
 //! dispatch, map errors to exit codes.
 
+// A closed stdout or stderr must not panic: write through `errln!` / `outln!` (console.rs).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 use ba_index_advisor::cli::{Cli, ColorWhen, Command, GlobalArgs};
 use ba_index_advisor::commands;
 use ba_index_advisor::config::Config;
@@ -27,8 +30,8 @@ fn main() -> ExitCode {
             });
             match schema {
                 // A schema error carries its own `file:line:col`, code frame and hint.
-                Some(schema) => eprintln!("{}", schema.render()),
-                None => eprintln!("error: {err:#}"),
+                Some(schema) => ba_index_advisor::errln!("{}", schema.render()),
+                None => ba_index_advisor::errln!("error: {err:#}"),
             }
             ExitCode::from(2)
         }

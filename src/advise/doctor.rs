@@ -737,7 +737,10 @@ mod tests {
 
     fn run(tables: Vec<Table>) -> Vec<Problem> {
         check(
-            &SchemaModel { tables },
+            &SchemaModel {
+                tables,
+                regenerate: None,
+            },
             &Dismissals::default(),
             "schema.ts",
             &|_| None,

@@ -5,6 +5,7 @@ use crate::document::Report;
 use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
 use crate::schema;
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,7 +69,7 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
     })?;
     let report = &applied.report;
     for error in &report.stats.errors {
-        eprintln!("warning: {error}");
+        crate::errln!("warning: {error}");
     }
     describe(report);
     let label = engine
@@ -76,11 +77,13 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .map(|c| schema::display_path(&c.schema.path))
         .unwrap_or_default();
     let Some(change) = applied.change else {
-        eprintln!("{label}: nothing to change");
+        crate::errln!("{label}: nothing to change");
         return Ok(ExitCode::SUCCESS);
     };
     if preview {
-        print!("{}", change.unified_diff(&label));
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(change.unified_diff(&label).as_bytes())?;
+        stdout.flush()?;
         return Ok(if args.check {
             ExitCode::from(1)
         } else {
@@ -88,14 +91,14 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         });
     }
     for index in &change.added {
-        eprintln!(
+        crate::errln!(
             "added {}.{} [{}]",
             index.table,
             index.name,
             index.fields.join(", ")
         );
     }
-    eprintln!("{label}: written; run `npx convex dev` (or deploy) to build the indexes");
+    crate::errln!("{label}: written; run `npx convex dev` (or deploy) to build the indexes");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -103,7 +106,7 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
 /// status against the schema.
 fn describe(report: &Report) {
     for item in &report.ignored {
-        eprintln!(
+        crate::errln!(
             "{} [{}]: not added: {}",
             item.table,
             item.fields.join(", "),
@@ -111,11 +114,11 @@ fn describe(report: &Report) {
         );
     }
     if report.suggestions.is_empty() {
-        eprintln!("no missing-index findings");
+        crate::errln!("no missing-index findings");
     }
     for finding in &report.suggestions {
         if let Some(status) = &finding.status {
-            eprintln!(
+            crate::errln!(
                 "{} [{}]: {}",
                 finding.table,
                 finding.fields.join(", "),

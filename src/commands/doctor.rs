@@ -64,7 +64,7 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     if let schema::Layout::Generated = component.layout {
-        eprintln!(
+        crate::errln!(
             "note: {} is the generated file; run `ba-index-advisor init` before adding indexes",
             schema::display_path(&component.schema.path)
         );

@@ -86,7 +86,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     };
     if args.remove {
         if !path.exists() {
-            eprintln!(
+            crate::errln!(
                 "error: {} does not exist; {described} is not ignored",
                 path.display()
             );
@@ -94,12 +94,12 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
         }
         return match config::remove_ignore(&path, &text, &args.table, &args.fields) {
             Err(err) => {
-                eprintln!("error: {err}");
+                crate::errln!("error: {err}");
                 Ok(ExitCode::from(2))
             }
             Ok(updated) => {
                 atomic_write::replace(&path, updated.as_bytes(), expect)?;
-                eprintln!("{described} is no longer ignored in {}", path.display());
+                crate::errln!("{described} is no longer ignored in {}", path.display());
                 Ok(ExitCode::SUCCESS)
             }
         };
@@ -113,7 +113,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
         Ok(_) if path.exists() => Config::read(&path)?,
         Ok(_) => Config::default(),
         Err(err) => {
-            eprintln!("error: {err}");
+            crate::errln!("error: {err}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -125,7 +125,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
         Ok(engine) => Some(engine),
         // With --force an unreadable schema does not stop the entry; it is only not checked.
         Err(err) if args.force => {
-            eprintln!("warning: {err}");
+            crate::errln!("warning: {err}");
             None
         }
         Err(err) => return Err(err.into()),
@@ -133,7 +133,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     let mut refusals = Vec::new();
     match engine.as_ref().and_then(Engine::component) {
         Some(component) => refusals.extend(unknown(&component.model, &args.table, &args.fields)),
-        None => eprintln!(
+        None => crate::errln!(
             "note: no Better Auth schema found (pass --schema-dir); {described} could not be \
              checked against it"
         ),
@@ -153,10 +153,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
             ("error", Some(ExitCode::from(2)))
         };
         for refusal in &refusals {
-            eprintln!("{level}: {refusal}");
+            crate::errln!("{level}: {refusal}");
         }
         if let Some(code) = code {
-            eprintln!("nothing was written; --force writes the entry anyway");
+            crate::errln!("nothing was written; --force writes the entry anyway");
             return Ok(code);
         }
     }
@@ -167,11 +167,11 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     };
     match config::append_ignore(&path, &text, &entry) {
         Err(err) => {
-            eprintln!("error: {err}");
+            crate::errln!("error: {err}");
             Ok(ExitCode::from(2))
         }
         Ok(None) => {
-            eprintln!("{described} is already ignored in {}", path.display());
+            crate::errln!("{described} is already ignored in {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Ok(Some(updated)) => {
@@ -181,7 +181,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
                 expect
             };
             atomic_write::replace(&path, updated.as_bytes(), expect)?;
-            eprintln!("ignored {described} in {}", path.display());
+            crate::errln!("ignored {described} in {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
     }

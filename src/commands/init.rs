@@ -33,14 +33,14 @@ pub fn run(args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
         });
     match result {
         Ok((component, None)) => {
-            eprintln!(
+            crate::errln!(
                 "{} already is an overlay: nothing to do",
                 component.schema.path.display()
             );
             Ok(ExitCode::SUCCESS)
         }
         Ok((component, Some(conversion))) => {
-            eprintln!(
+            crate::errln!(
                 "moved the generated schema to {}\n{} now spreads its tables: defineSchema({{ ...tables }})\n\
                  From now on, regenerate into the new file (from {}):\n  {}\n  or, with the older CLI: {}",
                 conversion.generated_path.display(),
@@ -52,7 +52,7 @@ pub fn run(args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            eprintln!("{}", err.render());
+            crate::errln!("{}", err.render());
             Ok(ExitCode::from(2))
         }
     }

@@ -100,7 +100,7 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         },
     );
     if let Some(notice) = report.input_notice() {
-        eprintln!("notice: {notice}");
+        crate::errln!("notice: {notice}");
     }
     if args.fail_on_suggestions && report.read_nothing() {
         bail!("--fail-on-suggestions: no log line was read, so there is nothing to check");
@@ -127,7 +127,7 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
 
     let summary = write_step_summary(&markdown)?;
     let Some((repo, pr)) = target(&args)? else {
-        eprintln!(
+        crate::errln!(
             "This run is not for a pull request (no pull-request number in the event): nothing \
              posted.{}",
             if summary {
@@ -160,32 +160,32 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         runtime.block_on(github.upsert_sticky(&repo, pr, &markdown, composed.has_suggestions));
     match outcome {
         Ok(Upsert::Created { id, url }) => {
-            eprintln!(
+            crate::errln!(
                 "Commented on {repo}#{pr}: {}",
                 url.unwrap_or_else(|| format!("comment {id}"))
             );
         }
         Ok(Upsert::Updated { id, url }) => {
-            eprintln!(
+            crate::errln!(
                 "Updated the comment on {repo}#{pr}: {}",
                 url.unwrap_or_else(|| format!("comment {id}"))
             );
         }
         Ok(Upsert::NothingToUpdate) => {
-            eprintln!(
+            crate::errln!(
                 "All clear on {repo}#{pr}, and no earlier comment to update: nothing posted."
             );
         }
         Err(err) if err.is_forbidden() => {
             let why = token.redact(&err.to_string());
-            eprintln!("warning: {why}");
+            crate::errln!("warning: {why}");
             if summary {
                 write_step_summary(&format!(
                     "> [!WARNING]\n> This report could not be posted on the pull request: {why}\n"
                 ))?;
-                eprintln!("The report was written to the job summary instead.");
+                crate::errln!("The report was written to the job summary instead.");
             } else {
-                eprintln!(
+                crate::errln!(
                     "There is no job summary ($GITHUB_STEP_SUMMARY is unset); the report follows."
                 );
                 std::io::stdout().write_all(markdown.as_bytes())?;
@@ -212,7 +212,7 @@ fn load_report(args: &PrArgs, engine: &Engine) -> anyhow::Result<Report> {
     let report = engine.conclude(&engine.read(logs));
     if !report.stats.errors.is_empty() {
         for error in &report.stats.errors {
-            eprintln!("error: {error}");
+            crate::errln!("error: {error}");
         }
         bail!(
             "{} input(s) could not be read; nothing was posted",

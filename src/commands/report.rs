@@ -77,15 +77,15 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     out.write_all(rendered.as_bytes())?;
     out.flush()?;
     for error in &report.stats.errors {
-        eprintln!("error: {error}");
+        crate::errln!("error: {error}");
     }
     if let Some(notice) = report.input_notice() {
-        eprintln!("notice: {notice}");
+        crate::errln!("notice: {notice}");
     }
     Ok(if !report.stats.errors.is_empty() {
         ExitCode::from(2)
     } else if args.fail_on_suggestions && report.read_nothing() {
-        eprintln!("error: --fail-on-suggestions: no logs to check");
+        crate::errln!("error: --fail-on-suggestions: no logs to check");
         ExitCode::from(2)
     } else if args.fail_on_suggestions && report.has_work() {
         ExitCode::from(1)

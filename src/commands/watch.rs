@@ -335,7 +335,7 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     match source_result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            crate::errln!("error: {err:#}");
             Ok(ExitCode::from(2))
         }
     }

@@ -1,5 +1,6 @@
 //! UTF-16 logs — what Windows PowerShell 5's `>` writes (`npx convex logs > logs.txt`) — are
-//! transcoded to UTF-8 so the scanner sees the same bytes as from any other shell.
+//! transcoded to UTF-8 so the scanner sees the same bytes as from any other shell. A UTF-16
+//! byte-order mark alone does not decide it: the text after it must read as UTF-16.
 
 use std::io::{self, BufRead, Read};
 
@@ -16,6 +17,49 @@ pub fn utf16_bom(head: &[u8]) -> Option<Utf16> {
         [0xFE, 0xFF, ..] => Some(Utf16::Big),
         _ => None,
     }
+}
+
+/// How many bytes, byte-order mark included, `utf16_text` looks at.
+pub const SNIFF_BYTES: usize = 4096;
+
+/// The byte order to decode `head` in, when it starts with a UTF-16 byte-order mark and the
+/// bytes after it read as UTF-16 text; `None` means read it as UTF-8 (whose scanner reports
+/// any invalid bytes, the mark's included). `complete` says `head` is the whole input, so a
+/// high surrogate or odd byte at its end is not cut off by the sample.
+///
+/// Why these tests, over the first few KiB:
+/// - A UTF-16 writer never emits an unpaired surrogate; bytes that are not UTF-16 decode to
+///   one often (any 0xD8–0xDF byte in a high position).
+/// - Every character below U+0080 (spaces, digits, newlines, Latin letters) is a UTF-16 code
+///   unit with a NUL high byte — every odd byte in little-endian. Every Convex log line starts
+///   with an ASCII timestamp and `[CONVEX …]` prefix, and Better Auth's warning is English, so
+///   a UTF-16 log that can hold a finding is mostly such units; even a ja-JP log with Japanese
+///   messages keeps far more than the 1 in 10 asked for here. UTF-8 text has no NUL byte at
+///   all, so read as UTF-16 it has no unit below U+0080: it decodes to CJK-looking garbage,
+///   with a share of 0. A mark followed by UTF-8 (a UTF-16 file appended to by a UTF-8
+///   writer, a mislabelled file) is therefore read as UTF-8, where its warnings can be found.
+pub fn utf16_text(head: &[u8], complete: bool) -> Option<Utf16> {
+    let order = utf16_bom(head)?;
+    let mut units: Vec<u16> = head[2..]
+        .chunks_exact(2)
+        .map(|pair| match order {
+            Utf16::Little => u16::from_le_bytes([pair[0], pair[1]]),
+            Utf16::Big => u16::from_be_bytes([pair[0], pair[1]]),
+        })
+        .collect();
+    if !complete && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+        // Its low surrogate lies past the sample.
+        units.pop();
+    }
+    if units.is_empty() {
+        // A mark and nothing to contradict it.
+        return Some(order);
+    }
+    if char::decode_utf16(units.iter().copied()).any(|c| c.is_err()) {
+        return None;
+    }
+    let ascii = units.iter().filter(|&&u| u != 0 && u < 0x80).count();
+    (ascii * 10 >= units.len()).then_some(order)
 }
 
 /// Reads UTF-16 (after its BOM) and yields UTF-8; unpaired surrogates become U+FFFD.
@@ -141,6 +185,54 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn utf16_text_after_its_mark_is_utf16() {
+        // What Windows PowerShell 5's `>` writes: UTF-16LE with a mark, CRLF line ends.
+        let log = "11/8/2025, 9:15:14 AM [CONVEX Q(a:b)] [WARN] 'Querying without an index'\r\n";
+        for order in [Utf16::Little, Utf16::Big] {
+            assert_eq!(utf16_text(&encode(log, order), true), Some(order));
+        }
+        // A ja-JP log: Japanese timestamps and messages, ASCII prefixes.
+        let ja =
+            "2026/1/15 午後9:15:14 [CONVEX Q(a:b)] [LOG] 'ユーザーを読み込み中'\r\n".repeat(40);
+        assert_eq!(
+            utf16_text(&encode(&ja, Utf16::Little), true),
+            Some(Utf16::Little)
+        );
+        assert_eq!(utf16_text(&[0xFF, 0xFE], true), Some(Utf16::Little));
+    }
+
+    #[test]
+    fn a_mark_followed_by_utf8_or_broken_utf16_is_not_utf16() {
+        let utf8 = "11/8/2025, 9:15:14 AM [CONVEX Q(a:b)] [WARN] 'café'\n";
+        for bom in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let mut bytes = bom.to_vec();
+            bytes.extend_from_slice(utf8.as_bytes());
+            assert_eq!(utf16_text(&bytes, true), None, "{bom:?} + UTF-8");
+        }
+        // ASCII byte pairs decode to CJK ideographs with no NUL in sight.
+        let mut pairs = vec![0xFF, 0xFE];
+        pairs.extend_from_slice(b"abcdefghijklmnopqrstuvwxyz012345");
+        assert_eq!(utf16_text(&pairs, true), None);
+        // An unpaired low surrogate (0xDC3D) amid ASCII units.
+        let mut lone = encode("ab", Utf16::Little);
+        lone.extend([0x3D, 0xDC]);
+        lone.extend(encode("cd", Utf16::Little).split_off(2));
+        assert_eq!(utf16_text(&lone, true), None);
+    }
+
+    #[test]
+    fn a_surrogate_pair_cut_by_the_sample_is_not_held_against_it() {
+        let mut bytes = encode("log line 😀", Utf16::Little);
+        bytes.truncate(bytes.len() - 2);
+        assert_eq!(utf16_text(&bytes, false), Some(Utf16::Little));
+        assert_eq!(
+            utf16_text(&bytes, true),
+            None,
+            "at the real end it is unpaired"
+        );
     }
 
     #[test]

@@ -213,11 +213,32 @@ fn read_all(
     } else {
         Box::new(raw)
     };
-    if let Some(order) = encoding::utf16_bom(reader.fill_buf().map_err(fail)?) {
-        reader = Box::new(BufReader::with_capacity(
+    if encoding::utf16_bom(reader.fill_buf().map_err(fail)?).is_some() {
+        // One read may return less than the sample (a pipe, a gzip member): gather it, then
+        // put it back in front of the rest.
+        let mut head = Vec::with_capacity(encoding::SNIFF_BYTES);
+        (&mut reader)
+            .take(encoding::SNIFF_BYTES as u64)
+            .read_to_end(&mut head)
+            .map_err(fail)?;
+        let complete = head.len() < encoding::SNIFF_BYTES;
+        let order = encoding::utf16_text(&head, complete);
+        let rest: Box<dyn BufRead> = Box::new(BufReader::with_capacity(
             CHUNK_BYTES,
-            encoding::Utf16ToUtf8::new(reader, order),
+            io::Cursor::new(head).chain(reader),
         ));
+        reader = match order {
+            Some(order) => Box::new(BufReader::with_capacity(
+                CHUNK_BYTES,
+                encoding::Utf16ToUtf8::new(rest, order),
+            )),
+            None => {
+                tracing::info!(
+                    "a UTF-16 byte-order mark, but the text after it is not UTF-16: read as UTF-8"
+                );
+                rest
+            }
+        };
     }
     let head = reader.fill_buf().map_err(fail)?;
     if document::looks_like_document(head) {

@@ -1,5 +1,6 @@
 //! Logical message text → missing-index matches, driven by the rules in `rules/*.toml`.
 
+pub mod knowledge;
 pub mod rules;
 pub mod unescape;
 

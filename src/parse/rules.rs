@@ -1,6 +1,8 @@
 //! The rule set: log patterns from `rules/*.toml`, embedded at build time, plus any
-//! `--rules DIR` adds at run time. A bad rule file is reported with file:line.
+//! `--rules DIR` adds at run time. A bad rule file is reported with file:line. The table names
+//! come from `rules/knowledge.toml` (`knowledge.rs`).
 
+use super::knowledge::Knowledge;
 use crate::position::line_col;
 use crate::signal::SignalKind;
 use regex::Regex;
@@ -15,10 +17,6 @@ const EMBEDDED_RULES: &[(&str, &str)] = &[(
     "rules/better-auth.toml",
     include_str!("../../rules/better-auth.toml"),
 )];
-const EMBEDDED_KNOWLEDGE: (&str, &str) = (
-    "rules/knowledge.toml",
-    include_str!("../../rules/knowledge.toml"),
-);
 
 #[derive(Debug, Error)]
 pub enum RuleError {
@@ -64,12 +62,6 @@ fn one_line() -> usize {
     1
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KnowledgeFile {
-    known_tables: Vec<String>,
-}
-
 /// One compiled rule.
 #[derive(Debug)]
 pub struct Rule {
@@ -89,6 +81,7 @@ pub struct Rule {
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Every table Better Auth or a known plugin creates (`rules/knowledge.toml`).
     pub known_tables: Vec<String>,
 }
 
@@ -99,12 +92,9 @@ impl RuleSet {
         for (name, text) in EMBEDDED_RULES {
             rules.extend(parse_rule_file(name, text)?);
         }
-        let (name, text) = EMBEDDED_KNOWLEDGE;
-        let knowledge: KnowledgeFile =
-            toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
         Ok(Self {
             rules,
-            known_tables: knowledge.known_tables,
+            known_tables: Knowledge::embedded()?.known_tables(),
         })
     }
 
@@ -166,7 +156,7 @@ fn find_id_offset(text: &str, id: &str) -> usize {
     text.find(&format!("\"{id}\"")).unwrap_or(0)
 }
 
-fn toml_error(file: &str, text: &str, err: &toml::de::Error) -> RuleError {
+pub(super) fn toml_error(file: &str, text: &str, err: &toml::de::Error) -> RuleError {
     RuleError::Invalid {
         file: file.to_owned(),
         line: err.span().map_or(1, |s| line_col(text, s.start).0),

@@ -85,7 +85,7 @@ pub fn plan(component: &Component) -> Result<Option<Conversion>, SchemaError> {
         message: e.message,
     })?;
     let rebuilt = model::build(&parsed, &model::generated_tables(&schema.parsed));
-    if rebuilt != component.model {
+    if rebuilt.tables != component.model.tables {
         return Err(SchemaError::Verify {
             path: schema.path.clone(),
             message: "the overlay would not describe the same tables".into(),

@@ -54,6 +54,10 @@ impl Table {
 pub struct SchemaModel {
     /// In declaration order; a later duplicate key replaces the earlier table in place.
     pub tables: Vec<Table>,
+    /// The command the generated file's header gives to regenerate it, as one shell line
+    /// (`locate::regenerate_command`); `None` when the header does not say.
+    #[serde(skip)]
+    pub regenerate: Option<String>,
 }
 
 impl SchemaModel {

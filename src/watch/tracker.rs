@@ -553,6 +553,7 @@ mod tests {
                     span: None,
                 }],
             }],
+            regenerate: None,
         }
     }
 
@@ -670,6 +671,7 @@ mod tests {
             fields: vec![crate::document::UnknownField {
                 field: "phoneNumber".into(),
                 near: Vec::new(),
+                hint: None,
             }],
         };
         t.apply_advice(&advice(&["phoneNumber"], unknown.clone()), None, t0);

@@ -200,7 +200,8 @@ impl<W: Write> View<W> {
         Ok(())
     }
 
-    /// A message for the user, on stderr; the table is cleared first and redrawn after.
+    /// A message for the user, on stderr; the table is cleared first and redrawn after. A
+    /// closed stderr loses the message but stops nothing: the view and `--write` go on.
     pub fn notice(&mut self, message: &str) -> io::Result<()> {
         if self.mode == Mode::Table {
             // The live region is erased before the message is written to the other stream.
@@ -208,9 +209,8 @@ impl<W: Write> View<W> {
             self.out.flush()?;
             self.stale = true;
         }
-        let mut err = io::stderr().lock();
         for line in message.lines() {
-            writeln!(err, "watch: {line}")?;
+            crate::errln!("watch: {line}");
         }
         Ok(())
     }

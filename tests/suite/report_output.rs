@@ -105,12 +105,7 @@ fn callers_are_app_functions_and_component_functions_have_their_own_column() {
         .find(|l| l.contains("rateLimit"))
         .unwrap();
     // Only the component's own deleteMany ran that query: no app caller.
-    let column = |name: &str| {
-        header
-            .split('│')
-            .position(|h| h.trim() == name)
-            .unwrap()
-    };
+    let column = |name: &str| header.split('│').position(|h| h.trim() == name).unwrap();
     let cells: Vec<&str> = rate_limit.split('│').map(str::trim).collect();
     assert_eq!(cells[column("Callers")], "-", "{rate_limit}");
     assert_eq!(cells[column("Via")], "adapter:deleteMany", "{rate_limit}");
@@ -120,7 +115,8 @@ fn callers_are_app_functions_and_component_functions_have_their_own_column() {
         &["report", "--format", "markdown", log.to_str().unwrap()],
     );
     assert!(
-        markdown.contains("| `rateLimit` | `[lastRequest]` | 1 | 1 | 3,500 | - | adapter:deleteMany |"),
+        markdown
+            .contains("| `rateLimit` | `[lastRequest]` | 1 | 1 | 3,500 | - | adapter:deleteMany |"),
         "{markdown}"
     );
 }

@@ -1,0 +1,334 @@
+//! What Better Auth's schema holds and where each part comes from: `rules/knowledge.toml`,
+//! embedded at build time and parsed once, here only. `advise::status` explains unknown
+//! tables and fields with it; the parser splits dotless error messages with its table names.
+
+use super::rules::{RuleError, toml_error};
+use crate::position::line_col;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use toml::Spanned;
+
+const EMBEDDED: (&str, &str) = (
+    "rules/knowledge.toml",
+    include_str!("../../rules/knowledge.toml"),
+);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKnowledge {
+    core_tables: Vec<String>,
+    core_tables_source: Spanned<String>,
+    regenerate: RawRegenerate,
+    #[serde(default)]
+    feature: Vec<RawFeature>,
+    #[serde(default)]
+    rename: Vec<RawRename>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegenerate {
+    folder: String,
+    command: String,
+    since: String,
+    older: String,
+    source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeature {
+    id: Spanned<String>,
+    what: String,
+    enable: String,
+    #[serde(default)]
+    tables: Vec<String>,
+    #[serde(default)]
+    fields: BTreeMap<String, Vec<String>>,
+    source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRename {
+    from: Spanned<String>,
+    to: Spanned<String>,
+    #[serde(rename = "in")]
+    release: String,
+    source: Spanned<String>,
+}
+
+/// How to regenerate the component's schema when its generated file does not say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regenerate {
+    /// The documented component folder, where the command runs.
+    pub folder: String,
+    pub command: String,
+    /// The first release that runs `command`.
+    pub since: String,
+    /// The command before `since`.
+    pub older: String,
+}
+
+/// A plugin, or a plugin option, that adds tables or fields to Better Auth's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    pub id: String,
+    /// "the phone-number plugin", as a user reads it.
+    pub what: String,
+    /// How to turn it on: "`phoneNumber()` from `better-auth/plugins`".
+    pub enable: String,
+    pub tables: Vec<String>,
+    /// Fields it adds to tables it does not create, by table.
+    pub fields: BTreeMap<String, Vec<String>>,
+    pub source: String,
+}
+
+/// A table, or a field of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    pub table: String,
+    pub field: Option<String>,
+}
+
+impl Name {
+    fn parse(text: &str) -> Option<Self> {
+        let ok = |s: &str| !s.is_empty() && !s.contains(char::is_whitespace);
+        match text.split_once('.') {
+            Some((table, field)) if ok(table) && ok(field) && !field.contains('.') => Some(Self {
+                table: table.to_owned(),
+                field: Some(field.to_owned()),
+            }),
+            None if ok(text) => Some(Self {
+                table: text.to_owned(),
+                field: None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A table or field that a release renamed (or moved to another table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub from: Name,
+    pub to: Name,
+    /// The release that made the change: "@better-auth/api-key 1.5.0".
+    pub release: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Knowledge {
+    pub core_tables: Vec<String>,
+    pub regenerate: Regenerate,
+    pub features: Vec<Feature>,
+    pub renames: Vec<Rename>,
+}
+
+impl Knowledge {
+    /// The knowledge shipped in the binary, parsed on first use.
+    pub fn embedded() -> Result<&'static Knowledge, RuleError> {
+        static PARSED: OnceLock<Knowledge> = OnceLock::new();
+        if let Some(knowledge) = PARSED.get() {
+            return Ok(knowledge);
+        }
+        let (file, text) = EMBEDDED;
+        let parsed = Self::parse(file, text)?;
+        Ok(PARSED.get_or_init(|| parsed))
+    }
+
+    /// Parses a knowledge file; every entry must name its source.
+    pub fn parse(file: &str, text: &str) -> Result<Self, RuleError> {
+        let raw: RawKnowledge = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+        let invalid = |offset: usize, message: String| RuleError::Invalid {
+            file: file.to_owned(),
+            line: line_col(text, offset).0,
+            message,
+        };
+        let cited = |source: &Spanned<String>| {
+            if source.get_ref().trim().is_empty() {
+                Err(invalid(source.span().start, "source is empty".into()))
+            } else {
+                Ok(source.get_ref().clone())
+            }
+        };
+        cited(&raw.core_tables_source)?;
+        cited(&raw.regenerate.source)?;
+        let mut features: Vec<Feature> = Vec::with_capacity(raw.feature.len());
+        for f in raw.feature {
+            if features.iter().any(|known| &known.id == f.id.get_ref()) {
+                return Err(invalid(
+                    f.id.span().start,
+                    format!("feature `{}` is defined twice", f.id.get_ref()),
+                ));
+            }
+            if f.tables.is_empty() && f.fields.is_empty() {
+                return Err(invalid(
+                    f.id.span().start,
+                    format!("feature `{}` adds no table and no field", f.id.get_ref()),
+                ));
+            }
+            features.push(Feature {
+                source: cited(&f.source)?,
+                id: f.id.into_inner(),
+                what: f.what,
+                enable: f.enable,
+                tables: f.tables,
+                fields: f.fields,
+            });
+        }
+        let mut renames = Vec::with_capacity(raw.rename.len());
+        for r in raw.rename {
+            let name = |spanned: &Spanned<String>| {
+                Name::parse(spanned.get_ref()).ok_or_else(|| {
+                    invalid(
+                        spanned.span().start,
+                        format!("`{}` is not `table` or `table.field`", spanned.get_ref()),
+                    )
+                })
+            };
+            let (from, to) = (name(&r.from)?, name(&r.to)?);
+            if from.field.is_some() != to.field.is_some() || from == to {
+                return Err(invalid(
+                    r.from.span().start,
+                    "a rename goes from a table to another table, or from a field to another field"
+                        .into(),
+                ));
+            }
+            renames.push(Rename {
+                source: cited(&r.source)?,
+                from,
+                to,
+                release: r.release,
+            });
+        }
+        Ok(Self {
+            core_tables: raw.core_tables,
+            regenerate: Regenerate {
+                folder: raw.regenerate.folder,
+                command: raw.regenerate.command,
+                since: raw.regenerate.since,
+                older: raw.regenerate.older,
+            },
+            features,
+            renames,
+        })
+    }
+
+    /// Every table name Better Auth or a known plugin creates, each once, core tables first.
+    pub fn known_tables(&self) -> Vec<String> {
+        let mut tables = self.core_tables.clone();
+        let more = self.features.iter().flat_map(|f| f.tables.iter()).chain(
+            self.renames
+                .iter()
+                .flat_map(|r| [&r.from.table, &r.to.table]),
+        );
+        for table in more {
+            if !tables.contains(table) {
+                tables.push(table.clone());
+            }
+        }
+        tables
+    }
+
+    /// The features that create `table`.
+    pub fn adding_table(&self, table: &str) -> Vec<&Feature> {
+        self.features
+            .iter()
+            .filter(|f| f.tables.iter().any(|t| t == table))
+            .collect()
+    }
+
+    /// The features that add `field` to `table`.
+    pub fn adding_field(&self, table: &str, field: &str) -> Vec<&Feature> {
+        self.features
+            .iter()
+            .filter(|f| {
+                f.fields
+                    .get(table)
+                    .is_some_and(|fields| fields.iter().any(|x| x == field))
+            })
+            .collect()
+    }
+
+    /// The renames whose old or new name is `name`.
+    pub fn renames_of<'a>(&'a self, name: &'a Name) -> impl Iterator<Item = &'a Rename> + 'a {
+        self.renames
+            .iter()
+            .filter(move |r| &r.from == name || &r.to == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_knowledge_parses_and_cites_every_entry() {
+        let k = Knowledge::embedded().unwrap();
+        assert!(k.features.iter().all(|f| !f.source.is_empty()));
+        assert!(k.renames.iter().all(|r| !r.source.is_empty()));
+        let phone = k.adding_field("user", "phoneNumber");
+        assert_eq!(phone.len(), 1);
+        assert_eq!(phone[0].id, "phone-number");
+        let apikey = Name::parse("apikey.userId").unwrap();
+        assert_eq!(
+            k.renames_of(&apikey).next().map(|r| &r.to),
+            Name::parse("apikey.referenceId").as_ref()
+        );
+    }
+
+    #[test]
+    fn known_tables_cover_every_table_the_parser_knew_before() {
+        // The list `known_tables` held before the plugins were described one by one.
+        let before = [
+            "user",
+            "session",
+            "account",
+            "verification",
+            "twoFactor",
+            "jwks",
+            "rateLimit",
+            "passkey",
+            "apikey",
+            "organization",
+            "member",
+            "invitation",
+            "team",
+            "teamMember",
+            "organizationRole",
+            "ssoProvider",
+            "subscription",
+            "oauthApplication",
+            "oauthAccessToken",
+            "oauthConsent",
+            "deviceCode",
+            "walletAddress",
+            "scimProvider",
+        ];
+        let known = Knowledge::embedded().unwrap().known_tables();
+        for table in before {
+            assert!(known.iter().any(|t| t == table), "{table}");
+        }
+    }
+
+    #[test]
+    fn an_uncited_entry_is_reported_at_its_line() {
+        let text = "core_tables = []\ncore_tables_source = \"x\"\n[regenerate]\nfolder = \"f\"\n\
+                    command = \"c\"\nsince = \"s\"\nolder = \"o\"\nsource = \"x\"\n\
+                    [[rename]]\nfrom = \"a.b\"\nto = \"a.c\"\nin = \"1\"\nsource = \" \"\n";
+        let err = Knowledge::parse("k.toml", text).unwrap_err().to_string();
+        assert_eq!(err, "k.toml:13: source is empty");
+    }
+
+    #[test]
+    fn a_rename_from_a_table_to_a_field_is_refused() {
+        let text = "core_tables = []\ncore_tables_source = \"x\"\n[regenerate]\nfolder = \"f\"\n\
+                    command = \"c\"\nsince = \"s\"\nolder = \"o\"\nsource = \"x\"\n\
+                    [[rename]]\nfrom = \"a\"\nto = \"a.c\"\nin = \"1\"\nsource = \"y\"\n";
+        let err = Knowledge::parse("k.toml", text).unwrap_err().to_string();
+        assert!(err.starts_with("k.toml:10: a rename goes"), "{err}");
+    }
+}
