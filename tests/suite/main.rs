@@ -15,6 +15,7 @@ mod concurrent_apply;
 mod escapes_upstream;
 mod follow;
 mod impact;
+mod insights;
 mod live_view;
 mod one_engine;
 mod plan_edit_regressions;

@@ -106,15 +106,16 @@ fn callers_are_app_functions_and_component_functions_have_their_own_column() {
         .unwrap();
     // Only the component's own deleteMany ran that query: no app caller.
     let cells: Vec<&str> = rate_limit.split('│').map(str::trim).collect();
-    assert_eq!(cells[7], "-", "{rate_limit}");
-    assert_eq!(cells[8], "adapter:deleteMany", "{rate_limit}");
+    assert_eq!(cells[8], "-", "{rate_limit}");
+    assert_eq!(cells[9], "adapter:deleteMany", "{rate_limit}");
     let (_, markdown, _) = report(
         root(),
         None,
         &["report", "--format", "markdown", log.to_str().unwrap()],
     );
     assert!(
-        markdown.contains("| `rateLimit` | `[lastRequest]` | 1 | 1 | - | adapter:deleteMany |"),
+        markdown
+            .contains("| `rateLimit` | `[lastRequest]` | 1 | 1 | 3,500 | - | adapter:deleteMany |"),
         "{markdown}"
     );
 }
