@@ -167,6 +167,7 @@ impl Aggregator {
                 count: acc.count,
                 executions: (!acc.requests.is_empty()).then_some(acc.requests.len() as u64),
                 impact: usage.impact(&acc.requests),
+                insights: Vec::new(),
                 kinds: acc.kinds.clone(),
                 callers: ranked(&acc.callers),
                 other_callers: acc.other_callers,
@@ -185,17 +186,38 @@ impl Aggregator {
                 status: None,
             });
         }
-        let documents = |f: &Finding| f.impact.as_ref().map_or(0, |i| i.documents_read);
-        findings.sort_by(|a, b| {
-            a.risk
-                .cmp(&b.risk)
-                .then(documents(b).cmp(&documents(a)))
-                .then(b.executions.cmp(&a.executions))
-                .then(b.count.cmp(&a.count))
-                .then_with(|| (&a.table, &a.fields).cmp(&(&b.table, &b.fields)))
-        });
+        rank(&mut findings);
         (findings, ignored)
     }
+
+    /// The executions (by `request_key`) that logged one list: what insights join by request id.
+    pub fn requests(&self, table: &str, fields: &[String]) -> Option<&HashSet<u64>> {
+        self.findings
+            .get(&(table.to_owned(), fields.to_vec()))
+            .map(|acc| &acc.requests)
+    }
+}
+
+/// The ranking: correctness risk first, then documents read, then executions, then count.
+///
+/// Within one risk, a list behind a `documentsReadLimit`/`bytesReadLimit` insight comes first:
+/// Convex raised that insight because executions of the function *failed* on the read limit
+/// (severity `error` in convex's `src/cli/lib/insights.ts`) over the last 72 hours of the whole
+/// deployment, while documents read only measure the executions in the logs that were read. A
+/// failing function is an outage, not a cost. It stays below a riskier list, because the risk
+/// says what the missing index does to each answer (a thrown error, a wrong "not found"), which
+/// no insight changes.
+pub fn rank(findings: &mut [Finding]) {
+    let documents = |f: &Finding| f.impact.as_ref().map_or(0, |i| i.documents_read);
+    findings.sort_by(|a, b| {
+        a.risk
+            .cmp(&b.risk)
+            .then(b.behind_read_limit().cmp(&a.behind_read_limit()))
+            .then(documents(b).cmp(&documents(a)))
+            .then(b.executions.cmp(&a.executions))
+            .then(b.count.cmp(&a.count))
+            .then_with(|| (&a.table, &a.fields).cmp(&(&b.table, &b.fields)))
+    });
 }
 
 fn ranked(map: &BTreeMap<String, u64>) -> Vec<CallerCount> {

@@ -142,6 +142,10 @@ pub struct Finding {
     /// What the executions that logged this list read, where the format carries usage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<Impact>,
+    /// The Convex insights (`npx convex insights`) this missing index is behind, when insights
+    /// were given (`crate::insights` states the join).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub insights: Vec<InsightRef>,
     pub risk: Risk,
     pub kinds: Vec<SignalKind>,
     pub callers: Vec<CallerCount>,
@@ -174,6 +178,39 @@ pub struct Impact {
     pub max_documents_read: u64,
     /// Executions that also logged one of Convex's read-limit warnings.
     pub limit_warnings: u64,
+}
+
+/// One Convex insight joined to a suggestion.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InsightRef {
+    /// As `npx convex insights --json` names it: `documentsReadLimit`, `bytesReadLimit`,
+    /// `documentsReadThreshold`, `bytesReadThreshold`, `occRetried`, `occFailedPermanently`.
+    pub kind: String,
+    /// `error` or `warning`, as the insight says.
+    pub severity: String,
+    /// The function, `.js` stripped; a component's function after its component path and `/`.
+    pub function: String,
+    /// Occurrences over the insight's 72 hours (OCC conflicts for an OCC insight).
+    pub count: u64,
+    /// Documents the insight's recent events read from this suggestion's table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents_read: Option<u64>,
+}
+
+impl InsightRef {
+    /// Whether the function failed on Convex's read limit (the `*Limit` kinds; the
+    /// `*Threshold` kinds are past 80% of it).
+    pub fn at_read_limit(&self) -> bool {
+        matches!(self.kind.as_str(), "documentsReadLimit" | "bytesReadLimit")
+    }
+}
+
+impl Finding {
+    /// Whether an insight says a function behind this list already failed on the read limit.
+    pub fn behind_read_limit(&self) -> bool {
+        self.insights.iter().any(InsightRef::at_read_limit)
+    }
 }
 
 fn is_zero(n: &u64) -> bool {

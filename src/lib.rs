@@ -27,6 +27,7 @@ pub mod engine;
 pub mod frame;
 pub mod github;
 pub mod ingest;
+pub mod insights;
 pub mod parse;
 pub mod position;
 pub mod render;

@@ -54,6 +54,7 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: args.no_merge,
+        insights: None,
     };
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
     let findings = match &args.from_report {

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
+use crate::insights;
 use crate::render::comment::{self, CommentContext};
 use crate::render::next::{self, Invocation};
 use anyhow::{Context, bail};
@@ -55,6 +56,10 @@ pub struct PrArgs {
     /// Name of the environment variable holding the token.
     #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
     pub token_env: String,
+    /// The saved output of `npx convex insights --json --details` (`-`: stdin): show which
+    /// suggestion is behind which insight.
+    #[arg(long, value_name = "FILE|-")]
+    pub insights: Option<PathBuf>,
     /// Print the comment to stdout; post nothing and write no job summary.
     #[arg(long)]
     pub dry_run: bool,
@@ -64,10 +69,14 @@ pub struct PrArgs {
 }
 
 pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if args.from_report.is_none() {
+        insights::check_stdin(args.insights.as_deref(), &log_inputs(&args))?;
+    }
     let flags = EngineFlags {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: args.no_merge,
+        insights: args.insights.as_deref(),
     };
     let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     let report = load_report(&args, &engine)?;
@@ -203,13 +212,7 @@ fn load_report(args: &PrArgs, engine: &Engine) -> anyhow::Result<Report> {
         // The saved report may predate an `ignore` or the schema's latest indexes.
         return Ok(engine.revise(Engine::read_saved(path)?));
     }
-    let stdin = [PathBuf::from("-")];
-    let logs = if args.logs.is_empty() {
-        &stdin[..]
-    } else {
-        &args.logs
-    };
-    let report = engine.conclude(&engine.read(logs));
+    let report = engine.conclude(&engine.read(&log_inputs(args)));
     if !report.stats.errors.is_empty() {
         for error in &report.stats.errors {
             crate::errln!("error: {error}");
@@ -220,6 +223,15 @@ fn load_report(args: &PrArgs, engine: &Engine) -> anyhow::Result<Report> {
         );
     }
     Ok(report)
+}
+
+/// The logs to read: stdin when none are named.
+fn log_inputs(args: &PrArgs) -> Vec<PathBuf> {
+    if args.logs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.logs.clone()
+    }
 }
 
 /// The repository and pull request, from flags, then the Actions environment. `None` when the

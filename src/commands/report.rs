@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
+use crate::insights;
 use crate::render::{self, next::Invocation, next::next_steps};
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -19,7 +20,9 @@ pub enum ReportFormat {
 #[command(after_help = "Examples:\n  \
     ba-index-advisor report sample-logs/\n  \
     npx convex logs --history --jsonl | ba-index-advisor report - --format json\n  \
-    ba-index-advisor report logs.txt.gz --fail-on-suggestions")]
+    ba-index-advisor report logs.txt.gz --fail-on-suggestions\n  \
+    npx convex insights --json --details > insights.json\n  \
+    ba-index-advisor report logs.jsonl --insights insights.json")]
 pub struct ReportArgs {
     /// Files, directories (recursed for *.log, *.jsonl, *.json, *.txt, *.gz) or `-` for stdin.
     #[arg(value_name = "PATHS|-", default_value = "-")]
@@ -40,9 +43,14 @@ pub struct ReportArgs {
     /// convex/betterAuth in the current directory or the nearest ancestor with convex/, if any].
     #[arg(long, value_name = "DIR")]
     pub schema_dir: Option<PathBuf>,
+    /// The saved output of `npx convex insights --json --details` (`-`: stdin): show which
+    /// suggestion is behind which insight.
+    #[arg(long, value_name = "FILE|-")]
+    pub insights: Option<PathBuf>,
 }
 
 pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    insights::check_stdin(args.insights.as_deref(), &args.paths)?;
     if args.paths.iter().any(|p| p.as_os_str() == "-")
         && std::io::IsTerminal::is_terminal(&std::io::stdin())
     {
@@ -55,6 +63,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: args.no_merge,
+        insights: args.insights.as_deref(),
     };
     let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     let report = engine.conclude(&engine.read(&args.paths));

@@ -7,11 +7,12 @@ use crate::config::{Config, WatchConfig};
 use crate::document::Report;
 use crate::engine::{Collected, Engine, EngineFlags, EngineSettings, SchemaNeed};
 use crate::frame::{ScanEvent, Scanner};
-use crate::ingest::child::{self, Backoff, Deployment, LogCommand};
+use crate::ingest::child::{self, Backoff, Captured, ChildError, Deployment, LogCommand};
 use crate::ingest::follow::{self, FollowOptions};
 use crate::ingest::lines::DEFAULT_MAX_LINE;
 use crate::ingest::live::{Event, Stream};
 use crate::ingest::stdin;
+use crate::insights;
 use crate::render;
 use crate::watch::tracker::{MAX_SUGGESTIONS, Tracker, TrackerOptions};
 use crate::watch::view::{Mode, View};
@@ -32,6 +33,8 @@ const TICK: Duration = Duration::from_millis(100);
 const COUNT_EVERY: Duration = Duration::from_secs(1);
 /// A burst of new suggestions is written together once none arrived for this long.
 const WRITE_DEBOUNCE: Duration = Duration::from_millis(500);
+/// `npx convex insights` makes two API calls; a run still going after this is stopped.
+const INSIGHTS_LIMIT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LiveFormat {
@@ -82,6 +85,10 @@ pub struct WatchArgs {
     /// Run this shell command instead of `npx convex logs --jsonl` (via `sh -c`).
     #[arg(long, value_name = "COMMAND", help_heading = "Convex CLI")]
     pub cmd: Option<String>,
+    /// Run `npx convex insights --json --details` (same deployment flags) now and every
+    /// DURATION (e.g. `10m`), and show which suggestion is behind which insight [default: off].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Convex CLI")]
+    pub insights_every: Option<Duration>,
     /// The project folder (default: the nearest folder above the current one with `convex/`).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
@@ -117,6 +124,29 @@ fn parse_dash(s: &str) -> Result<String, String> {
             "`{s}`: watch reads `-` (stdin); use --file PATH to follow a file"
         ))
     }
+}
+
+/// `10m`, `90s`, `1h`, `500ms`; a bare number is seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let wrong = || format!("`{text}`: not a duration like 10m, 90s or 1h");
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| wrong())?;
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(wrong()),
+    };
+    let duration = Duration::try_from_secs_f64(number * scale).map_err(|_| wrong())?;
+    if duration.is_zero() {
+        return Err(format!("`{text}`: the interval must be longer than zero"));
+    }
+    Ok(duration)
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
@@ -196,13 +226,17 @@ fn log_command(args: &WatchArgs, file: &WatchConfig, root: &Path) -> LogCommand 
     if let Some(cmd) = cmd {
         return LogCommand::shell(cmd, root.to_path_buf());
     }
-    let deployment = Deployment {
+    LogCommand::convex_logs(&deployment(args, file), root.to_path_buf())
+}
+
+/// The deployment `convex logs` and `convex insights` are asked about: flags, then the file.
+fn deployment(args: &WatchArgs, file: &WatchConfig) -> Deployment {
+    Deployment {
         prod: args.prod || file.prod.unwrap_or(false),
         deployment: args.deployment.clone().or_else(|| file.deployment.clone()),
         history: args.history.or(file.history),
         env_file: args.env_file.clone().or_else(|| file.env_file.clone()),
-    };
-    LogCommand::convex_logs(&deployment, root.to_path_buf())
+    }
 }
 
 async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -211,6 +245,7 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         schema_dir: args.schema_dir.as_deref(),
         rules: args.rules.as_deref(),
         no_merge: false,
+        insights: None,
     };
     let need = if args.write {
         SchemaNeed::Required
@@ -255,6 +290,20 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
     let source_name = source.name();
     let source_task = source.spawn(tx, cancel.clone())?;
+    // Insights come from their own command, run in the project root like `convex logs`.
+    let (insights_tx, mut insights_rx) = mpsc::channel(4);
+    let insights_command = args.insights_every.map(|every| {
+        let command = LogCommand::convex_insights(&deployment(&args, &config.watch), root.clone());
+        let shown = command.display();
+        tokio::spawn(child::repeat(
+            command,
+            every,
+            INSIGHTS_LIMIT,
+            insights_tx,
+            cancel.clone(),
+        ));
+        shown
+    });
 
     let start = Instant::now();
     let matcher = engine.matcher();
@@ -266,6 +315,10 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         announced: HashSet::new(),
         schema_stamps: Vec::new(),
         write_min_hits: args.write.then_some(args.min_hits),
+        insights: InsightsState {
+            command: insights_command.unwrap_or_default(),
+            ..InsightsState::default()
+        },
         engine,
     };
     state.reload_schema(&mut view, start)?;
@@ -284,6 +337,7 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
                         return Ok(());
                     }
                 },
+                Some(run) = insights_rx.recv() => state.insights_ran(run, &mut view)?,
                 _ = tick.tick() => {}
             }
             let now = Instant::now();
@@ -367,6 +421,20 @@ struct LiveState<'m> {
     schema_stamps: Vec<Option<(SystemTime, u64)>>,
     /// `--write --min-hits N`.
     write_min_hits: Option<u64>,
+    /// `--insights-every`: what was said about the insights so far.
+    insights: InsightsState,
+}
+
+#[derive(Debug, Default)]
+struct InsightsState {
+    /// The command, as shown in notices.
+    command: String,
+    /// (table, fields, kind, function) of every insight join already announced.
+    announced: HashSet<(String, Vec<String>, String, String)>,
+    /// How many insights the last good run returned.
+    count: Option<usize>,
+    /// The last failure shown: the same failure every interval is said once.
+    failure: Option<String>,
 }
 
 impl LiveState<'_> {
@@ -424,6 +492,7 @@ impl LiveState<'_> {
             let report = self.engine.conclude(&self.collected);
             let model = self.engine.component().map(|c| &c.model);
             changed.extend(self.tracker.apply_advice(&report, model, now));
+            self.announce_insights(&report, view)?;
         }
         self.show(changed, view, now)
     }
@@ -483,7 +552,88 @@ impl LiveState<'_> {
         let report = self.engine.conclude(&self.collected);
         let model = self.engine.component().map(|c| &c.model);
         let changed = self.tracker.apply_advice(&report, model, now);
+        self.announce_insights(&report, view)?;
         self.show(changed, view, now)
+    }
+
+    /// A run of `npx convex insights` ended: its insights replace the last ones in the engine.
+    /// A failure (not logged in, a local deployment) is a notice; the last insights stay.
+    fn insights_ran<W: Write>(
+        &mut self,
+        run: Result<Captured, ChildError>,
+        view: &mut View<W>,
+    ) -> io::Result<()> {
+        let failure = match run {
+            Ok(Captured::Printed(stdout)) => {
+                let text = String::from_utf8_lossy(&stdout);
+                let source = format!("the stdout of `{}`", self.insights.command);
+                match insights::parse(&text, &source) {
+                    Ok(found) => {
+                        self.insights.failure = None;
+                        let count = found.insights.len();
+                        if self.insights.count != Some(count) {
+                            self.insights.count = Some(count);
+                            view.notice(&format!(
+                                "insights: {count} insight(s){} over the last 72 hours",
+                                found
+                                    .deployment_name
+                                    .as_deref()
+                                    .map(|d| format!(" for {d}"))
+                                    .unwrap_or_default()
+                            ))?;
+                        }
+                        self.engine.set_insights(Some(found));
+                        let report = self.engine.conclude(&self.collected);
+                        return self.announce_insights(&report, view);
+                    }
+                    Err(err) => err.to_string(),
+                }
+            }
+            Ok(other) => format!("`{}` {other}", self.insights.command),
+            Err(err) => err.to_string(),
+        };
+        if self.insights.failure.as_ref() == Some(&failure) {
+            return Ok(());
+        }
+        // `convex insights` refuses a deploy key and a local deployment (src/cli/insights.ts).
+        view.notice(&format!(
+            "insights: {failure}\n(insights need a cloud deployment and a user logged in with \
+             `npx convex login`; watch goes on{})",
+            if self.engine.insights().is_some() {
+                "; the last insights are kept"
+            } else {
+                " without insights"
+            }
+        ))?;
+        self.insights.failure = Some(failure);
+        Ok(())
+    }
+
+    /// A notice for each insight newly joined to a suggestion.
+    fn announce_insights<W: Write>(
+        &mut self,
+        report: &Report,
+        view: &mut View<W>,
+    ) -> io::Result<()> {
+        for finding in &report.suggestions {
+            for insight in &finding.insights {
+                let key = (
+                    finding.table.clone(),
+                    finding.fields.clone(),
+                    insight.kind.clone(),
+                    insight.function.clone(),
+                );
+                if self.insights.announced.insert(key) {
+                    view.notice(&format!(
+                        "insight: {} {} is behind {}",
+                        finding.table,
+                        render::describe_fields(&finding.fields),
+                        render::describe_insight(insight, &finding.table, false)
+                    ))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Timers: schema re-read, resolved suggestions, debounced writes (all pending ones when
@@ -571,4 +721,21 @@ fn change_path(engine: &Engine) -> PathBuf {
         .component()
         .map(|c| c.schema.path.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_a_unit_or_mean_seconds() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("ten minutes").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
 }

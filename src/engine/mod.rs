@@ -10,9 +10,11 @@ pub use collect::Collected;
 pub use settings::{EngineFlags, EngineSettings};
 
 use crate::advise::{self, AdviceSettings};
+use crate::aggregate;
 use crate::config::Config;
 use crate::document::{Finding, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef};
 use crate::ingest;
+use crate::insights::{self, Insights, InsightsError};
 use crate::parse::Matcher;
 use crate::parse::rules::{RuleError, RuleSet};
 use crate::schema::{self, Change, Component, Layout, SchemaError};
@@ -25,6 +27,8 @@ pub enum EngineError {
     Rules(#[from] RuleError),
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Insights(#[from] InsightsError),
     #[error("{path}: cannot read the report: {source}")]
     ReportIo {
         path: String,
@@ -52,6 +56,8 @@ pub struct Engine {
     settings: EngineSettings,
     matcher: Rc<Matcher>,
     component: Option<Component>,
+    /// Convex insights joined to every document this engine concludes.
+    insights: Option<Insights>,
 }
 
 /// What `apply` did, or would do.
@@ -87,10 +93,16 @@ impl Engine {
             rules,
             component.as_ref().map(|c| c.model.table_names()),
         ));
+        let insights = settings
+            .insights
+            .as_deref()
+            .map(insights::load)
+            .transpose()?;
         Ok(Self {
             settings,
             matcher,
             component,
+            insights,
         })
     }
 
@@ -110,6 +122,16 @@ impl Engine {
 
     pub fn component(&self) -> Option<&Component> {
         self.component.as_ref()
+    }
+
+    /// Replaces the insights joined to the suggestions (`watch --insights-every` keeps the
+    /// latest result).
+    pub fn set_insights(&mut self, insights: Option<Insights>) {
+        self.insights = insights;
+    }
+
+    pub fn insights(&self) -> Option<&Insights> {
+        self.insights.as_ref()
     }
 
     /// The rules, for a live source's own `Scanner`; its events go to `Collected::record`.
@@ -150,7 +172,7 @@ impl Engine {
 
     /// `conclude`, with other advice settings (a stricter `min_count` for `watch --write`).
     pub fn conclude_with(&self, collected: &Collected, advice: &AdviceSettings) -> Report {
-        let (findings, ignored) = collected.aggregator.finish(&collected.usage);
+        let (mut findings, ignored) = collected.aggregator.finish(&collected.usage);
         let mut notes = Vec::new();
         if collected.legacy_underscore > 0 {
             notes.push(format!(
@@ -179,6 +201,9 @@ impl Engine {
             ));
         }
         notes.extend(collected.notes.iter().cloned());
+        notes.extend(self.join_insights(&mut findings, |f| {
+            collected.aggregator.requests(&f.table, &f.fields)
+        }));
         let mut stats = collected.stats.clone();
         stats.signals = collected.signals();
         self.document(findings, ignored, notes, stats, advice)
@@ -187,7 +212,7 @@ impl Engine {
     /// A saved report, concluded again against the current schema and dismissals: its
     /// suggestions, or its plan's lists when it has none.
     pub fn revise(&self, saved: Report) -> Report {
-        let findings = if saved.suggestions.is_empty() {
+        let mut findings = if saved.suggestions.is_empty() {
             saved
                 .plan
                 .iter()
@@ -200,13 +225,36 @@ impl Engine {
         } else {
             saved.suggestions
         };
+        let mut notes = saved.notes;
+        // A saved report keeps no request ids: insights join it by function and table. A report
+        // saved with the same insights already has their notes.
+        for note in self.join_insights(&mut findings, |_| None) {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
         self.document(
             findings,
             saved.ignored,
-            saved.notes,
+            notes,
             saved.stats,
             &self.settings.advice,
         )
+    }
+
+    /// Joins the insights, if any, to the findings and ranks them again (a read-limit insight
+    /// moves a finding up); returns the notes the join adds.
+    fn join_insights<'a>(
+        &self,
+        findings: &mut [Finding],
+        requests: impl Fn(&Finding) -> Option<&'a std::collections::HashSet<u64>>,
+    ) -> Vec<String> {
+        let Some(insights) = &self.insights else {
+            return Vec::new();
+        };
+        let notes = insights::join(insights, findings, requests);
+        aggregate::rank(findings);
+        notes
     }
 
     /// Reads a `report --format json` document back.

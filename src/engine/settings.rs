@@ -11,6 +11,8 @@ pub struct EngineFlags<'a> {
     pub schema_dir: Option<&'a Path>,
     pub rules: Option<&'a Path>,
     pub no_merge: bool,
+    /// `--insights FILE|-`: the saved output of `npx convex insights --json --details`.
+    pub insights: Option<&'a Path>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct EngineSettings {
     pub schema_dir: Option<PathBuf>,
     /// Extra rule files added to the built-in ones.
     pub rules_dir: Option<PathBuf>,
+    /// Convex insights to join to the suggestions (`-`: stdin), read when the engine opens.
+    pub insights: Option<PathBuf>,
     pub advice: AdviceSettings,
 }
 
@@ -30,6 +34,7 @@ impl EngineSettings {
             cwd,
             schema_dir: Config::path_or(flags.schema_dir, config.schema_dir.as_deref()),
             rules_dir: Config::path_or(flags.rules, config.rules_dir.as_deref()),
+            insights: flags.insights.map(Path::to_path_buf),
             advice: AdviceSettings {
                 merge: config.merge(flags.no_merge),
                 dismissals: config.dismissals(),

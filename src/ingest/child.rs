@@ -31,18 +31,18 @@ pub enum ChildError {
     #[error("waiting for `{command}` failed: {source}")]
     Wait { command: String, source: io::Error },
     /// The command failed in a way a restart cannot fix.
-    #[error("{hint}{}", render_tail(.stderr_tail))]
+    #[error("{hint}{}", render_tail("the log command", .stderr_tail))]
     NeedsSetup {
         hint: String,
         stderr_tail: Vec<String>,
     },
 }
 
-fn render_tail(tail: &[String]) -> String {
+fn render_tail(who: &str, tail: &[String]) -> String {
     if tail.is_empty() {
         return String::new();
     }
-    let mut s = String::from("\nthe log command printed:");
+    let mut s = format!("\n{who} printed:");
     for line in tail {
         s.push_str("\n    ");
         s.push_str(line);
@@ -71,14 +71,33 @@ impl LogCommand {
     /// `npx convex logs --jsonl` plus the deployment flags. JSONL is the only CLI format that
     /// is locale-independent and keeps component paths.
     pub fn convex_logs(deployment: &Deployment, cwd: PathBuf) -> Self {
-        let mut args: Vec<String> = ["convex", "logs", "--jsonl"].map(String::from).into();
+        Self::convex(&["logs", "--jsonl"], deployment, deployment.history, cwd)
+    }
+
+    /// `npx convex insights --json --details` for the deployment `convex logs` reads: the same
+    /// selection flags (`addDeploymentSelectionOptions` in both commands), without `--history`,
+    /// which only `logs` takes.
+    pub fn convex_insights(deployment: &Deployment, cwd: PathBuf) -> Self {
+        Self::convex(&["insights", "--json", "--details"], deployment, None, cwd)
+    }
+
+    fn convex(
+        command: &[&str],
+        deployment: &Deployment,
+        history: Option<u32>,
+        cwd: PathBuf,
+    ) -> Self {
+        let mut args: Vec<String> = std::iter::once("convex")
+            .chain(command.iter().copied())
+            .map(String::from)
+            .collect();
         if deployment.prod {
             args.push("--prod".into());
         }
         if let Some(name) = &deployment.deployment {
             args.extend(["--deployment".into(), name.clone()]);
         }
-        if let Some(n) = deployment.history {
+        if let Some(n) = history {
             args.extend(["--history".into(), n.to_string()]);
         }
         if let Some(file) = &deployment.env_file {
@@ -238,14 +257,8 @@ pub async fn supervise(
     }
 }
 
-/// One run. `Ok(None)`: cancelled (or nobody listens any more), the group is stopped.
-/// `Ok(Some(..))`: the command ended by itself.
-async fn run_once(
-    command: &LogCommand,
-    max_line: usize,
-    tx: &mpsc::Sender<Event>,
-    cancel: &CancellationToken,
-) -> Result<Option<(ExitReason, Vec<String>)>, ChildError> {
+/// Starts `command` with both output pipes, in a process group of its own.
+fn spawn(command: &LogCommand) -> Result<Child, ChildError> {
     let mut cmd = Command::new(&command.program);
     cmd.args(&command.args)
         .current_dir(&command.cwd)
@@ -258,20 +271,29 @@ async fn run_once(
         .kill_on_drop(true)
         // Our own group: Ctrl-C in the terminal reaches only us, and we stop the whole group.
         .process_group(0);
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(ChildError::NotFound {
+    cmd.spawn().map_err(|source| {
+        if source.kind() == io::ErrorKind::NotFound {
+            ChildError::NotFound {
                 program: command.program.clone(),
-            });
-        }
-        Err(source) => {
-            return Err(ChildError::Spawn {
+            }
+        } else {
+            ChildError::Spawn {
                 command: command.display(),
                 source,
-            });
+            }
         }
-    };
+    })
+}
+
+/// One run. `Ok(None)`: cancelled (or nobody listens any more), the group is stopped.
+/// `Ok(Some(..))`: the command ended by itself.
+async fn run_once(
+    command: &LogCommand,
+    max_line: usize,
+    tx: &mpsc::Sender<Event>,
+    cancel: &CancellationToken,
+) -> Result<Option<(ExitReason, Vec<String>)>, ChildError> {
+    let mut child = spawn(command)?;
     let pid = child.id().unwrap_or(0);
     let started = Notice::ChildStarted {
         command: command.display(),
@@ -321,6 +343,117 @@ async fn run_once(
     }
     let reason = status.map(exit_reason).unwrap_or(ExitReason::Unknown);
     Ok(Some((reason, stderr_tail.into())))
+}
+
+/// How one run of a one-shot command (`npx convex insights`) ended.
+#[derive(Debug)]
+pub enum Captured {
+    /// Exit status 0, with everything it printed on stdout.
+    Printed(Vec<u8>),
+    /// Any other end, with its last stderr lines.
+    Failed {
+        reason: ExitReason,
+        stderr_tail: Vec<String>,
+    },
+    /// Still running after the time limit; its group was stopped.
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for Captured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Captured::Printed(stdout) => write!(f, "printed {} byte(s)", stdout.len()),
+            Captured::Failed {
+                reason,
+                stderr_tail,
+            } => write!(f, "{reason}{}", render_tail("it", stderr_tail)),
+            Captured::TimedOut(limit) => write!(
+                f,
+                "did not finish within {} s and was stopped",
+                limit.as_secs()
+            ),
+        }
+    }
+}
+
+/// Runs `command` to its end, in its own process group like the log command, and keeps its
+/// stdout. `Ok(None)`: cancelled, the group is stopped.
+pub async fn capture(
+    command: &LogCommand,
+    limit: Duration,
+    cancel: &CancellationToken,
+) -> Result<Option<Captured>, ChildError> {
+    let mut child = spawn(command)?;
+    let pid = child.id().unwrap_or(0);
+    let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = tokio::select! {
+        _ = cancel.cancelled() => {
+            stop_group(&mut child, pid).await;
+            return Ok(None);
+        }
+        _ = tokio::time::sleep(limit) => {
+            stop_group(&mut child, pid).await;
+            return Ok(Some(Captured::TimedOut(limit)));
+        }
+        (status, _, _) = async {
+            tokio::join!(
+                child.wait(),
+                read_all(stdout.as_mut(), &mut out),
+                read_all(stderr.as_mut(), &mut err),
+            )
+        } => status,
+    };
+    kill_group(pid, rustix::process::Signal::KILL);
+    let status = status.map_err(|source| ChildError::Wait {
+        command: command.display(),
+        source,
+    })?;
+    if status.success() {
+        return Ok(Some(Captured::Printed(out)));
+    }
+    let text = String::from_utf8_lossy(&err);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let stderr_tail = lines[lines.len().saturating_sub(STDERR_TAIL)..]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+    Ok(Some(Captured::Failed {
+        reason: exit_reason(status),
+        stderr_tail,
+    }))
+}
+
+/// A pipe to its end; a read error ends it like EOF.
+async fn read_all<R: tokio::io::AsyncRead + Unpin>(reader: Option<&mut R>, into: &mut Vec<u8>) {
+    if let Some(reader) = reader {
+        let _ = reader.read_to_end(into).await;
+    }
+}
+
+/// Runs `command` now and then every `every` until `cancel` fires, sending how each run ended.
+/// A run that fails is reported and the next one still happens.
+pub async fn repeat(
+    command: LogCommand,
+    every: Duration,
+    limit: Duration,
+    tx: mpsc::Sender<Result<Captured, ChildError>>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let run = match capture(&command, limit, &cancel).await {
+            Ok(None) => return,
+            Ok(Some(captured)) => Ok(captured),
+            Err(err) => Err(err),
+        };
+        if tx.send(run).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 fn exit_reason(status: std::process::ExitStatus) -> ExitReason {
@@ -426,6 +559,37 @@ mod tests {
         assert_eq!(
             LogCommand::convex_logs(&d, ".".into()).display(),
             "npx convex logs --jsonl --prod --deployment dev/james --history 50 --env-file .env.staging"
+        );
+        // `insights` selects the deployment the same way; `--history` is a `logs` flag.
+        assert_eq!(
+            LogCommand::convex_insights(&d, ".".into()).display(),
+            "npx convex insights --json --details --prod --deployment dev/james --env-file .env.staging"
+        );
+    }
+
+    #[tokio::test]
+    async fn capture_keeps_stdout_and_explains_a_failure() {
+        let cancel = CancellationToken::new();
+        let limit = Duration::from_secs(20);
+        let ok = LogCommand::shell("printf '{}'", ".".into());
+        match capture(&ok, limit, &cancel).await {
+            Ok(Some(Captured::Printed(out))) => assert_eq!(out, b"{}"),
+            other => panic!("{other:?}"),
+        }
+        let fails = LogCommand::shell("echo one >&2; echo 'not logged in' >&2; exit 1", ".".into());
+        let failed = capture(&fails, limit, &cancel).await;
+        let Ok(Some(failed @ Captured::Failed { .. })) = failed else {
+            panic!("{failed:?}");
+        };
+        assert_eq!(
+            failed.to_string(),
+            "exited with status 1\nit printed:\n    one\n    not logged in"
+        );
+        let slow = LogCommand::shell("sleep 30", ".".into());
+        let timed_out = capture(&slow, Duration::from_millis(200), &cancel).await;
+        assert!(
+            matches!(timed_out, Ok(Some(Captured::TimedOut(_)))),
+            "{timed_out:?}"
         );
     }
 

@@ -303,6 +303,14 @@ fn is_generated(report: &Report) -> bool {
 }
 
 fn table_row(finding: &Finding, status: &str) -> String {
+    let mut status = status.to_owned();
+    for insight in &finding.insights {
+        let _ = write!(
+            status,
+            "; behind Convex insight {}",
+            super::describe_insight(insight, &finding.table, true)
+        );
+    }
     let mut count = finding.count.to_string();
     if let Some(executions) = finding.executions {
         let _ = write!(count, " ({executions} run{})", plural(executions));
@@ -326,7 +334,7 @@ fn table_row(finding: &Finding, status: &str) -> String {
         field_list(&finding.fields),
         count,
         callers.join(", "),
-        cell(status),
+        cell(&status),
     )
 }
 
@@ -395,6 +403,7 @@ mod tests {
             count,
             executions: None,
             impact: None,
+            insights: Vec::new(),
             risk: Risk::Scan,
             kinds: vec![SignalKind::MissingIndexWarning],
             callers: callers

@@ -59,6 +59,20 @@ pub fn render(report: &Report, next: &[Step]) -> String {
             .ok();
         }
     }
+    let insights = super::joined_insights(report);
+    if !insights.is_empty() {
+        writeln!(out, "\n### Insights\n\n{}:\n", super::INSIGHTS_HEADING).ok();
+        for (rank, finding, insight) in insights {
+            writeln!(
+                out,
+                "- #{rank} `{}` `{}`: {}",
+                cell(&finding.table),
+                cell(&describe_fields(&finding.fields)),
+                super::describe_insight(insight, &finding.table, true)
+            )
+            .ok();
+        }
+    }
     if !report.plan.is_empty() {
         writeln!(out, "\n### Plan\n\n{}:\n\n```ts", plan_heading(report)).ok();
         for line in overlay_lines(&report.plan) {

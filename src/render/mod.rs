@@ -10,7 +10,7 @@ pub mod snippet;
 pub mod table;
 
 use crate::aggregate::DOCUMENTS_READ_LIMIT;
-use crate::document::{Finding, Report, Risk, SchemaLayout};
+use crate::document::{Finding, InsightRef, Report, Risk, SchemaLayout};
 
 /// `[a, b]`, as the warning prints a field list.
 pub fn describe_fields(fields: &[String]) -> String {
@@ -54,6 +54,47 @@ pub fn documents_read(finding: &Finding) -> String {
         thousands(impact.documents_read),
         if near_limit { " !" } else { "" }
     )
+}
+
+pub const INSIGHTS_HEADING: &str = "the missing index behind each Convex insight";
+
+/// Every (rank, suggestion, insight) pair, in ranking order: what the "Insights" sections list.
+pub fn joined_insights(report: &Report) -> Vec<(usize, &Finding, &InsightRef)> {
+    report
+        .suggestions
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| f.insights.iter().map(move |insight| (i + 1, f, insight)))
+        .collect()
+}
+
+/// `documentsReadThreshold (warning) in fn, 1 occurrence(s), 26,000 documents read from
+/// member`; names in backticks when `code`.
+pub fn describe_insight(insight: &InsightRef, table: &str, code: bool) -> String {
+    let quote = |s: &str| {
+        if code { format!("`{s}`") } else { s.to_owned() }
+    };
+    // An OCC insight counts conflicts, a resource insight executions (as the CLI words them).
+    let counted = if insight.kind.starts_with("occ") {
+        "OCC conflict(s)"
+    } else {
+        "occurrence(s)"
+    };
+    let mut text = format!(
+        "{} ({}) in {}, {} {counted}",
+        quote(&insight.kind),
+        insight.severity,
+        quote(&insight.function),
+        insight.count
+    );
+    if let Some(documents) = insight.documents_read {
+        text.push_str(&format!(
+            ", {} documents read from {}",
+            thousands(documents),
+            quote(table)
+        ));
+    }
+    text
 }
 
 /// `27400` → `27,400`.

@@ -254,6 +254,20 @@ pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step])
             writeln!(out, "{}", super::NEAR_LIMIT_LEGEND).ok();
         }
     }
+    let insights = super::joined_insights(report);
+    if !insights.is_empty() {
+        writeln!(out, "\n{bold}Insights{bold:#}: {}", super::INSIGHTS_HEADING).ok();
+        for (rank, finding, insight) in insights {
+            writeln!(
+                out,
+                "  #{rank} {} {}: {}",
+                finding.table,
+                describe_fields(&finding.fields),
+                super::describe_insight(insight, &finding.table, false)
+            )
+            .ok();
+        }
+    }
     if !report.plan.is_empty() {
         writeln!(out, "\n{bold}Plan{bold:#}: {}", super::plan_heading(report)).ok();
         for line in overlay_lines(&report.plan) {

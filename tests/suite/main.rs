@@ -18,6 +18,7 @@ mod encodings;
 mod escapes_upstream;
 mod follow;
 mod impact;
+mod insights;
 mod live_view;
 mod one_engine;
 mod plan_edit_regressions;

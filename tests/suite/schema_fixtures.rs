@@ -26,6 +26,7 @@ fn engine(dir: &Path) -> Engine {
         cwd: dir.to_path_buf(),
         schema_dir: Some(dir.to_path_buf()),
         rules_dir: None,
+        insights: None,
         advice: AdviceSettings::default(),
     };
     Engine::open(settings, SchemaNeed::Required).unwrap()
