@@ -14,6 +14,7 @@ mod concurrent_apply;
 mod escapes_upstream;
 mod follow;
 mod live_view;
+mod npm_package;
 mod one_engine;
 mod plan_edit_regressions;
 mod pr_github;

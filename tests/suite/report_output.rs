@@ -65,7 +65,7 @@ fn the_table_fits_80_100_and_120_columns() {
     let log = root().join("sample-logs/convex-logs.jsonl");
     let log = log.to_str().unwrap();
     for columns in [80, 100, 120] {
-        let (code, out, _) = report(&root(), Some(&columns.to_string()), &["report", log]);
+        let (code, out, _) = report(root(), Some(&columns.to_string()), &["report", log]);
         assert_eq!(code, 0);
         let table = table_lines(&out);
         assert!(table.len() > 4);
@@ -83,7 +83,7 @@ fn the_table_fits_80_100_and_120_columns() {
 #[test]
 fn piped_output_keeps_full_values() {
     let log = root().join("sample-logs/convex-logs.jsonl");
-    let (_, out, _) = report(&root(), None, &["report", log.to_str().unwrap()]);
+    let (_, out, _) = report(root(), None, &["report", log.to_str().unwrap()]);
     assert!(
         out.contains("organizations/invitations/queries:listInvitations (+1)"),
         "{out}"
@@ -94,7 +94,7 @@ fn piped_output_keeps_full_values() {
 #[test]
 fn callers_are_app_functions_and_component_functions_have_their_own_column() {
     let log = root().join("sample-logs/convex-logs.jsonl");
-    let (_, out, _) = report(&root(), None, &["report", log.to_str().unwrap()]);
+    let (_, out, _) = report(root(), None, &["report", log.to_str().unwrap()]);
     let header = table_lines(&out)[1];
     assert!(
         header.contains("Callers") && header.contains("Via"),
@@ -109,7 +109,7 @@ fn callers_are_app_functions_and_component_functions_have_their_own_column() {
     assert_eq!(cells[7], "-", "{rate_limit}");
     assert_eq!(cells[8], "adapter:deleteMany", "{rate_limit}");
     let (_, markdown, _) = report(
-        &root(),
+        root(),
         None,
         &["report", "--format", "markdown", log.to_str().unwrap()],
     );
