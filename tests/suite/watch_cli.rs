@@ -2,8 +2,7 @@
 //! scripts/node-toolchain.sh) as the supervised child, polling a fake deployment that serves
 //! Better Auth warnings until the index is in place; NDJSON events on stdout.
 
-use crate::common::{node, root, toolchain};
-use std::io::{BufRead, BufReader};
+use crate::common::{lines, node, root, toolchain};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -17,21 +16,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Lines of a child's stdout, read on a thread so the test can wait with a deadline.
-fn lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let out = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 fn next(rx: &mpsc::Receiver<String>, what: &str) -> String {
