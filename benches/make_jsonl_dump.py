@@ -14,17 +14,18 @@ out_path, size_mib = sys.argv[1], int(sys.argv[2])
 without_usage = "--without-usage" in sys.argv[3:]
 root = __file__.rsplit("/benches/", 1)[0]
 entries = [json.loads(l) for l in open(f"{root}/sample-logs/convex-logs.jsonl") if l.strip()]
-limit = size_mib * 1024 * 1024
-written = 0
-round_ = 0
+def line(entry, round_, keep_usage):
+    e = dict(entry)
+    e["requestId"] = f"{round_:08x}{e['requestId'][-8:]}"
+    if not keep_usage:
+        e.pop("usageStats", None)
+    return json.dumps(e, separators=(",", ":")) + "\n"
+
+
+# Both dumps hold the same executions: the number of rounds is set by the size with usage.
+round_bytes = sum(len(line(e, 1, True)) for e in entries)
+rounds = -(-size_mib * 1024 * 1024 // round_bytes)
 with open(out_path, "w") as out:
-    while written < limit:
-        round_ += 1
+    for round_ in range(1, rounds + 1):
         for entry in entries:
-            e = dict(entry)
-            e["requestId"] = f"{round_:08x}{e['requestId'][-8:]}"
-            if without_usage:
-                e.pop("usageStats", None)
-            line = json.dumps(e, separators=(",", ":")) + "\n"
-            out.write(line)
-            written += len(line)
+            out.write(line(entry, round_, not without_usage))

@@ -3,7 +3,9 @@
 
 use super::text::strip_js_extension;
 use crate::signal::Origin;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// One console line or error text from a JSON record, with who logged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,82 +50,143 @@ pub fn may_carry_usage(line: &[u8]) -> bool {
 pub fn usage(value: &Value, emit: &mut dyn FnMut(ExecutionUsage)) {
     match value {
         Value::Array(items) => items.iter().for_each(|item| usage(item, emit)),
-        Value::Object(obj) => object_usage(obj, emit),
+        Value::Object(_) => {
+            if let Ok(probe) = UsageProbe::deserialize(value) {
+                emit_usage(probe, read_limit_warning(value), emit);
+            }
+        }
         _ => {}
     }
 }
 
-fn object_usage(obj: &Map<String, Value>, emit: &mut dyn FnMut(ExecutionUsage)) {
-    let count = |v: Option<&Value>| v.and_then(Value::as_u64);
-    if let Some(kind) = str_field(obj, "kind")
-        && (kind == "Completion" || kind == "Progress")
-    {
-        let Some(request_id) = str_field(obj, "requestId") else {
-            return;
-        };
-        if obj.get("cachedResult").and_then(Value::as_bool) == Some(true) {
-            return;
-        }
-        let stats = obj.get("usageStats").and_then(Value::as_object);
-        let limit_warning = obj
-            .get("logLines")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|line| line.pointer("/systemMetadata/code")?.as_str())
-            .any(is_read_limit_code);
-        if stats.is_some() || limit_warning {
-            emit(ExecutionUsage {
-                request_id: request_id.to_owned(),
-                documents_read: stats.and_then(|s| count(s.get("databaseReadDocuments"))),
-                bytes_read: stats.and_then(|s| {
-                    count(s.get("databaseReadBytes")).or(count(s.get("databaseIoReadBytes")))
-                }),
-                limit_warning,
-            });
-        }
-        return;
+/// Whether a record holds one of Convex's read-limit warnings: a `--jsonl` log line's
+/// `systemMetadata.code`, or a console event's `system_code` (under `data` for Axiom).
+fn read_limit_warning(value: &Value) -> bool {
+    let event = value.get("data").unwrap_or(value);
+    let in_lines = event
+        .get("logLines")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|line| line.pointer("/systemMetadata/code")?.as_str())
+        .any(is_read_limit_code);
+    let console = event.get("topic").and_then(Value::as_str) == Some("console")
+        && event
+            .get("system_code")
+            .and_then(Value::as_str)
+            .is_some_and(is_read_limit_code);
+    in_lines || console
+}
+
+/// The usage fields of a record, deserialised without building the whole value: most JSONL
+/// lines carry usage and no warning, and a full `Value` for each of them would cost more than
+/// the rest of the scan.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UsageProbe<'a> {
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(rename = "cachedResult")]
+    cached_result: Option<bool>,
+    #[serde(rename = "usageStats")]
+    usage_stats: Option<CliUsage>,
+    #[serde(borrow)]
+    topic: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    function: Option<FunctionProbe<'a>>,
+    usage: Option<StreamUsage>,
+    #[serde(borrow)]
+    data: Option<Box<UsageProbe<'a>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FunctionProbe<'a> {
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    cached: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct CliUsage {
+    database_read_documents: Option<u64>,
+    database_read_bytes: Option<u64>,
+    database_io_read_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StreamUsage {
+    database_read_documents: Option<u64>,
+    database_read_bytes: Option<u64>,
+    database_io_read_bytes: Option<u64>,
+}
+
+/// The usage one JSON line reports, for a line no message needle matched. A line that may
+/// carry a read-limit warning is read whole (the warning sits in its log lines).
+pub fn usage_of_line(
+    line: &[u8],
+    emit: &mut dyn FnMut(ExecutionUsage),
+) -> Result<(), serde_json::Error> {
+    if memchr::memmem::find(line, b"TooMany").is_some() {
+        usage(&serde_json::from_slice::<Value>(line)?, emit);
+    } else {
+        emit_usage(serde_json::from_slice(line)?, false, emit);
     }
-    if let Some(topic) = str_field(obj, "topic") {
-        let function = obj.get("function").and_then(Value::as_object);
-        let Some(request_id) = function.and_then(|f| str_field(f, "request_id")) else {
-            return;
-        };
-        if function
-            .and_then(|f| f.get("cached"))
-            .and_then(Value::as_bool)
-            == Some(true)
-        {
-            return;
-        }
-        match topic {
-            "function_execution" => {
-                let stats = obj.get("usage").and_then(Value::as_object);
-                emit(ExecutionUsage {
-                    request_id: request_id.to_owned(),
-                    documents_read: stats.and_then(|s| count(s.get("database_read_documents"))),
-                    bytes_read: stats.and_then(|s| {
-                        count(s.get("database_read_bytes"))
-                            .or(count(s.get("database_io_read_bytes")))
-                    }),
-                    limit_warning: false,
-                });
-            }
-            "console" if str_field(obj, "system_code").is_some_and(is_read_limit_code) => {
-                emit(ExecutionUsage {
-                    request_id: request_id.to_owned(),
-                    documents_read: None,
-                    bytes_read: None,
-                    limit_warning: true,
-                });
-            }
-            _ => {}
-        }
-        return;
-    }
+    Ok(())
+}
+
+fn emit_usage(
+    mut probe: UsageProbe<'_>,
+    limit_warning: bool,
+    emit: &mut dyn FnMut(ExecutionUsage),
+) {
     // Axiom nests the event under `data`.
-    if let Some(data) = obj.get("data") {
-        usage(data, emit);
+    while probe.kind.is_none() && probe.topic.is_none() {
+        match probe.data.take() {
+            Some(inner) => probe = *inner,
+            None => return,
+        }
+    }
+    let cli = matches!(probe.kind.as_deref(), Some("Completion" | "Progress"));
+    let (request_id, cached, documents, bytes) = if cli {
+        let stats = probe.usage_stats;
+        if stats.is_none() && !limit_warning {
+            return;
+        }
+        let stats = stats.unwrap_or_default();
+        (
+            probe.request_id,
+            probe.cached_result,
+            stats.database_read_documents,
+            stats.database_read_bytes.or(stats.database_io_read_bytes),
+        )
+    } else {
+        let function = probe.function.unwrap_or_default();
+        match probe.topic.as_deref() {
+            Some("function_execution") => {
+                let stats = probe.usage.unwrap_or_default();
+                (
+                    function.request_id,
+                    function.cached,
+                    stats.database_read_documents,
+                    stats.database_read_bytes.or(stats.database_io_read_bytes),
+                )
+            }
+            Some("console") if limit_warning => (function.request_id, function.cached, None, None),
+            _ => return,
+        }
+    };
+    if let (Some(request_id), false) = (request_id, cached == Some(true)) {
+        emit(ExecutionUsage {
+            request_id: request_id.into_owned(),
+            documents_read: documents,
+            bytes_read: bytes,
+            limit_warning,
+        });
     }
 }
 

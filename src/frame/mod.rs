@@ -414,12 +414,12 @@ impl<'m> Scanner<'m> {
     fn json_line(&mut self, line: &[u8], line_no: u64, emit: &mut dyn FnMut(ScanEvent)) {
         if !self.hit_finder.is_match(line) && json::may_carry_usage(line) {
             // No message to match, but the execution's cost, to join to its signals.
-            match serde_json::from_slice::<serde_json::Value>(line) {
-                Ok(value) => json::usage(&value, &mut |usage| emit(ScanEvent::Usage(usage))),
-                Err(err) => emit(ScanEvent::Problem {
+            if let Err(err) = json::usage_of_line(line, &mut |usage| emit(ScanEvent::Usage(usage)))
+            {
+                emit(ScanEvent::Problem {
                     line: Some(line_no),
                     message: format!("invalid JSON: {err}"),
-                }),
+                });
             }
             return;
         }
