@@ -2,7 +2,7 @@
 //! resolved into a pull through `logstore` and read by the engine like an export.
 
 use crate::engine::{Collected, Engine};
-use crate::logstore::{Pulled, RetryPolicy, Secret, Window, axiom, datadog};
+use crate::logstore::{LogStore, Pulled, RetryPolicy, Secret, Window, axiom, datadog};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use std::time::SystemTime;
@@ -74,20 +74,11 @@ pub struct Pull {
     pub events: usize,
 }
 
-/// Pulls the matches from the store in `window` and reads them with the engine.
-pub fn pull(
-    store: Store,
-    args: &StoreArgs,
-    window: &Window,
-    engine: &Engine,
-) -> anyhow::Result<Pull> {
-    let needles = engine.matcher().rules().needles();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
+/// The store `--from` names, configured from the flags and the environment, and the name its
+/// events are reported under.
+pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)> {
     let retry = RetryPolicy::default();
-    let (source, pulled): (String, Pulled) = match store {
+    Ok(match store {
         Store::Axiom => {
             let Some(dataset) = args.dataset.as_deref() else {
                 bail!("--from axiom needs --dataset NAME (the dataset the log stream writes to)");
@@ -104,8 +95,7 @@ pub fn pull(
             if let Some(rows) = args.page_size {
                 client = client.with_page_rows(rows);
             }
-            let pulled = runtime.block_on(client.pull(&needles, window, args.max_events))?;
-            (format!("axiom:{dataset}"), pulled)
+            (format!("axiom:{dataset}"), LogStore::Axiom(client))
         }
         Store::Datadog => {
             let (Some(api_key), Some(app_key)) =
@@ -132,10 +122,25 @@ pub fn pull(
             if let Some(limit) = args.page_size {
                 client = client.with_page_limit(limit);
             }
-            let pulled = runtime.block_on(client.pull(&needles, window, args.max_events))?;
-            (format!("datadog:{}", args.site), pulled)
+            (format!("datadog:{}", args.site), LogStore::Datadog(client))
         }
-    };
+    })
+}
+
+/// Pulls the matches from the store in `window` and reads them with the engine.
+pub fn pull(
+    store: Store,
+    args: &StoreArgs,
+    window: &Window,
+    engine: &Engine,
+) -> anyhow::Result<Pull> {
+    let needles = engine.matcher().rules().needles();
+    let (source, store) = open(store, args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let pulled: Pulled = runtime.block_on(store.pull(&needles, window, args.max_events))?;
     let events = pulled.events.len();
     let mut collected = engine.read_events(&source, pulled.events);
     for note in pulled.notes {

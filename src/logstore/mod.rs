@@ -10,6 +10,111 @@ use reqwest::header::HeaderMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A configured store.
+pub enum LogStore {
+    Axiom(axiom::Axiom),
+    Datadog(datadog::Datadog),
+}
+
+impl LogStore {
+    /// The matches in `window` (at most `max_events`), then their executions.
+    pub async fn pull(
+        &self,
+        needles: &[String],
+        window: &Window,
+        max_events: Option<u64>,
+    ) -> Result<Pulled, LogStoreError> {
+        match self {
+            LogStore::Axiom(store) => store.pull(needles, window, max_events).await,
+            LogStore::Datadog(store) => store.pull(needles, window, max_events).await,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            LogStore::Axiom(_) => "Axiom",
+            LogStore::Datadog(_) => "Datadog",
+        }
+    }
+}
+
+/// `watch --from`: pulls `first`, then every `every` the time since the last pull, and sends
+/// each new event as a JSON line. Windows overlap by up to a minute, for events the store
+/// indexed late; an event already sent in the previous pull is not sent again.
+pub async fn poll(
+    store: LogStore,
+    needles: Vec<String>,
+    first: Window,
+    every: Duration,
+    max_events: Option<u64>,
+    tx: tokio::sync::mpsc::Sender<crate::ingest::live::Event>,
+    cancel: tokio_util::sync::CancellationToken,
+) -> Result<(), LogStoreError> {
+    use crate::ingest::live::{Event, Line, Notice, Stream};
+    let overlap = every.min(Duration::from_secs(60));
+    let mut window = first;
+    let mut previous: std::collections::HashSet<String> = Default::default();
+    let mut number = 0u64;
+    loop {
+        let pulled_at = SystemTime::now();
+        let notice = match store.pull(&needles, &window, max_events).await {
+            Ok(pulled) => {
+                let mut sent = 0usize;
+                let mut keys = std::collections::HashSet::new();
+                for event in pulled.events {
+                    let line = event.to_string();
+                    if previous.contains(&line) || !keys.insert(line.clone()) {
+                        continue;
+                    }
+                    number += 1;
+                    sent += 1;
+                    let event = Event::Line {
+                        stream: Stream::LogStore,
+                        line: Line {
+                            number,
+                            bytes: line.into_bytes(),
+                        },
+                    };
+                    if tx.send(event).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                previous = keys;
+                for note in pulled.notes {
+                    let _ = tx
+                        .send(Event::Notice(Notice::LogStore { message: note }))
+                        .await;
+                }
+                let end = window.end.clone();
+                let start_ms = parse_rfc3339_millis(&end).unwrap_or(0) - overlap.as_millis() as i64;
+                window.start = crate::frame::json::format_unix_millis(start_ms).unwrap_or(end);
+                format!(
+                    "{}: {sent} new event(s) in {} request(s), {} byte(s)",
+                    store.name(),
+                    pulled.requests,
+                    pulled.bytes
+                )
+            }
+            // Credentials do not heal by waiting.
+            Err(err @ LogStoreError::Unauthorized { .. }) => return Err(err),
+            // The next pull covers this window again.
+            Err(err) => format!("{err}; trying again in {}s", every.as_secs()),
+        };
+        let _ = tx
+            .send(Event::Notice(Notice::LogStore { message: notice }))
+            .await;
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(every) => {}
+        }
+        let now = SystemTime::now().max(pulled_at);
+        let now_ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        window.end = crate::frame::json::format_unix_millis(now_ms).unwrap_or_default();
+    }
+}
+
 /// Request ids per second-pass query: short enough for a query string limit, few enough requests.
 pub const ID_BATCH: usize = 100;
 

@@ -120,6 +120,8 @@ struct Tally {
     requests: AtomicU64,
     bytes: AtomicU64,
     queries: Mutex<Vec<String>>,
+    /// Each request's start of the window.
+    starts: Mutex<Vec<String>>,
     /// Answer the first request with 429 (and Retry-After: 1).
     throttle_first: bool,
     /// Mark every answer partial.
@@ -169,6 +171,11 @@ impl FakeStore {
         }
         let apl = body["apl"].as_str().unwrap();
         self.tally.queries.lock().unwrap().push(apl.to_owned());
+        self.tally
+            .starts
+            .lock()
+            .unwrap()
+            .push(body["startTime"].as_str().unwrap().to_owned());
         let start = parse_rfc3339_millis(body["startTime"].as_str().unwrap()).unwrap();
         let end = parse_rfc3339_millis(body["endTime"].as_str().unwrap()).unwrap();
         let stages: Vec<&str> = apl.split(" | ").collect();
@@ -885,4 +892,78 @@ async fn a_rejected_secret_is_never_printed() {
         );
         no_secret(&run);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_from_axiom_pulls_again_from_where_it_stopped() {
+    let fake = fake(Shape::Axiom, false, false).await;
+    let project = TempDir::new().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ba-index-advisor"))
+        .args([
+            "watch",
+            "--format",
+            "json",
+            "--from",
+            "axiom",
+            "--dataset",
+            "convex-logs",
+        ])
+        .args(["--since", "800d", "--every", "1s", "--axiom-url"])
+        .arg(fake.server.uri())
+        .arg("--project")
+        .arg(project.path())
+        .env("AXIOM_TOKEN", AXIOM_TOKEN)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = crate::common::lines(&mut child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("\"member\"")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no member suggestion ({e}): {seen:#?}"),
+        }
+    }
+    // The next pull starts where the first one ended (less the overlap), not at --since.
+    loop {
+        let starts = fake.tally.starts.lock().unwrap().clone();
+        let first = starts[0].clone();
+        if let Some(later) = starts.iter().find(|s| s.as_str() > "2026-06-01") {
+            assert!(first.as_str() < "2026-01-01", "{first}");
+            assert!(later.as_str() > first.as_str());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second pull: {starts:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        (status, err)
+    })
+    .await
+    .unwrap();
+    seen.extend(lines.iter());
+    assert!(status.0.success(), "{}", status.1);
+    assert!(!status.1.contains(AXIOM_TOKEN));
+    assert!(status.1.contains("Axiom: "), "{}", status.1);
+    let member_final = seen
+        .iter()
+        .find(|l| l.contains("\"final\"") && l.contains("\"member\""))
+        .unwrap_or_else(|| panic!("{seen:#?}"));
+    // Overlapping windows do not count an event twice.
+    assert!(member_final.contains("\"count\":7"), "{member_final}");
 }
