@@ -967,3 +967,90 @@ async fn watch_from_axiom_pulls_again_from_where_it_stopped() {
     // Overlapping windows do not count an event twice.
     assert!(member_final.contains("\"count\":7"), "{member_final}");
 }
+
+/// The baseline the push-down is measured against: the same dataset read whole through the same
+/// APIs (a filter every event passes, pages of the largest size), as a full export would.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_export_through_the_api_moves_the_whole_dataset() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    for shape in [Shape::Axiom, Shape::Datadog] {
+        let fake = fake(shape, false, false).await;
+        let mut rows = 0usize;
+        match shape {
+            Shape::Axiom => {
+                let url = format!("{}/v1/datasets/_apl?format=tabular", fake.server.uri());
+                let mut start = START.to_owned();
+                let mut edge: Vec<Value> = Vec::new();
+                loop {
+                    let apl = "['convex-logs'] | where ['data.topic'] == \"console\" or \
+                               ['data.topic'] == \"function_execution\" | sort by _time asc \
+                               | limit 10000";
+                    let answer: Value = client
+                        .post(&url)
+                        .bearer_auth(AXIOM_TOKEN)
+                        .json(&json!({"apl": apl, "startTime": start, "endTime": END}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let page = ba_index_advisor::logstore::axiom::rows(&answer).unwrap();
+                    let fresh: Vec<Value> =
+                        page.iter().filter(|r| !edge.contains(r)).cloned().collect();
+                    rows += fresh.len();
+                    if page.len() < 10_000 {
+                        break;
+                    }
+                    start = page.last().unwrap()["_time"].as_str().unwrap().to_owned();
+                    edge = page
+                        .into_iter()
+                        .filter(|r| r["_time"] == json!(start))
+                        .collect();
+                }
+            }
+            Shape::Datadog => {
+                let url = format!("{}/api/v2/logs/events/search", fake.server.uri());
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut page = json!({"limit": 1000});
+                    if let Some(c) = &cursor {
+                        page["cursor"] = json!(c);
+                    }
+                    let answer: Value = client
+                        .post(&url)
+                        .header("DD-API-KEY", DD_API)
+                        .header("DD-APPLICATION-KEY", DD_APP)
+                        .json(
+                            &json!({"filter": {"query": "source:convex", "from": START, "to": END},
+                                      "sort": "timestamp", "page": page}),
+                        )
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    rows += answer["data"].as_array().unwrap().len();
+                    match answer.pointer("/meta/page/after").and_then(Value::as_str) {
+                        Some(after) => cursor = Some(after.to_owned()),
+                        None => break,
+                    }
+                }
+            }
+        }
+        assert_eq!(rows, FILLER + 53);
+        let requests = fake.tally.requests.load(Ordering::SeqCst);
+        let bytes = fake.tally.bytes.load(Ordering::SeqCst);
+        eprintln!(
+            "{}: full export through the API: {requests} request(s), {bytes} bytes",
+            if shape == Shape::Axiom {
+                "axiom"
+            } else {
+                "datadog"
+            },
+        );
+        assert!(bytes > 50_000_000, "{bytes}");
+    }
+}
