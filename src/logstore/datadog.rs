@@ -250,11 +250,12 @@ fn dd_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// A bare value of Datadog's search syntax: special characters and spaces escaped.
+/// A bare value of Datadog's search syntax: its special characters (`= - ! & | > < ( ) { } [ ]
+/// " * ? : \ #`) and spaces escaped with `\`; `/` is not special.
 fn dd_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_whitespace() || "+-=&|><!(){}[]^\"~*?:\\/".contains(c) {
+        if c.is_whitespace() || "+=-!&|><(){}[]^\"~*?:\\#".contains(c) {
             out.push('\\');
         }
         out.push(c);
