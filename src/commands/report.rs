@@ -95,6 +95,12 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 pull.requests,
                 pull.bytes
             );
+            if pull.events == 0 {
+                crate::errln!(
+                    "notice: {} has no index warning or error in this window: nothing to add.",
+                    pull.source
+                );
+            }
             pull.collected
         }
         _ => engine.read(&args.paths),
@@ -121,12 +127,13 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     for error in &report.stats.errors {
         crate::errln!("error: {error}");
     }
-    if let Some(notice) = report.input_notice() {
+    // A pull reads only matches: none is an answer, not an empty input.
+    if let Some(notice) = report.input_notice().filter(|_| from_files) {
         crate::errln!("notice: {notice}");
     }
     Ok(if !report.stats.errors.is_empty() {
         ExitCode::from(2)
-    } else if args.fail_on_suggestions && report.read_nothing() {
+    } else if args.fail_on_suggestions && from_files && report.read_nothing() {
         crate::errln!("error: --fail-on-suggestions: no logs to check");
         ExitCode::from(2)
     } else if args.fail_on_suggestions && report.has_work() {

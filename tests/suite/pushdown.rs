@@ -1054,3 +1054,35 @@ async fn a_full_export_through_the_api_moves_the_whole_dataset() {
         assert!(bytes > 50_000_000, "{bytes}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_without_matches_is_all_clear_not_an_empty_input() {
+    let fake = fake(Shape::Datadog, false, false).await;
+    let mut cmd = crate::common::bin();
+    cmd.env_clear()
+        .args([
+            "report",
+            "--fail-on-suggestions",
+            "--from",
+            "datadog",
+            "--datadog-url",
+        ])
+        .arg(fake.server.uri())
+        .args([
+            "--start",
+            "2020-01-01T00:00:00Z",
+            "--end",
+            "2020-01-02T00:00:00Z",
+        ])
+        .env("DD_API_KEY", DD_API)
+        .env("DD_APP_KEY", DD_APP);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("no index warning or error"), "{stderr}");
+    assert!(!stderr.contains("the input was empty"), "{stderr}");
+    // One request: no matches, so no second pass.
+    assert_eq!(fake.tally.requests.load(Ordering::SeqCst), 1);
+}
