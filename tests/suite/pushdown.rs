@@ -122,7 +122,7 @@ struct Tally {
     queries: Mutex<Vec<String>>,
     /// Each request's start of the window.
     starts: Mutex<Vec<String>>,
-    /// Answer the first request with 429 (and Retry-After: 1).
+    /// Answer the first request with 429 and the store's rate-limit headers.
     throttle_first: bool,
     /// Mark every answer partial.
     partial: bool,
@@ -137,8 +137,20 @@ impl Respond for FakeStore {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let n = self.tally.requests.fetch_add(1, Ordering::SeqCst);
         if self.tally.throttle_first && n == 0 {
+            // Axiom says when the window resets (a Unix second); Datadog, how many seconds until
+            // it does. Neither sends Retry-After here.
+            let reset = match self.data.shape {
+                Shape::Axiom => (std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + 1)
+                .to_string(),
+                Shape::Datadog => "1".to_owned(),
+            };
             return ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.as_str())
                 .set_body_string("{\"message\":\"rate limited\"}");
         }
         let body: Value = serde_json::from_slice(&request.body).unwrap();
