@@ -28,6 +28,7 @@ pub mod frame;
 pub mod github;
 pub mod ingest;
 pub mod insights;
+pub mod logstore;
 pub mod parse;
 pub mod position;
 pub mod render;

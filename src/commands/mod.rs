@@ -1,4 +1,5 @@
 //! One module per subcommand: argument types and the glue from arguments to the library.
+//! `log_store` is not a command: the `--from axiom|datadog` arguments the commands share.
 
 pub mod apply;
 pub mod completions;
@@ -6,6 +7,7 @@ pub mod config;
 pub mod doctor;
 pub mod ignore;
 pub mod init;
+pub mod log_store;
 pub mod pr;
 pub mod report;
 pub mod watch;

@@ -1,5 +1,6 @@
 //! `report`: read log dumps, print findings and the index plan.
 
+use crate::commands::log_store::{self, StoreArgs};
 use crate::config::Config;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::insights;
@@ -22,7 +23,9 @@ pub enum ReportFormat {
     npx convex logs --history --jsonl | ba-index-advisor report - --format json\n  \
     ba-index-advisor report logs.txt.gz --fail-on-suggestions\n  \
     npx convex insights --json --details > insights.json\n  \
-    ba-index-advisor report logs.jsonl --insights insights.json")]
+    ba-index-advisor report logs.jsonl --insights insights.json\n  \
+    AXIOM_TOKEN=… ba-index-advisor report --from axiom --dataset convex --since 7d\n  \
+    DD_API_KEY=… DD_APP_KEY=… ba-index-advisor report --from datadog --site eu")]
 pub struct ReportArgs {
     /// Files, directories (recursed for *.log, *.jsonl, *.json, *.txt, *.gz) or `-` for stdin.
     #[arg(value_name = "PATHS|-", default_value = "-")]
@@ -47,11 +50,25 @@ pub struct ReportArgs {
     /// suggestion is behind which insight.
     #[arg(long, value_name = "FILE|-")]
     pub insights: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     insights::check_stdin(args.insights.as_deref(), &args.paths)?;
-    if args.paths.iter().any(|p| p.as_os_str() == "-")
+    let from_files = args.store.from.is_none();
+    if !from_files && args.paths.iter().any(|p| p.as_os_str() != "-") {
+        anyhow::bail!("--from reads a log store: give no log files with it");
+    }
+    if from_files && args.store.dataset.is_some() {
+        anyhow::bail!("--dataset is for --from axiom");
+    }
+    let window = match args.store.from {
+        Some(_) => Some(args.store.window(std::time::SystemTime::now())?),
+        None => None,
+    };
+    if from_files
+        && args.paths.iter().any(|p| p.as_os_str() == "-")
         && std::io::IsTerminal::is_terminal(&std::io::stdin())
     {
         anyhow::bail!(
@@ -66,7 +83,29 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         insights: args.insights.as_deref(),
     };
     let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
-    let report = engine.conclude(&engine.read(&args.paths));
+    let collected = match (args.store.from, &window) {
+        (Some(store), Some(window)) => {
+            let pull = log_store::pull(store, &args.store, window, &engine)?;
+            crate::errln!(
+                "Read {} event(s) from {} ({} to {}) in {} request(s), {} byte(s).",
+                pull.events,
+                pull.source,
+                window.start,
+                window.end,
+                pull.requests,
+                pull.bytes
+            );
+            if pull.events == 0 {
+                crate::errln!(
+                    "notice: {} has no index warning or error in this window: nothing to add.",
+                    pull.source
+                );
+            }
+            pull.collected
+        }
+        _ => engine.read(&args.paths),
+    };
+    let report = engine.conclude(&collected);
     let invocation = Invocation {
         inputs: &args.paths,
         from_report: None,
@@ -88,12 +127,13 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     for error in &report.stats.errors {
         crate::errln!("error: {error}");
     }
-    if let Some(notice) = report.input_notice() {
+    // A pull reads only matches: none is an answer, not an empty input.
+    if let Some(notice) = report.input_notice().filter(|_| from_files) {
         crate::errln!("notice: {notice}");
     }
     Ok(if !report.stats.errors.is_empty() {
         ExitCode::from(2)
-    } else if args.fail_on_suggestions && report.read_nothing() {
+    } else if args.fail_on_suggestions && from_files && report.read_nothing() {
         crate::errln!("error: --fail-on-suggestions: no logs to check");
         ExitCode::from(2)
     } else if args.fail_on_suggestions && report.has_work() {

@@ -3,6 +3,7 @@
 
 use crate::advise::AdviceSettings;
 use crate::atomic_write::{self, Expect};
+use crate::commands::log_store::{self, StoreArgs};
 use crate::config::{Config, WatchConfig};
 use crate::document::Report;
 use crate::engine::{Collected, Engine, EngineFlags, EngineSettings, SchemaNeed};
@@ -52,6 +53,7 @@ pub enum LiveFormat {
     ba-index-advisor watch\n  \
     ba-index-advisor watch --prod --history 100\n  \
     ba-index-advisor watch --file convex.log --from-start\n  \
+    ba-index-advisor watch --from axiom --dataset convex --every 5m\n  \
     npx convex dev 2>&1 | ba-index-advisor watch -\n\n\
     Statuses: new -> written (by --write) -> served (an index in the schema serves it) -> \
     resolved (quiet for --quiet seconds), or still firing (with the reason).\n\
@@ -59,10 +61,10 @@ pub enum LiveFormat {
 )]
 pub struct WatchArgs {
     /// `-` reads stdin.
-    #[arg(value_name = "-", value_parser = parse_dash, conflicts_with_all = ["file", "cmd"])]
+    #[arg(value_name = "-", value_parser = parse_dash, conflicts_with_all = ["file", "cmd", "from"])]
     pub stdin: Option<String>,
     /// Follow this file like `tail -F` instead of running the Convex CLI.
-    #[arg(long, value_name = "PATH", conflicts_with = "cmd")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["cmd", "from"])]
     pub file: Option<PathBuf>,
     /// With --file: read the existing contents first.
     #[arg(long, requires = "file")]
@@ -83,7 +85,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE", help_heading = "Convex CLI")]
     pub env_file: Option<PathBuf>,
     /// Run this shell command instead of `npx convex logs --jsonl` (via `sh -c`).
-    #[arg(long, value_name = "COMMAND", help_heading = "Convex CLI")]
+    #[arg(
+        long,
+        value_name = "COMMAND",
+        help_heading = "Convex CLI",
+        conflicts_with = "from"
+    )]
     pub cmd: Option<String>,
     /// Run `npx convex insights --json --details` (same deployment flags) now and every
     /// DURATION (e.g. `10m`), and show which suggestion is behind which insight [default: off].
@@ -114,6 +121,13 @@ pub struct WatchArgs {
     /// Extra rule files (`*.toml`) added to the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// With --from: pull the events since the last pull this often (the first pull reads
+    /// --since, default 30d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "from",
+          default_value = "5m", help_heading = "Log store (--from)")]
+    pub every: Duration,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 fn parse_dash(s: &str) -> Result<String, String> {
@@ -168,6 +182,16 @@ pub fn run(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
 /// Where lines come from.
 enum Source {
     Child(LogCommand),
+    /// `--from`: the store, the needles to filter on, the first window, the interval and the
+    /// cap on each pull.
+    Store(
+        String,
+        Box<crate::logstore::LogStore>,
+        Vec<String>,
+        crate::logstore::Window,
+        Duration,
+        Option<u64>,
+    ),
     File(PathBuf, FollowOptions),
     Stdin,
 }
@@ -178,6 +202,7 @@ impl Source {
             Source::Child(c) => c.display(),
             Source::File(p, _) => p.display().to_string(),
             Source::Stdin => "<stdin>".into(),
+            Source::Store(name, ..) => name.clone(),
         }
     }
 
@@ -194,6 +219,11 @@ impl Source {
             }),
             Source::File(path, options) => tokio::spawn(async move {
                 follow::follow(path, options, tx, cancel)
+                    .await
+                    .map_err(anyhow::Error::from)
+            }),
+            Source::Store(_, store, needles, first, every, max) => tokio::spawn(async move {
+                crate::logstore::poll(*store, needles, first, every, max, tx, cancel)
                     .await
                     .map_err(anyhow::Error::from)
             }),
@@ -253,7 +283,19 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         SchemaNeed::Optional
     };
     let engine = Engine::open(EngineSettings::resolve(config, flags, root.clone()), need)?;
-    let source = if args.stdin.is_some() {
+    let source = if let Some(store) = args.store.from {
+        let window = args.store.window(SystemTime::now())?;
+        let (name, client) = log_store::open(store, &args.store)?;
+        let needles = engine.matcher().rules().needles();
+        Source::Store(
+            name,
+            Box::new(client),
+            needles,
+            window,
+            args.every,
+            args.store.max_events,
+        )
+    } else if args.stdin.is_some() {
         Source::Stdin
     } else if let Some(path) = &args.file {
         Source::File(

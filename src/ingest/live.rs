@@ -15,6 +15,8 @@ pub enum Stream {
     Stdin,
     ChildStdout,
     ChildStderr,
+    /// Events pulled from a log store, one JSON record a line.
+    LogStore,
 }
 
 impl Stream {
@@ -24,6 +26,7 @@ impl Stream {
             Stream::Stdin => "stdin",
             Stream::ChildStdout => "stdout",
             Stream::ChildStderr => "stderr",
+            Stream::LogStore => "log store",
         }
     }
 }
@@ -99,6 +102,10 @@ pub enum Notice {
         error: String,
     },
     StdinClosed,
+    /// What a pull from a log store (`watch --from`) read, or why it failed.
+    LogStore {
+        message: String,
+    },
     /// A read error on a source that ends it (stdin).
     InputError {
         message: String,
@@ -151,6 +158,7 @@ impl fmt::Display for Notice {
                 "file notifications unavailable ({error}); re-checking periodically"
             ),
             Notice::StdinClosed => f.write_str("stdin closed"),
+            Notice::LogStore { message } => f.write_str(message),
             Notice::InputError { message } => f.write_str(message),
             Notice::ChildStarted { command, pid } => write!(f, "started `{command}` (pid {pid})"),
             Notice::ChildExited {

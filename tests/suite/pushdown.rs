@@ -1,0 +1,1100 @@
+//! `report --from axiom|datadog` against fake log stores on loopback that hold a large dataset
+//! (200 000 events: the real-format samples among generated traffic) and evaluate the filter
+//! each request carries: the pull must filter on the store's side, page, retry rate limits,
+//! report partial answers, never print a secret, and conclude exactly as `report` does on an
+//! export of the same events.
+
+use ba_index_advisor::frame::json::format_unix_millis;
+use ba_index_advisor::logstore::parse_rfc3339_millis;
+use serde_json::{Map, Value, json};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tempfile::TempDir;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const FILLER: usize = 200_000;
+const AXIOM_TOKEN: &str = "xaat-TEST-axiom-token-do-not-leak-42";
+const DD_API: &str = "ddapi-TEST-key-do-not-leak-0042";
+const DD_APP: &str = "ddapp-TEST-key-do-not-leak-0043";
+const START: &str = "2026-01-15T00:00:00Z";
+const END: &str = "2026-01-16T00:00:00Z";
+
+/// Which shape the dataset's events have.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// `{_time, data: {…}, attributes, convex}` as the Axiom sink writes.
+    Axiom,
+    /// Flattened, as the Datadog sink sends.
+    Datadog,
+}
+
+/// The real-format samples, and generated traffic (no warnings) built from the samples' first
+/// console line and first execution record, ordered by time. Generated events are built on
+/// demand so the fake holds 200 000 events without holding their JSON.
+struct Dataset {
+    shape: Shape,
+    samples: Vec<Value>,
+    templates: [Value; 2],
+    /// (time, sample index or FILLER + generated index), sorted.
+    order: Vec<(i64, usize)>,
+}
+
+impl Dataset {
+    fn new(shape: Shape) -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+        let samples: Vec<Value> = match shape {
+            Shape::Axiom => {
+                serde_json::from_str(&std::fs::read_to_string(root.join("axiom.json")).unwrap())
+                    .unwrap()
+            }
+            Shape::Datadog => std::fs::read_to_string(root.join("datadog.jsonl"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect(),
+        };
+        let templates = [samples[0].clone(), samples[1].clone()];
+        let time = |e: &Value| match shape {
+            Shape::Axiom => e["_time"].as_i64().unwrap(),
+            Shape::Datadog => e["timestamp"].as_i64().unwrap(),
+        };
+        let first = samples.iter().map(time).min().unwrap();
+        let mut order: Vec<(i64, usize)> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (time(e), i))
+            .collect();
+        for i in 0..FILLER {
+            order.push((first - 1_800_000 + (i as i64) * 36, FILLER + i));
+        }
+        order.sort();
+        Self {
+            shape,
+            samples,
+            templates,
+            order,
+        }
+    }
+
+    fn event(&self, (time, index): (i64, usize)) -> Value {
+        if index < FILLER {
+            return self.samples[index].clone();
+        }
+        let i = index - FILLER;
+        let mut event = self.templates[i % 2].clone();
+        let id = json!(format!("9{:015}", i / 2));
+        let data = match self.shape {
+            Shape::Axiom => {
+                event["_time"] = json!(time);
+                &mut event["data"]
+            }
+            Shape::Datadog => &mut event,
+        };
+        data["timestamp"] = json!(time);
+        data["function"]["request_id"] = id;
+        event
+    }
+
+    fn events(&self) -> impl Iterator<Item = Value> + '_ {
+        self.order.iter().map(|&at| self.event(at))
+    }
+
+    /// The export: every event as one JSON line, as the sink delivered them.
+    fn export(&self, dir: &Path) -> (std::path::PathBuf, u64) {
+        let file = dir.join("export.jsonl");
+        let mut text = String::new();
+        for event in self.events() {
+            text.push_str(&event.to_string());
+            text.push('\n');
+        }
+        std::fs::write(&file, &text).unwrap();
+        (file, text.len() as u64)
+    }
+}
+
+/// What a fake store saw and sent.
+#[derive(Default)]
+struct Tally {
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    queries: Mutex<Vec<String>>,
+    /// Each request's start of the window.
+    starts: Mutex<Vec<String>>,
+    /// Answer the first request with 429 and the store's rate-limit headers.
+    throttle_first: bool,
+    /// Mark every answer partial.
+    partial: bool,
+}
+
+struct FakeStore {
+    data: Dataset,
+    tally: std::sync::Arc<Tally>,
+}
+
+impl Respond for FakeStore {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.tally.requests.fetch_add(1, Ordering::SeqCst);
+        if self.tally.throttle_first && n == 0 {
+            // Axiom says when the window resets (a Unix second); Datadog, how many seconds until
+            // it does. Neither sends Retry-After here.
+            let reset = match self.data.shape {
+                Shape::Axiom => (std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + 1)
+                .to_string(),
+                Shape::Datadog => "1".to_owned(),
+            };
+            return ResponseTemplate::new(429)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.as_str())
+                .set_body_string("{\"message\":\"rate limited\"}");
+        }
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let answer = match self.data.shape {
+            Shape::Axiom => self.axiom(request, &body),
+            Shape::Datadog => self.datadog(request, &body),
+        };
+        let answer = match answer {
+            Ok(answer) => answer.to_string(),
+            Err(status) => return *status,
+        };
+        self.tally
+            .bytes
+            .fetch_add(answer.len() as u64, Ordering::SeqCst);
+        ResponseTemplate::new(200).set_body_raw(answer, "application/json")
+    }
+}
+
+impl FakeStore {
+    fn axiom(&self, request: &Request, body: &Value) -> Result<Value, Box<ResponseTemplate>> {
+        let auth = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        if auth != Some(&format!("Bearer {AXIOM_TOKEN}")) {
+            // Quotes what it was sent, as a careless server might.
+            return Err(Box::new(ResponseTemplate::new(401).set_body_string(
+                format!("{{\"message\":\"bad token: {auth:?}\"}}"),
+            )));
+        }
+        let apl = body["apl"].as_str().unwrap();
+        self.tally.queries.lock().unwrap().push(apl.to_owned());
+        self.tally
+            .starts
+            .lock()
+            .unwrap()
+            .push(body["startTime"].as_str().unwrap().to_owned());
+        let start = parse_rfc3339_millis(body["startTime"].as_str().unwrap()).unwrap();
+        let end = parse_rfc3339_millis(body["endTime"].as_str().unwrap()).unwrap();
+        let stages: Vec<&str> = apl.split(" | ").collect();
+        assert_eq!(stages[0], "['convex-logs']", "{apl}");
+        let filter = apl::parse(stages[1].strip_prefix("where ").expect("a where stage"));
+        assert_eq!(stages[2], "sort by _time asc");
+        let limit: usize = stages[3].strip_prefix("limit ").unwrap().parse().unwrap();
+        let first = self.data.order.partition_point(|&(t, _)| t < start);
+        let rows: Vec<Value> = self.data.order[first..]
+            .iter()
+            .take_while(|&&(t, _)| t < end)
+            .map(|&at| self.data.event(at))
+            .filter(|e| apl::eval(&filter, e))
+            .take(limit)
+            .collect();
+        // Column-major, dotted field names, `_time` as RFC 3339.
+        let mut names: Vec<String> = Vec::new();
+        let flat: Vec<Map<String, Value>> = rows
+            .iter()
+            .map(|row| {
+                let mut out = Map::new();
+                flatten("", row, &mut out);
+                out["_time"] = json!(format_unix_millis(row["_time"].as_i64().unwrap()));
+                for k in out.keys() {
+                    if !names.contains(k) {
+                        names.push(k.clone());
+                    }
+                }
+                out
+            })
+            .collect();
+        let columns: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                Value::Array(
+                    flat.iter()
+                        .map(|r| r.get(n).cloned().unwrap_or(Value::Null))
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(json!({
+            "format": "tabular",
+            "status": {"elapsedTime": 1, "isPartial": self.tally.partial, "rowsMatched": rows.len()},
+            "tables": [{"name": "0", "fields": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>(), "columns": columns}]
+        }))
+    }
+
+    fn datadog(&self, request: &Request, body: &Value) -> Result<Value, Box<ResponseTemplate>> {
+        let header = |n: &str| request.headers.get(n).and_then(|v| v.to_str().ok());
+        if header("dd-api-key") != Some(DD_API) || header("dd-application-key") != Some(DD_APP) {
+            return Err(Box::new(ResponseTemplate::new(403).set_body_string(
+                format!(
+                    "{{\"errors\":[\"Forbidden: {:?} {:?}\"]}}",
+                    header("dd-api-key"),
+                    header("dd-application-key")
+                ),
+            )));
+        }
+        let query = body["filter"]["query"].as_str().unwrap();
+        self.tally.queries.lock().unwrap().push(query.to_owned());
+        let filter = dd::parse(query);
+        let from = parse_rfc3339_millis(body["filter"]["from"].as_str().unwrap()).unwrap();
+        let to = parse_rfc3339_millis(body["filter"]["to"].as_str().unwrap()).unwrap();
+        assert_eq!(body["sort"], "timestamp");
+        let limit = body["page"]["limit"].as_u64().unwrap() as usize;
+        assert!(limit <= 1000);
+        // The cursor is the position in the time order to go on from.
+        let first = match body["page"]["cursor"].as_str() {
+            Some(c) => c.parse().unwrap(),
+            None => self.data.order.partition_point(|&(t, _)| t < from),
+        };
+        let mut data = Vec::new();
+        let mut next = None;
+        for (pos, &(t, index)) in self.data.order.iter().enumerate().skip(first) {
+            if t >= to {
+                break;
+            }
+            let event = self.data.event((t, index));
+            if !dd::eval(&filter, &event) {
+                continue;
+            }
+            if data.len() == limit {
+                next = Some(pos.to_string());
+                break;
+            }
+            let mut attrs = event.as_object().unwrap().clone();
+            let message = attrs.remove("message").unwrap_or(json!(""));
+            let host = attrs.remove("hostname").unwrap();
+            let service = attrs.remove("service").unwrap();
+            attrs.remove("timestamp");
+            attrs.remove("ddtags");
+            data.push(
+                json!({"id": format!("AQ{pos:08}"), "type": "log", "attributes": {
+                "timestamp": format_unix_millis(t), "host": host, "service": service,
+                "message": message, "status": "info", "tags": ["source:convex"],
+                "attributes": attrs}}),
+            );
+        }
+        let mut meta =
+            json!({"elapsed": 1, "status": if self.tally.partial { "timeout" } else { "done" }});
+        if let Some(next) = next {
+            meta["page"] = json!({"after": next});
+        }
+        Ok(json!({"data": data, "meta": meta}))
+    }
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
+    match value {
+        Value::Object(obj) => {
+            for (k, v) in obj {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_owned(), other.clone());
+        }
+    }
+}
+
+/// Dotted path lookup, as both stores address nested fields.
+fn field<'v>(event: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(event, |v, k| v.get(k))
+}
+
+fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The subset of APL the client writes: `or`, `and`, parentheses, `==`, `contains`,
+/// `contains_cs` and `in (…)` on `['dotted.field']`.
+mod apl {
+    use super::{Value, as_text, field};
+
+    #[derive(Debug)]
+    pub enum Expr {
+        Or(Vec<Expr>),
+        And(Vec<Expr>),
+        Eq(String, String),
+        Contains(String, String, bool),
+        In(String, Vec<String>),
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Tok {
+        Field(String),
+        Str(String),
+        Word(String),
+        Open,
+        Close,
+        Comma,
+    }
+
+    fn lex(text: &str) -> Vec<Tok> {
+        let mut out = Vec::new();
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_whitespace() {
+                i += 1;
+            } else if c == '[' {
+                let mut j = i + 2;
+                while !(chars[j] == '\'' && chars[j + 1] == ']') {
+                    j += 1;
+                }
+                out.push(Tok::Field(chars[i + 2..j].iter().collect()));
+                i = j + 2;
+            } else if c == '"' {
+                let mut s = String::new();
+                i += 1;
+                while chars[i] != '"' {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    s.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                out.push(Tok::Str(s));
+            } else if c == '(' {
+                out.push(Tok::Open);
+                i += 1;
+            } else if c == ')' {
+                out.push(Tok::Close);
+                i += 1;
+            } else if c == ',' {
+                out.push(Tok::Comma);
+                i += 1;
+            } else {
+                let mut w = String::new();
+                while i < chars.len() && !chars[i].is_whitespace() && !"()\",".contains(chars[i]) {
+                    w.push(chars[i]);
+                    i += 1;
+                }
+                out.push(Tok::Word(w));
+            }
+        }
+        out
+    }
+
+    pub fn parse(text: &str) -> Expr {
+        let toks = lex(text);
+        let mut pos = 0;
+        let expr = or(&toks, &mut pos);
+        assert_eq!(pos, toks.len(), "unparsed APL: {text}");
+        expr
+    }
+
+    fn or(t: &[Tok], p: &mut usize) -> Expr {
+        let mut parts = vec![and(t, p)];
+        while t.get(*p) == Some(&Tok::Word("or".into())) {
+            *p += 1;
+            parts.push(and(t, p));
+        }
+        Expr::Or(parts)
+    }
+
+    fn and(t: &[Tok], p: &mut usize) -> Expr {
+        let mut parts = vec![unary(t, p)];
+        while t.get(*p) == Some(&Tok::Word("and".into())) {
+            *p += 1;
+            parts.push(unary(t, p));
+        }
+        Expr::And(parts)
+    }
+
+    fn unary(t: &[Tok], p: &mut usize) -> Expr {
+        if t[*p] == Tok::Open {
+            *p += 1;
+            let e = or(t, p);
+            assert_eq!(t[*p], Tok::Close);
+            *p += 1;
+            return e;
+        }
+        let Tok::Field(f) = t[*p].clone() else {
+            panic!("a field expected at {:?}", t[*p])
+        };
+        let Tok::Word(op) = t[*p + 1].clone() else {
+            panic!("an operator expected")
+        };
+        *p += 2;
+        let string = |p: &mut usize| {
+            let Tok::Str(s) = t[*p].clone() else {
+                panic!("a string expected")
+            };
+            *p += 1;
+            s
+        };
+        match op.as_str() {
+            "==" => Expr::Eq(f, string(p)),
+            "contains_cs" => Expr::Contains(f, string(p), true),
+            "contains" => Expr::Contains(f, string(p), false),
+            "in" => {
+                assert_eq!(t[*p], Tok::Open);
+                *p += 1;
+                let mut list = vec![string(p)];
+                while t[*p] == Tok::Comma {
+                    *p += 1;
+                    list.push(string(p));
+                }
+                assert_eq!(t[*p], Tok::Close);
+                *p += 1;
+                Expr::In(f, list)
+            }
+            other => panic!("operator {other} is not in the fake's APL"),
+        }
+    }
+
+    pub fn eval(e: &Expr, event: &Value) -> bool {
+        let get = |f: &str| field(event, f).filter(|v| !v.is_null()).map(as_text);
+        match e {
+            Expr::Or(parts) => parts.iter().any(|p| eval(p, event)),
+            Expr::And(parts) => parts.iter().all(|p| eval(p, event)),
+            Expr::Eq(f, v) => get(f).as_deref() == Some(v.as_str()),
+            Expr::Contains(f, v, true) => get(f).is_some_and(|s| s.contains(v.as_str())),
+            Expr::Contains(f, v, false) => {
+                get(f).is_some_and(|s| s.to_lowercase().contains(&v.to_lowercase()))
+            }
+            Expr::In(f, list) => get(f).is_some_and(|s| list.contains(&s)),
+        }
+    }
+}
+
+/// The subset of Datadog's log search syntax the client writes: `OR`, implicit `AND`,
+/// parentheses, `"phrases"` (in the message), `source:`, `host:` and `@attribute:` terms with
+/// `\`-escapes and `*` wildcards.
+mod dd {
+    use super::{Value, as_text, field};
+
+    #[derive(Debug)]
+    pub enum Expr {
+        Or(Vec<Expr>),
+        And(Vec<Expr>),
+        Phrase(String),
+        Term(String, String),
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Tok {
+        Open,
+        Close,
+        Phrase(String),
+        /// Key, and the value with escapes resolved (`*` as `\u{0}`: a wildcard).
+        Term(String, String),
+        Or,
+        And,
+    }
+
+    fn lex(text: &str) -> Vec<Tok> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                c if c.is_whitespace() => i += 1,
+                '(' => {
+                    out.push(Tok::Open);
+                    i += 1;
+                }
+                ')' => {
+                    out.push(Tok::Close);
+                    i += 1;
+                }
+                '"' => {
+                    let mut s = String::new();
+                    i += 1;
+                    while chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            i += 1;
+                        }
+                        s.push(chars[i]);
+                        i += 1;
+                    }
+                    i += 1;
+                    out.push(Tok::Phrase(s));
+                }
+                _ => {
+                    let mut key = String::new();
+                    let mut value = String::new();
+                    let mut in_value = false;
+                    while i < chars.len() && !chars[i].is_whitespace() && !"()".contains(chars[i]) {
+                        let (c, escaped) = if chars[i] == '\\' {
+                            i += 1;
+                            (chars[i], true)
+                        } else {
+                            (chars[i], false)
+                        };
+                        i += 1;
+                        if !in_value && c == ':' && !escaped {
+                            in_value = true;
+                        } else if in_value {
+                            value.push(if c == '*' && !escaped { '\u{0}' } else { c });
+                        } else {
+                            key.push(c);
+                        }
+                    }
+                    out.push(match (in_value, key.as_str()) {
+                        (false, "OR") => Tok::Or,
+                        (false, "AND") => Tok::And,
+                        (true, _) => Tok::Term(key, value),
+                        _ => panic!("a bare word `{key}` is not in the fake's syntax"),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn parse(text: &str) -> Expr {
+        let toks = lex(text);
+        let mut pos = 0;
+        let e = or(&toks, &mut pos);
+        assert_eq!(pos, toks.len(), "unparsed query: {text}");
+        e
+    }
+
+    fn or(t: &[Tok], p: &mut usize) -> Expr {
+        let mut parts = vec![and(t, p)];
+        while t.get(*p) == Some(&Tok::Or) {
+            *p += 1;
+            parts.push(and(t, p));
+        }
+        Expr::Or(parts)
+    }
+
+    fn and(t: &[Tok], p: &mut usize) -> Expr {
+        let mut parts = Vec::new();
+        loop {
+            match t.get(*p) {
+                None | Some(Tok::Or) | Some(Tok::Close) => break,
+                Some(Tok::And) => *p += 1,
+                Some(Tok::Open) => {
+                    *p += 1;
+                    parts.push(or(t, p));
+                    assert_eq!(t[*p], Tok::Close);
+                    *p += 1;
+                }
+                Some(Tok::Phrase(s)) => {
+                    parts.push(Expr::Phrase(s.clone()));
+                    *p += 1;
+                }
+                Some(Tok::Term(k, v)) => {
+                    parts.push(Expr::Term(k.clone(), v.clone()));
+                    *p += 1;
+                }
+            }
+        }
+        Expr::And(parts)
+    }
+
+    fn glob(pattern: &str, text: &str) -> bool {
+        let parts: Vec<&str> = pattern.split('\u{0}').collect();
+        if parts.len() == 1 {
+            return pattern == text;
+        }
+        let mut rest = text;
+        for (i, part) in parts.iter().enumerate() {
+            if i == 0 {
+                let Some(r) = rest.strip_prefix(part) else {
+                    return false;
+                };
+                rest = r;
+            } else if i == parts.len() - 1 {
+                return rest.ends_with(part);
+            } else {
+                let Some(at) = rest.find(part) else {
+                    return false;
+                };
+                rest = &rest[at + part.len()..];
+            }
+        }
+        true
+    }
+
+    pub fn eval(e: &Expr, event: &Value) -> bool {
+        match e {
+            Expr::Or(parts) => parts.iter().any(|p| eval(p, event)),
+            Expr::And(parts) => parts.iter().all(|p| eval(p, event)),
+            Expr::Phrase(s) => event["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(s.as_str())),
+            Expr::Term(key, value) => {
+                let path = match key.as_str() {
+                    "source" => "ddsource",
+                    "host" => "hostname",
+                    k => k.strip_prefix('@').expect("an attribute"),
+                };
+                field(event, path)
+                    .filter(|v| !v.is_null())
+                    .is_some_and(|v| glob(value, &as_text(v)))
+            }
+        }
+    }
+}
+
+struct Fake {
+    server: MockServer,
+    tally: std::sync::Arc<Tally>,
+}
+
+async fn fake(shape: Shape, throttle_first: bool, partial: bool) -> Fake {
+    let server = MockServer::start().await;
+    let tally = std::sync::Arc::new(Tally {
+        throttle_first,
+        partial,
+        ..Tally::default()
+    });
+    let route = match shape {
+        Shape::Axiom => "/v1/datasets/_apl",
+        Shape::Datadog => "/api/v2/logs/events/search",
+    };
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(FakeStore {
+            data: Dataset::new(shape),
+            tally: tally.clone(),
+        })
+        .mount(&server)
+        .await;
+    Fake { server, tally }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(fake: &Fake, shape: Shape, extra: &[&str]) -> Run {
+    let mut cmd = crate::common::bin();
+    cmd.env_clear()
+        .env("NO_COLOR", "1")
+        .arg("report")
+        .args(["--format", "json"]);
+    match shape {
+        Shape::Axiom => {
+            cmd.args(["--from", "axiom", "--dataset", "convex-logs", "--axiom-url"])
+                .arg(fake.server.uri())
+                .env("AXIOM_TOKEN", AXIOM_TOKEN);
+        }
+        Shape::Datadog => {
+            cmd.args(["--from", "datadog", "--datadog-url"])
+                .arg(fake.server.uri())
+                .env("DD_API_KEY", DD_API)
+                .env("DD_APP_KEY", DD_APP);
+        }
+    }
+    cmd.args(["--start", START, "--end", END]).args(extra);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// The parts of a report that must not depend on where the events came from: everything but
+/// the input counters and the locations (a file's line vs the store's position).
+fn comparable(report: &str) -> Value {
+    let mut doc: Value = serde_json::from_str(report).unwrap();
+    doc.as_object_mut().unwrap().remove("stats");
+    for ignored in doc["ignored"].as_array_mut().into_iter().flatten() {
+        ignored.as_object_mut().unwrap().remove("samples");
+    }
+    for finding in doc["suggestions"].as_array_mut().unwrap() {
+        let f = finding.as_object_mut().unwrap();
+        f.remove("samples");
+        f["first_seen"].as_object_mut().unwrap().remove("location");
+        f["last_seen"].as_object_mut().unwrap().remove("location");
+    }
+    doc
+}
+
+fn no_secret(run: &Run) {
+    for secret in [AXIOM_TOKEN, DD_API, DD_APP] {
+        assert!(!run.stdout.contains(secret), "secret in stdout");
+        assert!(!run.stderr.contains(secret), "secret in stderr");
+    }
+}
+
+/// The pull: filtered on the server (far fewer bytes than the dataset), paged, and concluded as
+/// `report` concludes the export. Prints the measured figures.
+async fn pull_equals_export(shape: Shape, page: &str) {
+    let fake = fake(shape, false, false).await;
+    let pulled = run(&fake, shape, &["--page-size", page]).await;
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    no_secret(&pulled);
+    let dir = TempDir::new().unwrap();
+    let (export, export_bytes) = Dataset::new(shape).export(dir.path());
+    let out = crate::common::bin()
+        .env("NO_COLOR", "1")
+        .args(["report", "--format", "json"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let from_file = String::from_utf8(out.stdout).unwrap();
+    let want = comparable(&from_file);
+    assert!(!want["suggestions"].as_array().unwrap().is_empty());
+    assert!(
+        want["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.get("impact").is_some()),
+        "the export joins usage: {want:#}"
+    );
+    assert_eq!(comparable(&pulled.stdout), want);
+    let requests = fake.tally.requests.load(Ordering::SeqCst);
+    let bytes = fake.tally.bytes.load(Ordering::SeqCst);
+    eprintln!(
+        "{}: push-down {requests} request(s), {bytes} bytes; the full export is {export_bytes} bytes \
+         ({} events)",
+        if shape == Shape::Axiom {
+            "axiom"
+        } else {
+            "datadog"
+        },
+        FILLER + 53
+    );
+    assert!(
+        bytes * 100 < export_bytes,
+        "{bytes} bytes served for a {export_bytes}-byte dataset"
+    );
+    // Several pages of matches, then the executions by request id.
+    assert!(requests >= 4, "{requests} request(s)");
+    let queries = fake.tally.queries.lock().unwrap().clone();
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.contains("without an index") || q.contains("function_execution")),
+        "{queries:#?}"
+    );
+    assert!(
+        pulled.stderr.contains(&format!("in {requests} request(s)")),
+        "{}",
+        pulled.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn axiom_pull_filters_on_the_server_and_equals_the_export_report() {
+    pull_equals_export(Shape::Axiom, "5").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn datadog_pull_filters_on_the_server_and_equals_the_export_report() {
+    pull_equals_export(Shape::Datadog, "5").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn axiom_rate_limit_is_retried_and_a_partial_answer_is_a_note() {
+    let fake = fake(Shape::Axiom, true, true).await;
+    let run = run(&fake, Shape::Axiom, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("Axiom answered 429"), "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("isPartial"), "{notes}");
+    assert!(!doc["suggestions"].as_array().unwrap().is_empty());
+    no_secret(&run);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn datadog_rate_limit_is_retried_and_a_timeout_is_a_note() {
+    let fake = fake(Shape::Datadog, true, true).await;
+    let run = run(&fake, Shape::Datadog, &["--query", "host:happy-otter-123"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Datadog answered 429"),
+        "{}",
+        run.stderr
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        doc["notes"].to_string().contains("timeout"),
+        "{}",
+        doc["notes"]
+    );
+    assert!(!doc["suggestions"].as_array().unwrap().is_empty());
+    let queries = fake.tally.queries.lock().unwrap().clone();
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.ends_with("(host:happy-otter-123)")),
+        "{queries:?}"
+    );
+    no_secret(&run);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_events_stops_the_pull_with_a_note() {
+    let fake = fake(Shape::Axiom, false, false).await;
+    let run = run(
+        &fake,
+        Shape::Axiom,
+        &["--max-events", "3", "--page-size", "2"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        doc["notes"].to_string().contains("--max-events 3"),
+        "{}",
+        doc["notes"]
+    );
+    let signals = doc["stats"]["signals"].as_u64().unwrap();
+    assert!(signals <= 3, "{signals}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_secret_is_never_printed() {
+    for shape in [Shape::Axiom, Shape::Datadog] {
+        let fake = fake(shape, false, false).await;
+        let mut cmd = crate::common::bin();
+        cmd.env_clear()
+            .args(["report", "--start", START, "--end", END]);
+        match shape {
+            Shape::Axiom => cmd
+                .args(["--from", "axiom", "--dataset", "convex-logs", "--axiom-url"])
+                .arg(fake.server.uri())
+                .env("AXIOM_TOKEN", format!("{AXIOM_TOKEN}-wrong")),
+            Shape::Datadog => cmd
+                .args(["--from", "datadog", "--datadog-url"])
+                .arg(fake.server.uri())
+                .env("DD_API_KEY", DD_API)
+                .env("DD_APP_KEY", format!("{DD_APP}-wrong")),
+        };
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("rejected the credentials"),
+            "{}",
+            run.stderr
+        );
+        no_secret(&run);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_from_axiom_pulls_again_from_where_it_stopped() {
+    let fake = fake(Shape::Axiom, false, false).await;
+    let project = TempDir::new().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ba-index-advisor"))
+        .args([
+            "watch",
+            "--format",
+            "json",
+            "--from",
+            "axiom",
+            "--dataset",
+            "convex-logs",
+        ])
+        .args(["--since", "800d", "--every", "1s", "--axiom-url"])
+        .arg(fake.server.uri())
+        .arg("--project")
+        .arg(project.path())
+        .env("AXIOM_TOKEN", AXIOM_TOKEN)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = crate::common::lines(&mut child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("\"member\"")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no member suggestion ({e}): {seen:#?}"),
+        }
+    }
+    // The next pull starts where the first one ended (less the overlap), not at --since.
+    loop {
+        let starts = fake.tally.starts.lock().unwrap().clone();
+        let first = starts[0].clone();
+        if let Some(later) = starts.iter().find(|s| s.as_str() > "2026-06-01") {
+            assert!(first.as_str() < "2026-01-01", "{first}");
+            assert!(later.as_str() > first.as_str());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second pull: {starts:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        (status, err)
+    })
+    .await
+    .unwrap();
+    seen.extend(lines.iter());
+    assert!(status.0.success(), "{}", status.1);
+    assert!(!status.1.contains(AXIOM_TOKEN));
+    assert!(status.1.contains("Axiom: "), "{}", status.1);
+    let member_final = seen
+        .iter()
+        .find(|l| l.contains("\"final\"") && l.contains("\"member\""))
+        .unwrap_or_else(|| panic!("{seen:#?}"));
+    // Overlapping windows do not count an event twice.
+    assert!(member_final.contains("\"count\":7"), "{member_final}");
+}
+
+/// The baseline the push-down is measured against: the same dataset read whole through the same
+/// APIs (a filter every event passes, pages of the largest size), as a full export would.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_export_through_the_api_moves_the_whole_dataset() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    for shape in [Shape::Axiom, Shape::Datadog] {
+        let fake = fake(shape, false, false).await;
+        let mut rows = 0usize;
+        match shape {
+            Shape::Axiom => {
+                let url = format!("{}/v1/datasets/_apl?format=tabular", fake.server.uri());
+                let mut start = START.to_owned();
+                let mut edge: Vec<Value> = Vec::new();
+                loop {
+                    let apl = "['convex-logs'] | where ['data.topic'] == \"console\" or \
+                               ['data.topic'] == \"function_execution\" | sort by _time asc \
+                               | limit 10000";
+                    let answer: Value = client
+                        .post(&url)
+                        .bearer_auth(AXIOM_TOKEN)
+                        .json(&json!({"apl": apl, "startTime": start, "endTime": END}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let page = ba_index_advisor::logstore::axiom::rows(&answer).unwrap();
+                    let fresh: Vec<Value> =
+                        page.iter().filter(|r| !edge.contains(r)).cloned().collect();
+                    rows += fresh.len();
+                    if page.len() < 10_000 {
+                        break;
+                    }
+                    start = page.last().unwrap()["_time"].as_str().unwrap().to_owned();
+                    edge = page
+                        .into_iter()
+                        .filter(|r| r["_time"] == json!(start))
+                        .collect();
+                }
+            }
+            Shape::Datadog => {
+                let url = format!("{}/api/v2/logs/events/search", fake.server.uri());
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut page = json!({"limit": 1000});
+                    if let Some(c) = &cursor {
+                        page["cursor"] = json!(c);
+                    }
+                    let answer: Value = client
+                        .post(&url)
+                        .header("DD-API-KEY", DD_API)
+                        .header("DD-APPLICATION-KEY", DD_APP)
+                        .json(
+                            &json!({"filter": {"query": "source:convex", "from": START, "to": END},
+                                      "sort": "timestamp", "page": page}),
+                        )
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    rows += answer["data"].as_array().unwrap().len();
+                    match answer.pointer("/meta/page/after").and_then(Value::as_str) {
+                        Some(after) => cursor = Some(after.to_owned()),
+                        None => break,
+                    }
+                }
+            }
+        }
+        assert_eq!(rows, FILLER + 53);
+        let requests = fake.tally.requests.load(Ordering::SeqCst);
+        let bytes = fake.tally.bytes.load(Ordering::SeqCst);
+        eprintln!(
+            "{}: full export through the API: {requests} request(s), {bytes} bytes",
+            if shape == Shape::Axiom {
+                "axiom"
+            } else {
+                "datadog"
+            },
+        );
+        assert!(bytes > 50_000_000, "{bytes}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_without_matches_is_all_clear_not_an_empty_input() {
+    let fake = fake(Shape::Datadog, false, false).await;
+    let mut cmd = crate::common::bin();
+    cmd.env_clear()
+        .args([
+            "report",
+            "--fail-on-suggestions",
+            "--from",
+            "datadog",
+            "--datadog-url",
+        ])
+        .arg(fake.server.uri())
+        .args([
+            "--start",
+            "2020-01-01T00:00:00Z",
+            "--end",
+            "2020-01-02T00:00:00Z",
+        ])
+        .env("DD_API_KEY", DD_API)
+        .env("DD_APP_KEY", DD_APP);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("no index warning or error"), "{stderr}");
+    assert!(!stderr.contains("the input was empty"), "{stderr}");
+    // One request: no matches, so no second pass.
+    assert_eq!(fake.tally.requests.load(Ordering::SeqCst), 1);
+}
