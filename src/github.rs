@@ -6,6 +6,8 @@
 //! `GET /repos/{o}/{r}/issues/{n}/comments?per_page=100`, `POST` to the same path, and
 //! `PATCH /repos/{o}/{r}/issues/comments/{id}`.
 
+pub use crate::retry::RetryPolicy;
+pub use crate::secret::Secret;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
@@ -21,43 +23,6 @@ pub const DEFAULT_API_URL: &str = "https://api.github.com";
 const PER_PAGE: u32 = 100;
 /// A runaway `Link: rel="next"` chain stops here (100 000 comments).
 const MAX_PAGES: u32 = 1000;
-
-/// An access token. It is only ever read by [`Token::expose`] when building a request; `Debug`
-/// and `Display` never print it, so an error or a log line cannot leak it.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Replaces every occurrence of the token in `text`: a last line of defence for anything the
-    /// tool prints or posts that could quote a server's answer or a user's log line.
-    pub fn redact(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.0, "***")
-        }
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 /// `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,36 +56,6 @@ impl std::str::FromStr for RepoName {
 impl fmt::Display for RepoName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.owner, self.name)
-    }
-}
-
-/// How long and how often to retry rate limits, 5xx answers and network errors.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// First backoff for 5xx and network errors; doubled on each retry.
-    pub base_backoff: Duration,
-    /// The longest single wait. A rate limit that resets later than this fails instead of
-    /// stalling the job (the primary limit can take up to an hour to reset).
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            base_backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    fn backoff(&self, retry: u32) -> Duration {
-        self.base_backoff
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_wait)
     }
 }
 
@@ -221,7 +156,7 @@ pub enum Upsert {
 pub struct GitHub {
     http: reqwest::Client,
     api: String,
-    token: Token,
+    token: Secret,
     retry: RetryPolicy,
 }
 
@@ -235,7 +170,7 @@ impl fmt::Debug for GitHub {
 }
 
 impl GitHub {
-    pub fn new(api: &str, token: Token, retry: RetryPolicy) -> Result<Self, GithubError> {
+    pub fn new(api: &str, token: Secret, retry: RetryPolicy) -> Result<Self, GithubError> {
         // reqwest is built with `rustls-no-provider`: without a process-wide provider, building
         // a client panics ("No provider set"). A second install is harmless, so ignore its Err.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -636,23 +571,9 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_and_is_capped() {
-        let policy = RetryPolicy {
-            max_retries: 10,
-            base_backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(5),
-        };
-        assert_eq!(policy.backoff(0), Duration::from_secs(1));
-        assert_eq!(policy.backoff(1), Duration::from_secs(2));
-        assert_eq!(policy.backoff(2), Duration::from_secs(4));
-        assert_eq!(policy.backoff(3), Duration::from_secs(5));
-        assert_eq!(policy.backoff(40), Duration::from_secs(5));
-    }
-
-    #[test]
     fn token_never_prints() {
-        let token = Token::new("ghs_secret123");
-        assert_eq!(format!("{token:?}"), "Token(***)");
+        let token = Secret::new("ghs_secret123");
+        assert_eq!(format!("{token:?}"), "Secret(***)");
         assert_eq!(format!("{token}"), "***");
         assert_eq!(token.redact("auth ghs_secret123 x"), "auth *** x");
         let gh = GitHub::new("http://127.0.0.1:1", token, RetryPolicy::default()).unwrap();

@@ -32,6 +32,8 @@ pub mod logstore;
 pub mod parse;
 pub mod position;
 pub mod render;
+pub mod retry;
 pub mod schema;
+pub mod secret;
 pub mod signal;
 pub mod watch;

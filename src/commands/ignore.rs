@@ -4,9 +4,10 @@
 //! order Better Auth prints fields in, so that it can match a warning at all.
 
 use crate::advise::doctor::{is_printable, printable_described};
-use crate::advise::status::near_matches;
+use crate::advise::status::classify;
 use crate::atomic_write::{self, Expect};
 use crate::config::{self, Config, IgnoreEntry};
+use crate::document::FindingStatus;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::ingest::child::find_project_root;
 use crate::schema::SchemaModel;
@@ -187,9 +188,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     }
 }
 
-/// Why the table or a field is not in the schema, with near matches.
+/// Why the table or a field is not in the schema, with near matches: the engine's own
+/// classification of the list, worded as a refusal.
 fn unknown(model: &SchemaModel, table: &str, fields: &[String]) -> Vec<String> {
-    let did_you_mean = |near: Vec<String>| match near.as_slice() {
+    let did_you_mean = |near: &[String]| match near {
         [] => String::new(),
         near => format!(
             "; did you mean {}?",
@@ -199,26 +201,21 @@ fn unknown(model: &SchemaModel, table: &str, fields: &[String]) -> Vec<String> {
                 .join(" or ")
         ),
     };
-    let Some(t) = model.table(table) else {
-        return vec![format!(
+    match classify(table, fields, false, model) {
+        FindingStatus::UnknownTable { near, .. } => vec![format!(
             "the schema has no table `{table}`{}",
-            did_you_mean(near_matches(
-                table,
-                model.tables.iter().map(|t| t.name.as_str())
-            ))
-        )];
-    };
-    fields
-        .iter()
-        .filter(|f| !t.has_field(f))
-        .map(|f| {
-            format!(
-                "{table} has no field `{f}`{}",
-                did_you_mean(near_matches(
-                    f,
-                    t.fields.iter().flatten().map(|field| field.name.as_str())
-                ))
-            )
-        })
-        .collect()
+            did_you_mean(&near)
+        )],
+        FindingStatus::UnknownField { fields } => fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "{table} has no field `{}`{}",
+                    f.field,
+                    did_you_mean(&f.near)
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }

@@ -1,6 +1,7 @@
 //! `init`: converts a generated `schema.ts` into the documented overlay layout.
 
 use crate::config::Config;
+use crate::engine::{EngineFlags, EngineSettings};
 use crate::schema::{self, init};
 use anyhow::Context;
 use clap::Args;
@@ -18,8 +19,12 @@ pub struct InitArgs {
 
 pub fn run(args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let schema_dir = Config::path_or(args.schema_dir.as_deref(), config.schema_dir.as_deref());
-    let result = schema::find_dir(schema_dir.as_deref(), &cwd)
+    let flags = EngineFlags {
+        schema_dir: args.schema_dir.as_deref(),
+        ..EngineFlags::default()
+    };
+    let settings = EngineSettings::resolve(config, flags, cwd);
+    let result = schema::find_dir(settings.schema_dir.as_deref(), &settings.cwd)
         .and_then(|dir| {
             let held = schema::lock::acquire(&dir)?;
             schema::load(&dir).map(|component| (held, component))

@@ -2,7 +2,7 @@
 //! resolved into a pull through `logstore` and read by the engine like an export.
 
 use crate::engine::{Collected, Engine};
-use crate::logstore::{LogStore, Pulled, RetryPolicy, Secret, Window, axiom, datadog};
+use crate::logstore::{self, LogStore, Pulled, Secret, Window, axiom, datadog};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use std::time::SystemTime;
@@ -77,7 +77,7 @@ pub struct Pull {
 /// The store `--from` names, configured from the flags and the environment, and the name its
 /// events are reported under.
 pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)> {
-    let retry = RetryPolicy::default();
+    let retry = logstore::retry_policy();
     Ok(match store {
         Store::Axiom => {
             let Some(dataset) = args.dataset.as_deref() else {

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
-use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Token, Upsert};
+use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Secret, Upsert};
 use crate::insights;
 use crate::render::comment::{self, CommentContext};
 use crate::render::next::{self, Invocation};
@@ -120,7 +120,7 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     };
 
-    let token = env_nonempty(&args.token_env).map(Token::new);
+    let token = env_nonempty(&args.token_env).map(Secret::new);
     // Logs can quote anything, a token included: nothing the tool prints or posts may carry it.
     let markdown = match &token {
         Some(token) => token.redact(&composed.markdown),

@@ -5,7 +5,7 @@
 //! `{apl, startTime, endTime}`; the tabular answer is column-major (`tables[].fields`,
 //! `tables[].columns`) and says `status.isPartial` when Axiom stopped early.
 
-use super::{Http, ID_BATCH, LogStoreError, Pulled, RetryPolicy, Secret, Window};
+use super::{Http, LogStoreError, Pulled, RetryPolicy, Secret, TwoPasses, Window};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -96,58 +96,9 @@ impl Axiom {
         )
     }
 
-    /// Both passes over `window`, at most `max_events` matches.
-    pub async fn pull(
-        &self,
-        needles: &[String],
-        window: &Window,
-        max_events: Option<u64>,
-    ) -> Result<Pulled, LogStoreError> {
-        let mut pulled = Pulled::default();
-        let mut seen = HashSet::new();
-        let capped = self
-            .paged(
-                &self.matches_apl(needles),
-                window,
-                max_events,
-                &mut seen,
-                &mut pulled,
-            )
-            .await?;
-        if capped {
-            pulled.notes.push(format!(
-                "Axiom: stopped at --max-events {}; later matches were not read.",
-                max_events.unwrap_or_default()
-            ));
-        }
-        let mut ids: Vec<String> = Vec::new();
-        let mut id_set = HashSet::new();
-        for event in &pulled.events {
-            if let Some(id) = event
-                .pointer("/data/function/request_id")
-                .and_then(Value::as_str)
-                && id_set.insert(id.to_owned())
-            {
-                ids.push(id.to_owned());
-            }
-        }
-        for batch in ids.chunks(ID_BATCH) {
-            self.paged(
-                &self.executions_apl(batch),
-                window,
-                None,
-                &mut seen,
-                &mut pulled,
-            )
-            .await?;
-        }
-        pulled.events.sort_by_key(time_of);
-        Ok(pulled)
-    }
-
     /// One query, paged by `_time`: each page starts at the last row's time, and the rows
     /// already read at that instant are skipped. Returns whether `max_events` stopped it.
-    async fn paged(
+    pub(super) async fn paged(
         &self,
         apl: &str,
         window: &Window,
@@ -303,6 +254,34 @@ fn insert_path(obj: &mut Map<String, Value>, path: &str, value: Value) {
                 insert_path(inner, rest, value);
             }
         }
+    }
+}
+
+impl TwoPasses for Axiom {
+    const NAME: &'static str = "Axiom";
+    const REQUEST_ID: &'static str = "/data/function/request_id";
+
+    fn matches(&self, needles: &[String]) -> String {
+        self.matches_apl(needles)
+    }
+
+    fn executions(&self, ids: &[String]) -> String {
+        self.executions_apl(ids)
+    }
+
+    async fn page(
+        &self,
+        query: &str,
+        window: &Window,
+        max_events: Option<u64>,
+        seen: &mut HashSet<String>,
+        pulled: &mut Pulled,
+    ) -> Result<bool, LogStoreError> {
+        self.paged(query, window, max_events, seen, pulled).await
+    }
+
+    fn time_of(event: &Value) -> i64 {
+        time_of(event)
     }
 }
 

@@ -6,7 +6,7 @@
 //! `DD-APPLICATION-KEY`, body `{filter: {query, from, to}, sort, page: {cursor, limit}}`; the next
 //! page's cursor is `meta.page.after`, and `meta.status: "timeout"` marks a partial answer.
 
-use super::{Http, ID_BATCH, LogStoreError, Pulled, RetryPolicy, Secret, Window};
+use super::{Http, LogStoreError, Pulled, RetryPolicy, Secret, TwoPasses, Window};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -91,57 +91,7 @@ impl Datadog {
         }
     }
 
-    pub async fn pull(
-        &self,
-        needles: &[String],
-        window: &Window,
-        max_events: Option<u64>,
-    ) -> Result<Pulled, LogStoreError> {
-        let mut pulled = Pulled::default();
-        let mut seen = HashSet::new();
-        let capped = self
-            .paged(
-                &self.matches_query(needles),
-                window,
-                max_events,
-                &mut seen,
-                &mut pulled,
-            )
-            .await?;
-        if capped {
-            pulled.notes.push(format!(
-                "Datadog: stopped at --max-events {}; later matches were not read.",
-                max_events.unwrap_or_default()
-            ));
-        }
-        let mut ids = Vec::new();
-        let mut id_set = HashSet::new();
-        for event in &pulled.events {
-            if let Some(id) = event
-                .pointer("/function/request_id")
-                .and_then(Value::as_str)
-                && id_set.insert(id.to_owned())
-            {
-                ids.push(id.to_owned());
-            }
-        }
-        for batch in ids.chunks(ID_BATCH) {
-            self.paged(
-                &self.executions_query(batch),
-                window,
-                None,
-                &mut seen,
-                &mut pulled,
-            )
-            .await?;
-        }
-        pulled
-            .events
-            .sort_by_key(|e| e.get("timestamp").and_then(Value::as_i64));
-        Ok(pulled)
-    }
-
-    async fn paged(
+    pub(super) async fn paged(
         &self,
         query: &str,
         window: &Window,
@@ -261,6 +211,34 @@ fn dd_escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+impl TwoPasses for Datadog {
+    const NAME: &'static str = "Datadog";
+    const REQUEST_ID: &'static str = "/function/request_id";
+
+    fn matches(&self, needles: &[String]) -> String {
+        self.matches_query(needles)
+    }
+
+    fn executions(&self, ids: &[String]) -> String {
+        self.executions_query(ids)
+    }
+
+    async fn page(
+        &self,
+        query: &str,
+        window: &Window,
+        max_events: Option<u64>,
+        seen: &mut HashSet<String>,
+        pulled: &mut Pulled,
+    ) -> Result<bool, LogStoreError> {
+        self.paged(query, window, max_events, seen, pulled).await
+    }
+
+    fn time_of(event: &Value) -> i64 {
+        event.get("timestamp").and_then(Value::as_i64).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,11 @@
 pub mod axiom;
 pub mod datadog;
 
+pub use crate::retry::RetryPolicy;
+pub use crate::secret::Secret;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use std::fmt;
+use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A configured store.
@@ -25,8 +27,8 @@ impl LogStore {
         max_events: Option<u64>,
     ) -> Result<Pulled, LogStoreError> {
         match self {
-            LogStore::Axiom(store) => store.pull(needles, window, max_events).await,
-            LogStore::Datadog(store) => store.pull(needles, window, max_events).await,
+            LogStore::Axiom(store) => two_passes(store, needles, window, max_events).await,
+            LogStore::Datadog(store) => two_passes(store, needles, window, max_events).await,
         }
     }
 
@@ -36,6 +38,80 @@ impl LogStore {
             LogStore::Datadog(_) => "Datadog",
         }
     }
+}
+
+/// What a store brings to the pull both stores make: its two queries, its paging, and where
+/// its events keep their request id and time.
+pub(crate) trait TwoPasses {
+    const NAME: &'static str;
+    /// JSON pointer to a pulled event's request id.
+    const REQUEST_ID: &'static str;
+    /// The first pass: the events whose text carries a needle.
+    fn matches(&self, needles: &[String]) -> String;
+    /// The second pass: the execution records of these request ids.
+    fn executions(&self, ids: &[String]) -> String;
+    /// One query, every page, at most `max_events` new events; whether the cap stopped it.
+    async fn page(
+        &self,
+        query: &str,
+        window: &Window,
+        max_events: Option<u64>,
+        seen: &mut HashSet<String>,
+        pulled: &mut Pulled,
+    ) -> Result<bool, LogStoreError>;
+    fn time_of(event: &serde_json::Value) -> i64;
+}
+
+/// The matches in `window` (filtered on the store's side), then the execution records of their
+/// request ids in batches, in time order.
+async fn two_passes<S: TwoPasses>(
+    store: &S,
+    needles: &[String],
+    window: &Window,
+    max_events: Option<u64>,
+) -> Result<Pulled, LogStoreError> {
+    let mut pulled = Pulled::default();
+    let mut seen = HashSet::new();
+    let capped = store
+        .page(
+            &store.matches(needles),
+            window,
+            max_events,
+            &mut seen,
+            &mut pulled,
+        )
+        .await?;
+    if capped {
+        pulled.notes.push(format!(
+            "{}: stopped at --max-events {}; later matches were not read.",
+            S::NAME,
+            max_events.unwrap_or_default()
+        ));
+    }
+    let mut ids = Vec::new();
+    let mut id_set = HashSet::new();
+    for event in &pulled.events {
+        if let Some(id) = event
+            .pointer(S::REQUEST_ID)
+            .and_then(serde_json::Value::as_str)
+            && id_set.insert(id.to_owned())
+        {
+            ids.push(id.to_owned());
+        }
+    }
+    for batch in ids.chunks(ID_BATCH) {
+        store
+            .page(
+                &store.executions(batch),
+                window,
+                None,
+                &mut seen,
+                &mut pulled,
+            )
+            .await?;
+    }
+    pulled.events.sort_by_key(S::time_of);
+    Ok(pulled)
 }
 
 /// `watch --from`: pulls `first`, then every `every` the time since the last pull, and sends
@@ -118,41 +194,6 @@ pub async fn poll(
 /// Request ids per second-pass query: short enough for a query string limit, few enough requests.
 pub const ID_BATCH: usize = 100;
 
-/// An API key or token. `Debug` and `Display` never print it; [`Secret::redact`] removes it from
-/// any text a server sent back.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn redact(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.0, "***")
-        }
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum LogStoreError {
     #[error("cannot build the HTTP client: {0}")]
@@ -187,30 +228,13 @@ pub enum LogStoreError {
     Decode { store: &'static str, detail: String },
 }
 
-/// How long and how often to retry rate limits, 5xx answers and network errors.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub base_backoff: Duration,
-    /// A rate limit that resets later than this fails instead of stalling the run.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 4,
-            base_backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(120),
-        }
-    }
-}
-
-impl RetryPolicy {
-    fn backoff(&self, retry: u32) -> Duration {
-        self.base_backoff
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_wait)
+/// The stores' retries: one more than GitHub's, and a rate limit may take up to two minutes to
+/// reset.
+pub fn retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 4,
+        max_wait: Duration::from_secs(120),
+        ..RetryPolicy::default()
     }
 }
 

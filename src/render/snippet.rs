@@ -2,18 +2,11 @@
 //! it, so the lines can be pasted into `defineSchema({ ...tables, <here> })` as they are.
 
 use crate::document::PlannedIndex;
+use crate::schema::overlay::is_identifier;
 
 /// A JavaScript string literal (JSON's escapes are a subset of JavaScript's).
 fn js_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
-}
-
-fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 /// `.index("a_b", ["a", "b"])`

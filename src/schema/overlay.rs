@@ -81,7 +81,8 @@ impl Style {
     }
 }
 
-fn is_identifier(s: &str) -> bool {
+/// Whether a name can stand as a JavaScript property key or after `.` without quotes.
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()
