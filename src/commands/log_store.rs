@@ -2,7 +2,7 @@
 //! resolved into a pull through `logstore` and read by the engine like an export.
 
 use crate::engine::{Collected, Engine};
-use crate::logstore::{self, LogStore, Pulled, Secret, Window, axiom, datadog};
+use crate::logstore::{self, LogStore, PullOptions, Pulled, Secret, Window, axiom, datadog};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use std::time::SystemTime;
@@ -37,6 +37,10 @@ pub struct StoreArgs {
     /// Stop after this many matching events.
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+    /// The longest time range one query covers: a longer window is read slice by slice, and a
+    /// slice the store answers only in part is read again in halves [default: 1d].
+    #[arg(long, value_name = "DURATION")]
+    pub slice: Option<String>,
     /// Events per request [default: 10000 for Axiom, 1000 for Datadog].
     #[arg(long, value_name = "N")]
     pub page_size: Option<usize>,
@@ -62,6 +66,34 @@ impl StoreArgs {
             _ => Window::since(self.since.as_deref().unwrap_or("30d"), now),
         };
         window.map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The cap, the slice length, and a progress bar when `progress` and stderr is a terminal.
+    pub fn pull_options(&self, progress: bool) -> anyhow::Result<PullOptions> {
+        let slice = match &self.slice {
+            Some(spec) => {
+                logstore::parse_duration(spec).map_err(|e| anyhow::anyhow!("--slice {e}"))?
+            }
+            None => logstore::DEFAULT_SLICE,
+        };
+        if slice.is_zero() {
+            bail!("--slice must be longer than 0s");
+        }
+        let progress = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} {bar:30} {percent:>3}% of the window · {msg} · eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            )
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Ok(PullOptions {
+            max_events: self.max_events,
+            slice,
+            progress,
+        })
     }
 }
 
@@ -135,12 +167,13 @@ pub fn pull(
     engine: &Engine,
 ) -> anyhow::Result<Pull> {
     let needles = engine.matcher().rules().needles();
+    let options = args.pull_options(true)?;
     let (source, store) = open(store, args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let pulled: Pulled = runtime.block_on(store.pull(&needles, window, args.max_events))?;
+    let pulled: Pulled = runtime.block_on(store.pull(&needles, window, &options))?;
     let events = pulled.events.len();
     let mut collected = engine.read_events(&source, pulled.events);
     for note in pulled.notes {

@@ -182,15 +182,15 @@ pub fn run(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
 /// Where lines come from.
 enum Source {
     Child(LogCommand),
-    /// `--from`: the store, the needles to filter on, the first window, the interval and the
-    /// cap on each pull.
+    /// `--from`: the store, the needles to filter on, the first window, the interval and how
+    /// each pull runs.
     Store(
         String,
         Box<crate::logstore::LogStore>,
         Vec<String>,
         crate::logstore::Window,
         Duration,
-        Option<u64>,
+        crate::logstore::PullOptions,
     ),
     File(PathBuf, FollowOptions),
     Stdin,
@@ -222,8 +222,8 @@ impl Source {
                     .await
                     .map_err(anyhow::Error::from)
             }),
-            Source::Store(_, store, needles, first, every, max) => tokio::spawn(async move {
-                crate::logstore::poll(*store, needles, first, every, max, tx, cancel)
+            Source::Store(_, store, needles, first, every, options) => tokio::spawn(async move {
+                crate::logstore::poll(*store, needles, first, every, options, tx, cancel)
                     .await
                     .map_err(anyhow::Error::from)
             }),
@@ -293,7 +293,7 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
             needles,
             window,
             args.every,
-            args.store.max_events,
+            args.store.pull_options(false)?,
         )
     } else if args.stdin.is_some() {
         Source::Stdin

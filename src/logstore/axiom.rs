@@ -5,7 +5,7 @@
 //! `{apl, startTime, endTime}`; the tabular answer is column-major (`tables[].fields`,
 //! `tables[].columns`) and says `status.isPartial` when Axiom stopped early.
 
-use super::{Http, LogStoreError, Pulled, RetryPolicy, Secret, TwoPasses, Window};
+use super::{Http, LogStoreError, PageEnd, Pulled, RetryPolicy, Secret, TwoPasses, Window};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -105,11 +105,11 @@ impl Axiom {
         max_events: Option<u64>,
         seen: &mut HashSet<String>,
         pulled: &mut Pulled,
-    ) -> Result<bool, LogStoreError> {
+    ) -> Result<PageEnd, LogStoreError> {
         let apl = format!("{apl} | sort by _time asc | limit {}", self.page_rows);
         let mut start = window.start.clone();
         let mut taken = 0u64;
-        let mut partial_noted = false;
+        let mut end = PageEnd::default();
         loop {
             let body = json!({"apl": apl, "startTime": start, "endTime": window.end});
             let mut headers = vec![("authorization", &self.bearer)];
@@ -119,16 +119,8 @@ impl Axiom {
             let (answer, bytes) = self.http.post(&self.endpoint, &headers, &body).await?;
             pulled.requests += 1;
             pulled.bytes += bytes;
-            if answer.pointer("/status/isPartial").and_then(Value::as_bool) == Some(true)
-                && !partial_noted
-            {
-                partial_noted = true;
-                pulled.notes.push(
-                    "Axiom answered a partial result (status.isPartial): some matches in the \
-                     window may be missing; narrow --since or --start/--end."
-                        .to_owned(),
-                );
-            }
+            end.partial |=
+                answer.pointer("/status/isPartial").and_then(Value::as_bool) == Some(true);
             let rows = rows(&answer)?;
             let count = rows.len();
             let mut last_time = None;
@@ -140,14 +132,15 @@ impl Axiom {
                     continue;
                 }
                 if max_events.is_some_and(|cap| taken >= cap) {
-                    return Ok(true);
+                    end.capped = true;
+                    return Ok(end);
                 }
                 fresh += 1;
                 taken += 1;
                 pulled.events.push(row);
             }
             if count < self.page_rows {
-                return Ok(false);
+                return Ok(end);
             }
             match last_time {
                 Some(t) if fresh > 0 => start = t,
@@ -156,7 +149,7 @@ impl Axiom {
                         "Axiom: more than {} events share one timestamp; the rest were skipped.",
                         self.page_rows
                     ));
-                    return Ok(false);
+                    return Ok(end);
                 }
             }
         }
@@ -260,6 +253,7 @@ fn insert_path(obj: &mut Map<String, Value>, path: &str, value: Value) {
 impl TwoPasses for Axiom {
     const NAME: &'static str = "Axiom";
     const REQUEST_ID: &'static str = "/data/function/request_id";
+    const PARTIAL: &'static str = "status.isPartial";
 
     fn matches(&self, needles: &[String]) -> String {
         self.matches_apl(needles)
@@ -276,7 +270,7 @@ impl TwoPasses for Axiom {
         max_events: Option<u64>,
         seen: &mut HashSet<String>,
         pulled: &mut Pulled,
-    ) -> Result<bool, LogStoreError> {
+    ) -> Result<PageEnd, LogStoreError> {
         self.paged(query, window, max_events, seen, pulled).await
     }
 

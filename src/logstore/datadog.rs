@@ -6,7 +6,7 @@
 //! `DD-APPLICATION-KEY`, body `{filter: {query, from, to}, sort, page: {cursor, limit}}`; the next
 //! page's cursor is `meta.page.after`, and `meta.status: "timeout"` marks a partial answer.
 
-use super::{Http, LogStoreError, Pulled, RetryPolicy, Secret, TwoPasses, Window};
+use super::{Http, LogStoreError, PageEnd, Pulled, RetryPolicy, Secret, TwoPasses, Window};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -98,10 +98,10 @@ impl Datadog {
         max_events: Option<u64>,
         seen: &mut HashSet<String>,
         pulled: &mut Pulled,
-    ) -> Result<bool, LogStoreError> {
+    ) -> Result<PageEnd, LogStoreError> {
         let mut cursor: Option<String> = None;
         let mut taken = 0u64;
-        let mut partial_noted = false;
+        let mut end = PageEnd::default();
         loop {
             let mut page = json!({"limit": self.page_limit});
             if let Some(c) = &cursor {
@@ -119,16 +119,8 @@ impl Datadog {
             let (answer, bytes) = self.http.post(&self.endpoint, &headers, &body).await?;
             pulled.requests += 1;
             pulled.bytes += bytes;
-            if answer.pointer("/meta/status").and_then(Value::as_str) == Some("timeout")
-                && !partial_noted
-            {
-                partial_noted = true;
-                pulled.notes.push(
-                    "Datadog answered a partial result (meta.status: timeout): some matches in \
-                     the window may be missing; narrow --since or --start/--end."
-                        .to_owned(),
-                );
-            }
+            end.partial |=
+                answer.pointer("/meta/status").and_then(Value::as_str) == Some("timeout");
             let data = answer
                 .get("data")
                 .and_then(Value::as_array)
@@ -146,7 +138,8 @@ impl Datadog {
                     continue;
                 }
                 if max_events.is_some_and(|cap| taken >= cap) {
-                    return Ok(true);
+                    end.capped = true;
+                    return Ok(end);
                 }
                 taken += 1;
                 pulled.events.push(event(item));
@@ -155,7 +148,7 @@ impl Datadog {
                 Some(after) if !data.is_empty() && cursor.as_deref() != Some(after) => {
                     cursor = Some(after.to_owned());
                 }
-                _ => return Ok(false),
+                _ => return Ok(end),
             }
         }
     }
@@ -216,6 +209,7 @@ fn dd_escape(text: &str) -> String {
 impl TwoPasses for Datadog {
     const NAME: &'static str = "Datadog";
     const REQUEST_ID: &'static str = "/function/request_id";
+    const PARTIAL: &'static str = "meta.status: timeout";
 
     fn matches(&self, needles: &[String]) -> String {
         self.matches_query(needles)
@@ -232,7 +226,7 @@ impl TwoPasses for Datadog {
         max_events: Option<u64>,
         seen: &mut HashSet<String>,
         pulled: &mut Pulled,
-    ) -> Result<bool, LogStoreError> {
+    ) -> Result<PageEnd, LogStoreError> {
         self.paged(query, window, max_events, seen, pulled).await
     }
 

@@ -19,16 +19,17 @@ pub enum LogStore {
 }
 
 impl LogStore {
-    /// The matches in `window` (at most `max_events`), then their executions.
+    /// The matches in `window` (at most `options.max_events`), then their executions, slice
+    /// by slice.
     pub async fn pull(
         &self,
         needles: &[String],
         window: &Window,
-        max_events: Option<u64>,
+        options: &PullOptions,
     ) -> Result<Pulled, LogStoreError> {
         match self {
-            LogStore::Axiom(store) => two_passes(store, needles, window, max_events).await,
-            LogStore::Datadog(store) => two_passes(store, needles, window, max_events).await,
+            LogStore::Axiom(store) => two_passes(store, needles, window, options).await,
+            LogStore::Datadog(store) => two_passes(store, needles, window, options).await,
         }
     }
 
@@ -40,17 +41,58 @@ impl LogStore {
     }
 }
 
+/// How a pull runs: the event cap, the longest time range one query covers, and the progress
+/// bar it advances (hidden unless stderr is a terminal).
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    pub max_events: Option<u64>,
+    pub slice: Duration,
+    pub progress: indicatif::ProgressBar,
+}
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        Self {
+            max_events: None,
+            slice: DEFAULT_SLICE,
+            progress: indicatif::ProgressBar::hidden(),
+        }
+    }
+}
+
+/// One query's time range at most: a day of a busy deployment's matches stays well inside what
+/// either store answers in one query before it times out.
+pub const DEFAULT_SLICE: Duration = Duration::from_secs(86_400);
+/// A slice the store answered only in part is queried again in halves, at most this many times
+/// over (down to 1/16 of it), and never below `MIN_SLICE`.
+const MAX_HALVINGS: u32 = 4;
+const MIN_SLICE: Duration = Duration::from_secs(60);
+/// How long after its last console line an execution's `function_execution` record may be
+/// logged: an action's 10-minute run-time limit, and the stores' indexing delay.
+const EXECUTION_GRACE: Duration = Duration::from_secs(15 * 60);
+
+/// How one query's paging ended.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PageEnd {
+    /// The event cap stopped it.
+    pub capped: bool,
+    /// The store said its answer was partial.
+    pub partial: bool,
+}
+
 /// What a store brings to the pull both stores make: its two queries, its paging, and where
 /// its events keep their request id and time.
 pub(crate) trait TwoPasses {
     const NAME: &'static str;
     /// JSON pointer to a pulled event's request id.
     const REQUEST_ID: &'static str;
+    /// How the store says an answer is partial.
+    const PARTIAL: &'static str;
     /// The first pass: the events whose text carries a needle.
     fn matches(&self, needles: &[String]) -> String;
     /// The second pass: the execution records of these request ids.
     fn executions(&self, ids: &[String]) -> String;
-    /// One query, every page, at most `max_events` new events; whether the cap stopped it.
+    /// One query, every page, at most `max_events` new events.
     async fn page(
         &self,
         query: &str,
@@ -58,60 +100,124 @@ pub(crate) trait TwoPasses {
         max_events: Option<u64>,
         seen: &mut HashSet<String>,
         pulled: &mut Pulled,
-    ) -> Result<bool, LogStoreError>;
+    ) -> Result<PageEnd, LogStoreError>;
     fn time_of(event: &serde_json::Value) -> i64;
 }
 
-/// The matches in `window` (filtered on the store's side), then the execution records of their
-/// request ids in batches, in time order.
+/// The matches in `window` (filtered on the store's side), one slice of at most
+/// `options.slice` at a time, each followed by the execution records of its new request ids in
+/// batches; in time order. Events met twice (a slice edge, an error that is also its own
+/// execution record) are kept once.
 async fn two_passes<S: TwoPasses>(
     store: &S,
     needles: &[String],
     window: &Window,
-    max_events: Option<u64>,
+    options: &PullOptions,
 ) -> Result<Pulled, LogStoreError> {
     let mut pulled = Pulled::default();
     let mut seen = HashSet::new();
-    let capped = store
-        .page(
-            &store.matches(needles),
-            window,
-            max_events,
-            &mut seen,
-            &mut pulled,
-        )
-        .await?;
-    if capped {
-        pulled.notes.push(format!(
-            "{}: stopped at --max-events {}; later matches were not read.",
-            S::NAME,
-            max_events.unwrap_or_default()
-        ));
-    }
-    let mut ids = Vec::new();
-    let mut id_set = HashSet::new();
-    for event in &pulled.events {
-        if let Some(id) = event
-            .pointer(S::REQUEST_ID)
-            .and_then(serde_json::Value::as_str)
-            && id_set.insert(id.to_owned())
-        {
-            ids.push(id.to_owned());
-        }
-    }
-    for batch in ids.chunks(ID_BATCH) {
-        store
-            .page(
-                &store.executions(batch),
-                window,
+    let mut queried_ids = HashSet::new();
+    let matches_query = store.matches(needles);
+    let (window_start, window_end) = window.millis();
+    let progress = &options.progress;
+    progress.set_length((window_end - window_start).max(1) as u64);
+    progress.set_prefix(S::NAME);
+    show_counts(progress, &pulled);
+    for slice in window.slices(options.slice) {
+        let before = pulled.events.len();
+        let cap = options
+            .max_events
+            .map(|cap| cap.saturating_sub(pulled.matches));
+        let capped = halving(store, &matches_query, &slice, cap, &mut seen, &mut pulled).await?;
+        pulled.matches += (pulled.events.len() - before) as u64;
+        let ids: Vec<String> = pulled.events[before..]
+            .iter()
+            .filter_map(|event| event.pointer(S::REQUEST_ID)?.as_str())
+            .filter(|id| queried_ids.insert(id.to_string()))
+            .map(str::to_owned)
+            .collect();
+        let executions_window = slice.extended(EXECUTION_GRACE);
+        for batch in ids.chunks(ID_BATCH) {
+            let query = store.executions(batch);
+            halving(
+                store,
+                &query,
+                &executions_window,
                 None,
                 &mut seen,
                 &mut pulled,
             )
             .await?;
+        }
+        progress.set_position((slice.millis().1 - window_start) as u64);
+        show_counts(progress, &pulled);
+        if capped {
+            pulled.notes.push(format!(
+                "{}: stopped at --max-events {} at {}; later matches were not read.",
+                S::NAME,
+                options.max_events.unwrap_or_default(),
+                slice.start
+            ));
+            break;
+        }
     }
+    progress.finish_and_clear();
     pulled.events.sort_by_key(S::time_of);
     Ok(pulled)
+}
+
+fn show_counts(progress: &indicatif::ProgressBar, pulled: &Pulled) {
+    progress.set_message(format!(
+        "{} match(es) · {} request(s) · {}",
+        pulled.matches,
+        pulled.requests,
+        indicatif::HumanBytes(pulled.bytes)
+    ));
+}
+
+/// One query over `window`; a part the store answers only partially is queried again in
+/// halves, earlier half first. Returns whether `cap` stopped it.
+async fn halving<S: TwoPasses>(
+    store: &S,
+    query: &str,
+    window: &Window,
+    cap: Option<u64>,
+    seen: &mut HashSet<String>,
+    pulled: &mut Pulled,
+) -> Result<bool, LogStoreError> {
+    let mut pending = vec![(window.clone(), 0u32)];
+    let mut taken = 0u64;
+    while let Some((part, halvings)) = pending.pop() {
+        let before = pulled.events.len();
+        let end = store
+            .page(query, &part, cap.map(|c| c - taken), seen, pulled)
+            .await?;
+        taken += (pulled.events.len() - before) as u64;
+        if end.capped {
+            return Ok(true);
+        }
+        if !end.partial {
+            continue;
+        }
+        match part.halves(MIN_SLICE).filter(|_| halvings < MAX_HALVINGS) {
+            Some((earlier, later)) => {
+                pending.push((later, halvings + 1));
+                pending.push((earlier, halvings + 1));
+            }
+            None if !pulled.notes.iter().any(|n| n.contains(S::PARTIAL)) => {
+                pulled.notes.push(format!(
+                    "{} answered a partial result ({}) even for {} to {}: some matches may be \
+                     missing there; try again later, or narrow the window.",
+                    S::NAME,
+                    S::PARTIAL,
+                    part.start,
+                    part.end
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(false)
 }
 
 /// `watch --from`: pulls `first`, then every `every` the time since the last pull, and sends
@@ -122,7 +228,7 @@ pub async fn poll(
     needles: Vec<String>,
     first: Window,
     every: Duration,
-    max_events: Option<u64>,
+    options: PullOptions,
     tx: tokio::sync::mpsc::Sender<crate::ingest::live::Event>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> Result<(), LogStoreError> {
@@ -133,7 +239,7 @@ pub async fn poll(
     let mut number = 0u64;
     loop {
         let pulled_at = SystemTime::now();
-        let notice = match store.pull(&needles, &window, max_events).await {
+        let notice = match store.pull(&needles, &window, &options).await {
             Ok(pulled) => {
                 let mut sent = 0usize;
                 let mut keys = std::collections::HashSet::new();
@@ -187,7 +293,7 @@ pub async fn poll(
         let now_ms = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        window.end = crate::frame::json::format_unix_millis(now_ms).unwrap_or_default();
+        window.end = format_millis(now_ms);
     }
 }
 
@@ -242,6 +348,8 @@ pub fn retry_policy() -> RetryPolicy {
 #[derive(Debug, Default)]
 pub struct Pulled {
     pub events: Vec<serde_json::Value>,
+    /// How many of `events` the first pass matched (the rest are their executions).
+    pub matches: u64,
     /// Partial answers, the event cap.
     pub notes: Vec<String>,
     pub requests: u64,
@@ -256,34 +364,109 @@ pub struct Window {
     pub end: String,
 }
 
+/// `30d`, `12h`, `45m` (s, m, h, d, w) as a duration.
+pub fn parse_duration(spec: &str) -> Result<Duration, String> {
+    let spec = spec.trim();
+    let split = spec
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{spec}`: give a unit, e.g. 30d, 12h, 45m"))?;
+    let (n, unit) = spec.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{spec}` is not a duration such as 30d, 12h or 45m"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("`{spec}`: the unit is one of s, m, h, d, w")),
+    };
+    n.checked_mul(unit_secs)
+        .filter(|secs| *secs <= 100 * 365 * 86_400)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{spec}` is longer than a century"))
+}
+
+fn format_millis(ms: i64) -> String {
+    crate::frame::json::format_unix_millis(ms).unwrap_or_default()
+}
+
 impl Window {
     /// `--since 30d` (s, m, h, d, w) back from `now`.
     pub fn since(spec: &str, now: SystemTime) -> Result<Self, String> {
-        let spec = spec.trim();
-        let split = spec
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("`{spec}`: give a unit, e.g. 30d, 12h, 45m"))?;
-        let (n, unit) = spec.split_at(split);
-        let n: u64 = n
-            .parse()
-            .map_err(|_| format!("`{spec}` is not a duration such as 30d, 12h or 45m"))?;
-        let secs = match unit {
-            "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            "d" => n * 86_400,
-            "w" => n * 7 * 86_400,
-            _ => return Err(format!("`{spec}`: the unit is one of s, m, h, d, w")),
-        };
+        let back = parse_duration(spec)?;
         let now_ms = now
             .duration_since(UNIX_EPOCH)
             .map_err(|_| "the clock is before 1970".to_owned())?
             .as_millis() as i64;
-        let fmt = |ms: i64| crate::frame::json::format_unix_millis(ms).unwrap_or_default();
         Ok(Self {
-            start: fmt(now_ms - (secs as i64) * 1000),
-            end: fmt(now_ms),
+            start: format_millis(now_ms - back.as_millis() as i64),
+            end: format_millis(now_ms),
         })
+    }
+
+    /// Start and end as Unix milliseconds.
+    pub fn millis(&self) -> (i64, i64) {
+        let ms = |t: &str| parse_rfc3339_millis(t).unwrap_or(0);
+        (ms(&self.start), ms(&self.end))
+    }
+
+    /// Consecutive windows of at most `longest` that cover this one, earliest first. The first
+    /// and last keep this window's own instants as written.
+    pub fn slices(&self, longest: Duration) -> Vec<Window> {
+        let (start, end) = self.millis();
+        let step = (longest.as_millis() as i64).max(1000);
+        if end - start <= step {
+            return vec![self.clone()];
+        }
+        let mut out = Vec::new();
+        let mut at = start;
+        while at < end {
+            let next = (at + step).min(end);
+            out.push(Window {
+                start: if at == start {
+                    self.start.clone()
+                } else {
+                    format_millis(at)
+                },
+                end: if next == end {
+                    self.end.clone()
+                } else {
+                    format_millis(next)
+                },
+            });
+            at = next;
+        }
+        out
+    }
+
+    /// The two halves of this window, unless a half would be shorter than `shortest`.
+    pub fn halves(&self, shortest: Duration) -> Option<(Window, Window)> {
+        let (start, end) = self.millis();
+        let middle = start + (end - start) / 2;
+        if middle - start < shortest.as_millis() as i64 {
+            return None;
+        }
+        let middle = format_millis(middle);
+        Some((
+            Window {
+                start: self.start.clone(),
+                end: middle.clone(),
+            },
+            Window {
+                start: middle,
+                end: self.end.clone(),
+            },
+        ))
+    }
+
+    /// The same start, and an end `by` later.
+    pub fn extended(&self, by: Duration) -> Window {
+        Window {
+            start: self.start.clone(),
+            end: format_millis(self.millis().1 + by.as_millis() as i64),
+        }
     }
 
     /// `--start T --end T`: RFC 3339 instants, checked here so a typo fails before a request.
@@ -511,6 +694,44 @@ mod tests {
         }
         assert_eq!(parse_rfc3339_millis("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_rfc3339_millis("yesterday"), None);
+    }
+
+    #[test]
+    fn slices_cover_the_window_edge_to_edge() {
+        let window = Window::between("2026-01-15T00:00:00Z", "2026-01-17T06:30:00+00:00").unwrap();
+        let slices = window.slices(Duration::from_secs(86_400));
+        let starts: Vec<&str> = slices.iter().map(|s| s.start.as_str()).collect();
+        assert_eq!(
+            starts,
+            [
+                "2026-01-15T00:00:00Z",
+                "2026-01-16T00:00:00.000Z",
+                "2026-01-17T00:00:00.000Z"
+            ]
+        );
+        assert_eq!(slices[2].end, "2026-01-17T06:30:00+00:00");
+        assert!(slices.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(
+            window.slices(Duration::from_secs(30 * 86_400)),
+            vec![window.clone()]
+        );
+        let (earlier, later) = slices[2].halves(Duration::from_secs(60)).unwrap();
+        assert_eq!(earlier.end, "2026-01-17T03:15:00.000Z");
+        assert_eq!(later.start, earlier.end);
+        let minute = Window::between("2026-01-15T00:00:00Z", "2026-01-15T00:01:00Z").unwrap();
+        assert_eq!(minute.halves(Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn durations_need_a_unit_and_stay_sane() {
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("90").unwrap_err().contains("give a unit"));
+        assert!(
+            parse_duration("2y")
+                .unwrap_err()
+                .contains("one of s, m, h, d, w")
+        );
+        assert!(parse_duration("99999999999999w").is_err());
     }
 
     #[test]

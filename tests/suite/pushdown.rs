@@ -122,15 +122,32 @@ struct Tally {
     queries: Mutex<Vec<String>>,
     /// Each request's start of the window.
     starts: Mutex<Vec<String>>,
+    /// Each request's window, as Unix milliseconds.
+    windows: Mutex<Vec<(i64, i64)>>,
     /// Answer the first request with 429 and the store's rate-limit headers.
     throttle_first: bool,
     /// Mark every answer partial.
     partial: bool,
+    /// Mark an answer partial when its window is longer than this many milliseconds, as a
+    /// store does when a query over a long range times out.
+    partial_longer_than: Option<i64>,
+    /// Answer each request after this long.
+    delay: std::time::Duration,
+}
+
+impl Tally {
+    fn record(&self, query: &str, start: i64, end: i64) -> bool {
+        self.queries.lock().unwrap().push(query.to_owned());
+        self.windows.lock().unwrap().push((start, end));
+        self.partial || self.partial_longer_than.is_some_and(|l| end - start > l)
+    }
 }
 
 struct FakeStore {
     data: Dataset,
     tally: std::sync::Arc<Tally>,
+    /// Each filter's matching positions in the time order, evaluated once over the dataset.
+    matching: Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<usize>>>>,
 }
 
 impl Respond for FakeStore {
@@ -165,11 +182,43 @@ impl Respond for FakeStore {
         self.tally
             .bytes
             .fetch_add(answer.len() as u64, Ordering::SeqCst);
-        ResponseTemplate::new(200).set_body_raw(answer, "application/json")
+        ResponseTemplate::new(200)
+            .set_body_raw(answer, "application/json")
+            .set_delay(self.tally.delay)
     }
 }
 
 impl FakeStore {
+    /// The positions in the time order, from `first` on and before `end`, whose event passes
+    /// the filter `key`.
+    fn passing(
+        &self,
+        key: &str,
+        passes: impl Fn(&Value) -> bool,
+        first: usize,
+        end: i64,
+    ) -> Vec<usize> {
+        let all = self
+            .matching
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_insert_with(|| {
+                std::sync::Arc::new(
+                    (0..self.data.order.len())
+                        .filter(|&p| passes(&self.data.event(self.data.order[p])))
+                        .collect(),
+                )
+            })
+            .clone();
+        let from = all.partition_point(|&p| p < first);
+        all[from..]
+            .iter()
+            .copied()
+            .take_while(|&p| self.data.order[p].0 < end)
+            .collect()
+    }
+
     fn axiom(&self, request: &Request, body: &Value) -> Result<Value, Box<ResponseTemplate>> {
         let auth = request
             .headers
@@ -182,7 +231,6 @@ impl FakeStore {
             )));
         }
         let apl = body["apl"].as_str().unwrap();
-        self.tally.queries.lock().unwrap().push(apl.to_owned());
         self.tally
             .starts
             .lock()
@@ -190,18 +238,18 @@ impl FakeStore {
             .push(body["startTime"].as_str().unwrap().to_owned());
         let start = parse_rfc3339_millis(body["startTime"].as_str().unwrap()).unwrap();
         let end = parse_rfc3339_millis(body["endTime"].as_str().unwrap()).unwrap();
+        let partial = self.tally.record(apl, start, end);
         let stages: Vec<&str> = apl.split(" | ").collect();
         assert_eq!(stages[0], "['convex-logs']", "{apl}");
         let filter = apl::parse(stages[1].strip_prefix("where ").expect("a where stage"));
         assert_eq!(stages[2], "sort by _time asc");
         let limit: usize = stages[3].strip_prefix("limit ").unwrap().parse().unwrap();
         let first = self.data.order.partition_point(|&(t, _)| t < start);
-        let rows: Vec<Value> = self.data.order[first..]
-            .iter()
-            .take_while(|&&(t, _)| t < end)
-            .map(|&at| self.data.event(at))
-            .filter(|e| apl::eval(&filter, e))
+        let rows: Vec<Value> = self
+            .passing(stages[1], |e| apl::eval(&filter, e), first, end)
+            .into_iter()
             .take(limit)
+            .map(|p| self.data.event(self.data.order[p]))
             .collect();
         // Column-major, dotted field names, `_time` as RFC 3339.
         let mut names: Vec<String> = Vec::new();
@@ -231,7 +279,7 @@ impl FakeStore {
             .collect();
         Ok(json!({
             "format": "tabular",
-            "status": {"elapsedTime": 1, "isPartial": self.tally.partial, "rowsMatched": rows.len()},
+            "status": {"elapsedTime": 1, "isPartial": partial, "rowsMatched": rows.len()},
             "tables": [{"name": "0", "fields": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>(), "columns": columns}]
         }))
     }
@@ -248,10 +296,10 @@ impl FakeStore {
             )));
         }
         let query = body["filter"]["query"].as_str().unwrap();
-        self.tally.queries.lock().unwrap().push(query.to_owned());
         let filter = dd::parse(query);
         let from = parse_rfc3339_millis(body["filter"]["from"].as_str().unwrap()).unwrap();
         let to = parse_rfc3339_millis(body["filter"]["to"].as_str().unwrap()).unwrap();
+        let partial = self.tally.record(query, from, to);
         assert_eq!(body["sort"], "timestamp");
         let limit = body["page"]["limit"].as_u64().unwrap() as usize;
         assert!(limit <= 1000);
@@ -262,14 +310,9 @@ impl FakeStore {
         };
         let mut data = Vec::new();
         let mut next = None;
-        for (pos, &(t, index)) in self.data.order.iter().enumerate().skip(first) {
-            if t >= to {
-                break;
-            }
+        for pos in self.passing(query, |e| dd::eval(&filter, e), first, to) {
+            let (t, index) = self.data.order[pos];
             let event = self.data.event((t, index));
-            if !dd::eval(&filter, &event) {
-                continue;
-            }
             if data.len() == limit {
                 next = Some(pos.to_string());
                 break;
@@ -287,8 +330,7 @@ impl FakeStore {
                 "attributes": attrs}}),
             );
         }
-        let mut meta =
-            json!({"elapsed": 1, "status": if self.tally.partial { "timeout" } else { "done" }});
+        let mut meta = json!({"elapsed": 1, "status": if partial { "timeout" } else { "done" }});
         if let Some(next) = next {
             meta["page"] = json!({"after": next});
         }
@@ -659,12 +701,20 @@ struct Fake {
 }
 
 async fn fake(shape: Shape, throttle_first: bool, partial: bool) -> Fake {
+    fake_with(
+        shape,
+        Tally {
+            throttle_first,
+            partial,
+            ..Tally::default()
+        },
+    )
+    .await
+}
+
+async fn fake_with(shape: Shape, tally: Tally) -> Fake {
     let server = MockServer::start().await;
-    let tally = std::sync::Arc::new(Tally {
-        throttle_first,
-        partial,
-        ..Tally::default()
-    });
+    let tally = std::sync::Arc::new(tally);
     let route = match shape {
         Shape::Axiom => "/v1/datasets/_apl",
         Shape::Datadog => "/api/v2/logs/events/search",
@@ -674,6 +724,7 @@ async fn fake(shape: Shape, throttle_first: bool, partial: bool) -> Fake {
         .respond_with(FakeStore {
             data: Dataset::new(shape),
             tally: tally.clone(),
+            matching: Mutex::default(),
         })
         .mount(&server)
         .await;
@@ -744,32 +795,10 @@ fn no_secret(run: &Run) {
 /// `report` concludes the export. Prints the measured figures.
 async fn pull_equals_export(shape: Shape, page: &str) {
     let fake = fake(shape, false, false).await;
-    let pulled = run(&fake, shape, &["--page-size", page]).await;
-    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
-    no_secret(&pulled);
-    let dir = TempDir::new().unwrap();
-    let (export, export_bytes) = Dataset::new(shape).export(dir.path());
-    let out = crate::common::bin()
-        .env("NO_COLOR", "1")
-        .args(["report", "--format", "json"])
-        .arg(&export)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let from_file = String::from_utf8(out.stdout).unwrap();
-    let want = comparable(&from_file);
-    assert!(!want["suggestions"].as_array().unwrap().is_empty());
-    assert!(
-        want["suggestions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f.get("impact").is_some()),
-        "the export joins usage: {want:#}"
-    );
-    assert_eq!(comparable(&pulled.stdout), want);
+    let pulled = pull_matches_export(&fake, shape, &["--page-size", page]).await;
     let requests = fake.tally.requests.load(Ordering::SeqCst);
     let bytes = fake.tally.bytes.load(Ordering::SeqCst);
+    let export_bytes = Dataset::new(shape).export(TempDir::new().unwrap().path()).1;
     eprintln!(
         "{}: push-down {requests} request(s), {bytes} bytes; the full export is {export_bytes} bytes \
          ({} events)",
@@ -800,6 +829,35 @@ async fn pull_equals_export(shape: Shape, page: &str) {
     );
 }
 
+/// Pulls with `extra` and checks the report equals `report` on the export of the same events.
+async fn pull_matches_export(fake: &Fake, shape: Shape, extra: &[&str]) -> Run {
+    let pulled = run(fake, shape, extra).await;
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    no_secret(&pulled);
+    let dir = TempDir::new().unwrap();
+    let (export, _) = Dataset::new(shape).export(dir.path());
+    let out = crate::common::bin()
+        .env("NO_COLOR", "1")
+        .args(["report", "--format", "json"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let from_file = String::from_utf8(out.stdout).unwrap();
+    let want = comparable(&from_file);
+    assert!(!want["suggestions"].as_array().unwrap().is_empty());
+    assert!(
+        want["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.get("impact").is_some()),
+        "the export joins usage: {want:#}"
+    );
+    assert_eq!(comparable(&pulled.stdout), want);
+    pulled
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn axiom_pull_filters_on_the_server_and_equals_the_export_report() {
     pull_equals_export(Shape::Axiom, "5").await;
@@ -808,6 +866,143 @@ async fn axiom_pull_filters_on_the_server_and_equals_the_export_report() {
 #[tokio::test(flavor = "multi_thread")]
 async fn datadog_pull_filters_on_the_server_and_equals_the_export_report() {
     pull_equals_export(Shape::Datadog, "5").await;
+}
+
+/// A day read in 10-minute slices: no query covers more than a slice (its executions' pass a
+/// slice and the grace after it), slice edges cut through the sample hour, and the report is
+/// still exactly the export's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_window_is_read_slice_by_slice() {
+    for shape in [Shape::Axiom, Shape::Datadog] {
+        let fake = fake(shape, false, false).await;
+        let pulled = pull_matches_export(&fake, shape, &["--slice", "10m"]).await;
+        assert!(
+            !pulled.stderr.contains("%"),
+            "no progress bar on a pipe: {}",
+            pulled.stderr
+        );
+        let windows = fake.tally.windows.lock().unwrap().clone();
+        let queries = fake.tally.queries.lock().unwrap().clone();
+        let mut match_windows: Vec<(i64, i64)> = windows
+            .iter()
+            .zip(&queries)
+            .filter(|(_, q)| q.contains("without an index"))
+            .map(|(w, _)| *w)
+            .collect();
+        match_windows.dedup();
+        assert_eq!(match_windows.len(), 144, "{match_windows:?}");
+        let day = (
+            parse_rfc3339_millis(START).unwrap(),
+            parse_rfc3339_millis(END).unwrap(),
+        );
+        assert_eq!(match_windows[0].0, day.0);
+        assert_eq!(match_windows.last().unwrap().1, day.1);
+        assert!(match_windows.windows(2).all(|w| w[0].1 == w[1].0));
+        for ((start, end), query) in windows.iter().zip(&queries) {
+            let longest = if query.contains("without an index") {
+                10
+            } else {
+                25
+            };
+            assert!(end - start <= longest * 60_000, "{start}..{end}: {query}");
+        }
+    }
+}
+
+/// A store that times out on long ranges: the slice is read again in halves until the answers
+/// are whole, so no partial note, and nothing is missed or counted twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partial_slice_is_read_again_in_halves() {
+    for shape in [Shape::Axiom, Shape::Datadog] {
+        let fake = fake_with(
+            shape,
+            Tally {
+                partial_longer_than: Some(2 * 3_600_000),
+                ..Tally::default()
+            },
+        )
+        .await;
+        let pulled = pull_matches_export(&fake, shape, &[]).await;
+        let doc: Value = serde_json::from_str(&pulled.stdout).unwrap();
+        assert!(
+            !doc["notes"].to_string().contains("partial"),
+            "{}",
+            doc["notes"]
+        );
+        let windows = fake.tally.windows.lock().unwrap().clone();
+        assert_eq!(windows[0].1 - windows[0].0, 86_400_000, "{windows:?}");
+        assert!(
+            windows.iter().any(|(s, e)| e - s == 86_400_000 / 16),
+            "{windows:?}"
+        );
+    }
+}
+
+/// On a terminal, the pull shows how much of the window it has read, then clears the bar before
+/// the report.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_shows_the_pull_progress() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let fake = fake_with(
+        Shape::Axiom,
+        Tally {
+            delay: std::time::Duration::from_millis(15),
+            ..Tally::default()
+        },
+    )
+    .await;
+    let uri = fake.server.uri();
+    let output = tokio::task::spawn_blocking(move || {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 160,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
+        cmd.args(["report", "--from", "axiom", "--dataset", "convex-logs"]);
+        cmd.args([
+            "--start",
+            START,
+            "--end",
+            END,
+            "--slice",
+            "10m",
+            "--axiom-url",
+        ]);
+        cmd.arg(&uri);
+        cmd.env("AXIOM_TOKEN", AXIOM_TOKEN);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        let mut child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let collected = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                all.extend_from_slice(&buf[..n]);
+            }
+            all
+        });
+        let status = child.wait().unwrap();
+        drop(pty.master);
+        assert!(status.success(), "{status:?}");
+        String::from_utf8_lossy(&collected.join().unwrap()).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(output.contains("Axiom"), "{output}");
+    assert!(output.contains("% of the window"), "{output}");
+    assert!(output.contains("match(es)"), "{output}");
+    let report = output.rsplit("% of the window").next().unwrap();
+    assert!(report.contains("member"), "{output}");
+    assert!(!output.contains(AXIOM_TOKEN));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -856,7 +1051,7 @@ async fn max_events_stops_the_pull_with_a_note() {
     let run = run(
         &fake,
         Shape::Axiom,
-        &["--max-events", "3", "--page-size", "2"],
+        &["--max-events", "3", "--page-size", "2", "--slice", "10m"],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -940,13 +1135,22 @@ async fn watch_from_axiom_pulls_again_from_where_it_stopped() {
             Err(e) => panic!("no member suggestion ({e}): {seen:#?}"),
         }
     }
-    // The next pull starts where the first one ended (less the overlap), not at --since.
+    // The first pull (its events are sent once it has read them all) went back to --since, a
+    // slice at a time; the next one starts where it ended, less the overlap.
+    let first_pull = fake.tally.starts.lock().unwrap().len();
     loop {
         let starts = fake.tally.starts.lock().unwrap().clone();
-        let first = starts[0].clone();
-        if let Some(later) = starts.iter().find(|s| s.as_str() > "2026-06-01") {
-            assert!(first.as_str() < "2026-01-01", "{first}");
-            assert!(later.as_str() > first.as_str());
+        if starts.len() > first_pull {
+            assert!(starts[0].as_str() < "2025-01-01", "{}", starts[0]);
+            let last_slice = starts[..first_pull].iter().max().unwrap();
+            let second = &starts[first_pull];
+            assert!(second > last_slice, "{second} after {last_slice}");
+            let ended = parse_rfc3339_millis(second).unwrap() + 1_000;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64;
+            assert!(now - ended < 120_000, "{second}");
             break;
         }
         assert!(
