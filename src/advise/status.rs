@@ -319,10 +319,13 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
 
 /// What a finding means against the schema: `classify`, except that a unique-field error
 /// (which never comes from a `createdAt` query) whose field begins a generated index is served:
-/// the deployment that logged it predates the index.
+/// the deployment that logged it predates the index. A predicted query says itself whether it
+/// bounds or sorts by `createdAt` (`Finding::exact`): then only an index of exactly its fields
+/// serves; otherwise any index beginning with them does.
 pub fn status_of(finding: &Finding, model: &SchemaModel) -> FindingStatus {
-    let may_involve_created_at =
-        finding.kinds.is_empty() || finding.kinds.contains(&SignalKind::MissingIndexWarning);
+    let may_involve_created_at = finding.exact.unwrap_or(
+        finding.kinds.is_empty() || finding.kinds.contains(&SignalKind::MissingIndexWarning),
+    );
     match classify(
         &finding.table,
         &finding.fields,
@@ -331,6 +334,17 @@ pub fn status_of(finding: &Finding, model: &SchemaModel) -> FindingStatus {
     ) {
         FindingStatus::ExactNeeded { index } if !may_involve_created_at => {
             FindingStatus::Served { index }
+        }
+        FindingStatus::Served { index } if finding.exact == Some(true) => {
+            let exact = model
+                .table(&finding.table)
+                .and_then(|t| t.indexes.iter().find(|i| i.name == index))
+                .is_some_and(|i| i.fields == finding.fields);
+            if exact {
+                FindingStatus::Served { index }
+            } else {
+                FindingStatus::ExactNeeded { index }
+            }
         }
         status => status,
     }

@@ -421,6 +421,7 @@ mod tests {
             legacy_underscore: 0,
             rules: vec![],
             status: None,
+            exact: None,
         }
     }
 
@@ -453,6 +454,8 @@ mod tests {
                 ..Stats::default()
             },
             schema: None,
+            predictions: vec![],
+            predicted_from: vec![],
         }
     }
 

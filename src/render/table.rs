@@ -254,6 +254,7 @@ pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step])
             writeln!(out, "{}", super::NEAR_LIMIT_LEGEND).ok();
         }
     }
+    out.push_str(&super::predictions_section(report, false));
     let insights = super::joined_insights(report);
     if !insights.is_empty() {
         writeln!(out, "\n{bold}Insights{bold:#}: {}", super::INSIGHTS_HEADING).ok();
