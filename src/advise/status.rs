@@ -640,6 +640,38 @@ mod tests {
     }
 
     #[test]
+    fn a_predicted_query_knows_whether_only_an_exact_index_serves_it() {
+        let m = model();
+        let predicted = |fields: &[&str], exact| Finding {
+            table: "session".into(),
+            fields: s(fields),
+            kinds: vec![SignalKind::MissingIndexWarning],
+            exact: Some(exact),
+            ..Finding::default()
+        };
+        // A generated index beginning with the list serves a query without createdAt.
+        assert_eq!(
+            status_of(&predicted(&["expiresAt"], false), &m),
+            FindingStatus::Served {
+                index: "expiresAt_userId".into()
+            }
+        );
+        // With createdAt, an overlay index that only begins with the list does not.
+        assert_eq!(
+            status_of(&predicted(&["userId"], true), &m),
+            FindingStatus::ExactNeeded {
+                index: "userId_createdAt".into()
+            }
+        );
+        assert_eq!(
+            status_of(&predicted(&["token"], true), &m),
+            FindingStatus::Served {
+                index: "token".into()
+            }
+        );
+    }
+
+    #[test]
     fn legacy_lists_need_an_upgrade() {
         assert_eq!(
             classify("session", &s(&["token"]), true, &model()),

@@ -228,3 +228,96 @@ fn predict_refuses_clearly_when_better_auth_is_not_installed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn predictions_merge_with_logs_and_drive_doctor_pr_and_apply() {
+    let project = project("org_admin", true);
+    let logs = root().join("sample-logs/convex-logs.jsonl");
+    let out = predict(
+        project.path(),
+        &["--format", "json", logs.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let member = report["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["table"] == "member" && p["fields"] == serde_json::json!(["organizationId", "userId"])
+        })
+        .expect("member [organizationId, userId] is predicted");
+    assert_eq!(member["seen_in_logs"], true, "{member}");
+    assert!(
+        report["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["table"] == "member" && f["count"].as_u64().is_some_and(|c| c > 0)),
+        "the logged finding stays a suggestion"
+    );
+    let planned = report["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["table"] == "member" && i["fields"] == member["fields"])
+        .count();
+    assert_eq!(planned, 1, "one index for the logged and predicted list");
+    let versions: Vec<&str> = report["predicted_from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(versions.contains(&"better-auth") && versions.contains(&"@convex-dev/better-auth"));
+
+    let bin = || {
+        let mut cmd = cargo_bin_cmd!("ba-index-advisor");
+        cmd.current_dir(project.path());
+        cmd
+    };
+    assert_eq!(
+        bin()
+            .args(["doctor", "--check", "--predict"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(1),
+        "doctor --check --predict fails while an index is needed"
+    );
+    let comment = bin()
+        .args(["pr", "--predict", "--dry-run"])
+        .output()
+        .unwrap();
+    let comment = String::from_utf8_lossy(&comment.stdout);
+    assert!(
+        comment.contains("predicted; no log needed")
+            && comment
+                .contains(".index(\"organizationId_userId\", [\"organizationId\", \"userId\"])"),
+        "{comment}"
+    );
+    let applied = bin().args(["apply", "--predict"]).output().unwrap();
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&applied.stderr)
+            .contains("added member.organizationId_userId [organizationId, userId]")
+    );
+    let doctor = bin()
+        .args(["doctor", "--check", "--predict"])
+        .output()
+        .unwrap();
+    assert!(
+        doctor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctor.stdout)
+    );
+}
