@@ -370,6 +370,20 @@ mod tests {
     }
 
     #[test]
+    fn the_predict_section_names_packages_unique_fields_and_request_driven_queries() {
+        let p = &Knowledge::embedded().unwrap().predict;
+        assert_eq!(p.packages.first().map(String::as_str), Some("better-auth"));
+        assert_eq!(p.component, "@convex-dev/better-auth");
+        assert!(
+            p.unique
+                .contains(&("session".to_owned(), "token".to_owned()))
+        );
+        let members = p.queries.iter().find(|q| q.table == "member").unwrap();
+        assert!(members.line > 1 && !members.source.is_empty());
+        assert_eq!(members.clauses[0], ("organizationId".to_owned(), None));
+    }
+
+    #[test]
     fn known_tables_cover_every_table_the_parser_knew_before() {
         // The list `known_tables` held before the plugins were described one by one.
         let before = [
