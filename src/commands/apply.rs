@@ -97,15 +97,9 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
-    for index in &change.added {
-        crate::errln!(
-            "added {}.{} [{}]",
-            index.table,
-            index.name,
-            index.fields.join(", ")
-        );
+    for line in change.written_lines(&label) {
+        crate::errln!("{line}");
     }
-    crate::errln!("{label}: written; run `npx convex dev` (or deploy) to build the indexes");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -77,15 +77,9 @@ pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
             stdout.flush()?;
             return Ok(ExitCode::SUCCESS);
         }
-        for index in &change.added {
-            crate::errln!(
-                "added {}.{} [{}]",
-                index.table,
-                index.name,
-                index.fields.join(", ")
-            );
+        for line in change.written_lines(&label) {
+            crate::errln!("{line}");
         }
-        crate::errln!("{label}: written; run `npx convex dev` (or deploy) to build the indexes");
         return Ok(ExitCode::SUCCESS);
     }
     let report = engine.conclude(&collected);

@@ -329,6 +329,15 @@ fn predictions_merge_with_logs_and_drive_doctor_pr_and_apply() {
         .collect();
     assert!(versions.contains(&"better-auth") && versions.contains(&"@convex-dev/better-auth"));
 
+    let table = predict(project.path(), &[logs.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("member [organizationId, userId]") && l.contains("seen in logs")),
+        "{table}"
+    );
+
     let bin = || {
         let mut cmd = cargo_bin_cmd!("ba-index-advisor");
         cmd.current_dir(project.path());
