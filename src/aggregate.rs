@@ -184,6 +184,7 @@ impl Aggregator {
                 legacy_underscore: acc.legacy_underscore,
                 rules: acc.rules.clone(),
                 status: None,
+                exact: None,
             });
         }
         rank(&mut findings);

@@ -83,6 +83,8 @@ pub enum Command {
     Init(commands::init::InitArgs),
     /// Static checks of the Better Auth schema's indexes, without logs; --check fails CI on one.
     Doctor(commands::doctor::DoctorArgs),
+    /// Predict the missing indexes from the installed Better Auth code, before any log shows them.
+    Predict(commands::predict::PredictArgs),
     /// Comment the suggestions on a GitHub pull request, as one comment kept up to date.
     Pr(commands::pr::PrArgs),
     /// Decline a suggestion for good: an [[ignore]] entry in ba-index-advisor.toml (--remove

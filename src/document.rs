@@ -24,6 +24,68 @@ pub struct Stats {
     pub suspect_samples: Vec<Suspect>,
     /// Input problems, each as `file[:line]: message`.
     pub errors: Vec<String>,
+    /// What `predict` read, when it ran.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<PredictStats>,
+}
+
+/// What the prediction read from the installed packages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PredictStats {
+    /// Packages whose code was read.
+    pub packages: u64,
+    /// JavaScript files parsed.
+    pub files: u64,
+    /// Adapter calls with a where clause or a sort.
+    pub calls: u64,
+    /// Those whose table, fields, operators and sort all resolved to literals.
+    pub literal_calls: u64,
+    /// Distinct (table, fields) lists those calls need, served or not.
+    pub shapes: u64,
+}
+
+/// A list Better Auth's installed code will ask an index for, that no index in the schema
+/// serves: found before any log shows it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prediction {
+    pub table: String,
+    pub fields: Vec<String>,
+    /// What the component does without the index: warn and scan, or throw (a unique field).
+    pub kind: Option<SignalKind>,
+    /// The query bounds or sorts by `createdAt`: only an index of exactly these fields serves.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
+    /// Where the installed code makes the call, or the knowledge entry that names it.
+    pub sites: Vec<CallSite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<FindingStatus>,
+    /// The logs read with the prediction show this list too.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub seen_in_logs: bool,
+}
+
+/// `package/file:line` of one adapter call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallSite {
+    pub package: String,
+    /// Relative to the package's folder; for a knowledge entry, `rules/knowledge.toml`.
+    pub file: String,
+    pub line: u64,
+}
+
+impl std::fmt::Display for CallSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}:{}", self.package, self.file, self.line)
+    }
+}
+
+/// A package the prediction read, with its installed version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRef {
+    pub name: String,
+    pub version: String,
 }
 
 /// Everything the engine concluded: serialised as-is for `--format json`, read back by
@@ -46,6 +108,12 @@ pub struct Report {
     /// The component schema the findings were checked against, when one was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<SchemaRef>,
+    /// Lists the installed Better Auth code will need and no index serves (`predict`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<Prediction>,
+    /// The packages (Better Auth, its plugins, the component) the predictions were read from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predicted_from: Vec<PackageRef>,
 }
 
 /// Which schema a report was checked against.
@@ -162,6 +230,10 @@ pub struct Finding {
     /// What the finding means against the schema, when one was read (`advise::status`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<FindingStatus>,
+    /// Known only for a predicted query: whether it bounds or sorts by `createdAt`, so that only
+    /// an index of exactly these fields serves it (`None`: from logs, which do not say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<bool>,
 }
 
 /// The read cost of the executions that logged one list, joined by request id.

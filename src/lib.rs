@@ -31,6 +31,7 @@ pub mod insights;
 pub mod logstore;
 pub mod parse;
 pub mod position;
+pub mod predict;
 pub mod render;
 pub mod retry;
 pub mod schema;

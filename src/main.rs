@@ -50,6 +50,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => commands::apply::run(args, &config()?),
         Command::Init(args) => commands::init::run(args, &config()?),
         Command::Doctor(args) => commands::doctor::run(args, &config()?),
+        Command::Predict(args) => commands::predict::run(args, &config()?),
         Command::Pr(args) => commands::pr::run(args, &config()?),
         Command::Ignore(args) => commands::ignore::run(args, explicit),
         Command::Config(args) => commands::config::run(args, &config()?),

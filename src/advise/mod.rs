@@ -4,6 +4,7 @@
 pub mod dismiss;
 pub mod doctor;
 pub mod plan;
+pub mod query;
 pub mod status;
 
 pub use dismiss::Dismissals;
@@ -69,7 +70,9 @@ pub fn conclude(
     }
     let needs = |f: &&Finding, exact: bool| {
         f.status.as_ref().is_none_or(FindingStatus::needs_index)
-            && matches!(f.status, Some(FindingStatus::ExactNeeded { .. })) == exact
+            && (matches!(f.status, Some(FindingStatus::ExactNeeded { .. }))
+                || f.exact == Some(true))
+                == exact
     };
     let general: Vec<&Finding> = suggestions.iter().filter(|f| needs(f, false)).collect();
     let exact: Vec<&Finding> = suggestions.iter().filter(|f| needs(f, true)).collect();
@@ -90,6 +93,11 @@ pub fn conclude(
                 _ => None,
             })
             .unwrap_or_default();
+        if begun_by.is_empty() {
+            // A predicted createdAt query: no index begins with its fields yet.
+            plan.push(index);
+            continue;
+        }
         index.note = Some(format!(
             "`{begun_by}` begins with these fields, yet the warning fired: the query bounds or \
              sorts by createdAt, and then Better Auth only takes an index of exactly these fields"

@@ -319,10 +319,13 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
 
 /// What a finding means against the schema: `classify`, except that a unique-field error
 /// (which never comes from a `createdAt` query) whose field begins a generated index is served:
-/// the deployment that logged it predates the index.
+/// the deployment that logged it predates the index. A predicted query says itself whether it
+/// bounds or sorts by `createdAt` (`Finding::exact`): then only an index of exactly its fields
+/// serves; otherwise any index beginning with them does.
 pub fn status_of(finding: &Finding, model: &SchemaModel) -> FindingStatus {
-    let may_involve_created_at =
-        finding.kinds.is_empty() || finding.kinds.contains(&SignalKind::MissingIndexWarning);
+    let may_involve_created_at = finding.exact.unwrap_or(
+        finding.kinds.is_empty() || finding.kinds.contains(&SignalKind::MissingIndexWarning),
+    );
     match classify(
         &finding.table,
         &finding.fields,
@@ -331,6 +334,17 @@ pub fn status_of(finding: &Finding, model: &SchemaModel) -> FindingStatus {
     ) {
         FindingStatus::ExactNeeded { index } if !may_involve_created_at => {
             FindingStatus::Served { index }
+        }
+        FindingStatus::Served { index } if finding.exact == Some(true) => {
+            let exact = model
+                .table(&finding.table)
+                .and_then(|t| t.indexes.iter().find(|i| i.name == index))
+                .is_some_and(|i| i.fields == finding.fields);
+            if exact {
+                FindingStatus::Served { index }
+            } else {
+                FindingStatus::ExactNeeded { index }
+            }
         }
         status => status,
     }
@@ -623,6 +637,38 @@ mod tests {
         );
         let back: FindingStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back, hinted);
+    }
+
+    #[test]
+    fn a_predicted_query_knows_whether_only_an_exact_index_serves_it() {
+        let m = model();
+        let predicted = |fields: &[&str], exact| Finding {
+            table: "session".into(),
+            fields: s(fields),
+            kinds: vec![SignalKind::MissingIndexWarning],
+            exact: Some(exact),
+            ..Finding::default()
+        };
+        // A generated index beginning with the list serves a query without createdAt.
+        assert_eq!(
+            status_of(&predicted(&["expiresAt"], false), &m),
+            FindingStatus::Served {
+                index: "expiresAt_userId".into()
+            }
+        );
+        // With createdAt, an overlay index that only begins with the list does not.
+        assert_eq!(
+            status_of(&predicted(&["userId"], true), &m),
+            FindingStatus::ExactNeeded {
+                index: "userId_createdAt".into()
+            }
+        );
+        assert_eq!(
+            status_of(&predicted(&["token"], true), &m),
+            FindingStatus::Served {
+                index: "token".into()
+            }
+        );
     }
 
     #[test]

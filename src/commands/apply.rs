@@ -38,6 +38,9 @@ pub struct ApplyArgs {
     /// Extra rule files (`*.toml`) added to the built-in ones, when reading logs.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// Also add the indexes the installed Better Auth code will need (as `predict` finds them).
+    #[arg(long)]
+    pub predict: bool,
 }
 
 /// Where the findings come from.
@@ -47,8 +50,8 @@ enum Findings {
 }
 
 pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    if args.from_report.is_none() && args.logs.is_empty() {
-        anyhow::bail!("give log files, or --from-report FILE");
+    if args.from_report.is_none() && args.logs.is_empty() && !args.predict {
+        anyhow::bail!("give log files, --from-report FILE, or --predict");
     }
     let flags = EngineFlags {
         schema_dir: args.schema_dir.as_deref(),
@@ -57,6 +60,9 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         insights: None,
     };
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
+    if args.predict {
+        engine.predict()?;
+    }
     let findings = match &args.from_report {
         Some(path) => Findings::Saved(Engine::read_saved(path)?),
         None => Findings::Logs(engine.read(&args.logs)),
@@ -91,15 +97,9 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
-    for index in &change.added {
-        crate::errln!(
-            "added {}.{} [{}]",
-            index.table,
-            index.name,
-            index.fields.join(", ")
-        );
+    for line in change.written_lines(&label) {
+        crate::errln!("{line}");
     }
-    crate::errln!("{label}: written; run `npx convex dev` (or deploy) to build the indexes");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,7 +3,7 @@
 
 use crate::advise::doctor;
 use crate::config::Config;
-use crate::engine::{Engine, EngineFlags, SchemaNeed};
+use crate::engine::{Collected, Engine, EngineError, EngineFlags, SchemaNeed};
 use crate::render;
 use crate::schema;
 use clap::Args;
@@ -14,15 +14,20 @@ use std::process::ExitCode;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     ba-index-advisor doctor\n  \
-    ba-index-advisor doctor --check --schema-dir convex/betterAuth\n\n\
+    ba-index-advisor doctor --check --schema-dir convex/betterAuth\n  \
+    ba-index-advisor doctor --check --predict\n\n\
     Errors are indexes Convex refuses to deploy: a name or a field list another index on the \
     table already has (as when a regenerated generatedSchema.ts gains an index the overlay \
     adds), an invalid or reserved name, a `_` field, an unknown field, too many fields or \
     indexes. Warnings are indexes Better Auth cannot use or does not need: a generated compound \
     index in an order Better Auth never prints (a list ignored in ba-index-advisor.toml is not \
     reported), an overlay index that is a prefix of another. Each comes with its fix.\n\n\
-    Exit codes: 0 no problem, or problems without --check; 1 a problem and --check; 2 no schema \
-    or an unreadable one.")]
+    When better-auth is installed, doctor also lists the indexes its code will need that the \
+    schema lacks (as `predict` does); with --predict they are required and --check fails on \
+    them.\n\n\
+    Exit codes: 0 no problem, or problems without --check; 1 a problem (or, with --predict, an \
+    index the installed code needs) and --check; 2 no schema or an unreadable one, or \
+    --predict without the packages installed.")]
 pub struct DoctorArgs {
     /// The Better Auth component folder [default: convex/betterAuth in the current directory or
     /// the nearest ancestor that has convex/].
@@ -34,6 +39,10 @@ pub struct DoctorArgs {
     /// Exit 1 when a problem (error or warning) is found.
     #[arg(long)]
     pub check: bool,
+    /// Require the predictions from the installed Better Auth code: refuse without the
+    /// packages, and with --check fail on an index they need.
+    #[arg(long)]
+    pub predict: bool,
 }
 
 pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -41,14 +50,35 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
         schema_dir: args.schema_dir.as_deref(),
         ..EngineFlags::default()
     };
-    let engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
+    let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
+    let predicted = match engine.predict() {
+        Ok(_) => true,
+        Err(EngineError::Predict(err)) if !args.predict => {
+            tracing::info!("no predictions: {err}");
+            false
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let report = predicted.then(|| engine.conclude(&Collected::default()));
     let Some(component) = engine.component() else {
         return Ok(ExitCode::from(2));
     };
     let problems = doctor::diagnose(component, &engine.settings().advice.dismissals);
-    let text = if args.json {
+    let predicted_work = report.as_ref().is_some_and(|r| r.has_work());
+    let text = if args.json && args.predict {
+        let report = report.as_ref().expect("--predict requires the predictions");
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "problems": problems,
+                "predictions": report.predictions,
+                "plan": report.plan,
+                "predicted_from": report.predicted_from,
+            }))?
+        )
+    } else if args.json {
         format!("{}\n", serde_json::to_string_pretty(&problems)?)
-    } else if problems.is_empty() {
+    } else if problems.is_empty() && !predicted_work {
         format!(
             "{}: no index problems found\n",
             schema::display_path(&component.schema.path)
@@ -58,7 +88,12 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
             schema::Layout::Overlay { alias, .. } => alias.as_str(),
             schema::Layout::Generated => "tables",
         };
-        render::doctor::text(&problems, alias)
+        let mut text = render::doctor::text(&problems, alias);
+        if let Some(report) = report.as_ref().filter(|r| !r.predictions.is_empty()) {
+            text.push_str(&render::predictions_section(report, false));
+            text.push_str("  add them: ba-index-advisor predict --write\n");
+        }
+        text
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
@@ -69,9 +104,11 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
             schema::display_path(&component.schema.path)
         );
     }
-    Ok(if args.check && !problems.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if args.check && (!problems.is_empty() || (args.predict && predicted_work)) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -9,5 +9,6 @@ pub mod ignore;
 pub mod init;
 pub mod log_store;
 pub mod pr;
+pub mod predict;
 pub mod report;
 pub mod watch;

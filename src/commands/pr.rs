@@ -66,6 +66,10 @@ pub struct PrArgs {
     /// Exit 1 when indexes are left to add (a blocking check).
     #[arg(long)]
     pub fail_on_suggestions: bool,
+    /// Add the indexes the installed Better Auth code will need (as `predict` finds them), so a
+    /// pull request that enables a plugin gets its indexes; without logs, only those.
+    #[arg(long)]
+    pub predict: bool,
 }
 
 pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -78,8 +82,16 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         no_merge: args.no_merge,
         insights: args.insights.as_deref(),
     };
-    let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
-    let report = load_report(&args, &engine)?;
+    let mut engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
+    if args.predict {
+        engine.predict()?;
+    }
+    let predict_only = args.predict && args.logs.is_empty() && args.from_report.is_none();
+    let report = if predict_only {
+        engine.conclude(&crate::engine::Collected::default())
+    } else {
+        load_report(&args, &engine)?
+    };
     // The exact diff where `apply` can write one; otherwise the comment shows the plan.
     let diff = match &report.schema {
         Some(schema) if schema.layout == SchemaLayout::Overlay => Some(
@@ -108,10 +120,10 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
             schema_path,
         },
     );
-    if let Some(notice) = report.input_notice() {
+    if let Some(notice) = report.input_notice().filter(|_| !predict_only) {
         crate::errln!("notice: {notice}");
     }
-    if args.fail_on_suggestions && report.read_nothing() {
+    if args.fail_on_suggestions && report.read_nothing() && !predict_only {
         bail!("--fail-on-suggestions: no log line was read, so there is nothing to check");
     }
     let exit = if args.fail_on_suggestions && report.has_work() {

@@ -12,11 +12,14 @@ pub use settings::{EngineFlags, EngineSettings};
 use crate::advise::{self, AdviceSettings};
 use crate::aggregate;
 use crate::config::Config;
-use crate::document::{Finding, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef};
+use crate::document::{
+    Finding, FindingStatus, Prediction, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef,
+};
 use crate::ingest;
 use crate::insights::{self, Insights, InsightsError};
 use crate::parse::Matcher;
 use crate::parse::rules::{RuleError, RuleSet};
+use crate::predict::Predicted;
 use crate::schema::{self, Change, Component, Layout, SchemaError};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -36,6 +39,8 @@ pub enum EngineError {
     },
     #[error("cannot read the current folder: {0}")]
     Cwd(std::io::Error),
+    #[error(transparent)]
+    Predict(#[from] crate::predict::PredictError),
     #[error("{path}: not a `report --format json` document: {source}")]
     ReportFormat {
         path: String,
@@ -58,6 +63,9 @@ pub struct Engine {
     component: Option<Component>,
     /// Convex insights joined to every document this engine concludes.
     insights: Option<Insights>,
+    /// What the installed Better Auth code will query, merged into every document this engine
+    /// concludes once `predict` has run.
+    predicted: Option<Predicted>,
 }
 
 /// What `apply` did, or would do.
@@ -103,6 +111,7 @@ impl Engine {
             matcher,
             component,
             insights,
+            predicted: None,
         })
     }
 
@@ -122,6 +131,30 @@ impl Engine {
 
     pub fn component(&self) -> Option<&Component> {
         self.component.as_ref()
+    }
+
+    /// Reads the installed Better Auth packages, from the folder that holds `convex/`, for the
+    /// lists their code will ask an index for; every document concluded from now on carries them.
+    pub fn predict(&mut self) -> Result<&Predicted, EngineError> {
+        let from = self
+            .component
+            .as_ref()
+            .map(|c| c.dir.as_path())
+            .unwrap_or(&self.settings.cwd);
+        let project = from
+            .ancestors()
+            .find(|dir| dir.join("convex").is_dir())
+            .unwrap_or(from)
+            .to_path_buf();
+        let knowledge = &crate::parse::knowledge::Knowledge::embedded()?.predict;
+        let predicted = crate::predict::predict(&project, knowledge)?;
+        tracing::info!(
+            "predicted from {} package(s), {} file(s), {} call(s)",
+            predicted.stats.packages,
+            predicted.stats.files,
+            predicted.stats.calls
+        );
+        Ok(self.predicted.insert(predicted))
     }
 
     /// Replaces the insights joined to the suggestions (`watch --insights-every` keeps the
@@ -300,16 +333,92 @@ impl Engine {
         advice: &AdviceSettings,
     ) -> Report {
         let model = self.component.as_ref().map(|c| &c.model);
+        let mut findings = findings;
+        let mut stats = stats;
+        let from_logs = findings.len();
+        if let Some(predicted) = &self.predicted {
+            stats.predicted = Some(predicted.stats.clone());
+            findings.extend(
+                predicted
+                    .lists
+                    .iter()
+                    .filter(|p| !logged(&findings[..from_logs], &p.needed))
+                    .map(|p| Finding {
+                        table: p.needed.table.clone(),
+                        fields: p.needed.fields.clone(),
+                        kinds: vec![p.needed.kind],
+                        exact: Some(p.needed.exact),
+                        ..Finding::default()
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
         let concluded = advise::conclude(findings, ignored, model, advice);
+        let (suggestions, predictions) = self.split_predictions(concluded.suggestions);
         Report {
             version: SCHEMA_VERSION,
-            suggestions: concluded.suggestions,
+            predictions,
+            predicted_from: self
+                .predicted
+                .as_ref()
+                .map(|p| p.packages.clone())
+                .unwrap_or_default(),
+            suggestions,
             plan: concluded.plan,
             ignored: concluded.ignored,
             notes,
             stats,
             schema: self.component.as_ref().map(schema_ref),
         }
+    }
+
+    /// Takes the predicted findings back out of the concluded suggestions, as predictions: those
+    /// the schema does not serve, on tables and fields it has (another table is a plugin that
+    /// is off). A prediction the logs show too stays a suggestion and is marked seen.
+    fn split_predictions(&self, concluded: Vec<Finding>) -> (Vec<Finding>, Vec<Prediction>) {
+        let Some(predicted) = &self.predicted else {
+            return (concluded, Vec::new());
+        };
+        let mut suggestions = Vec::new();
+        let mut by_list: std::collections::HashMap<(String, Vec<String>), Option<FindingStatus>> =
+            std::collections::HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for finding in concluded {
+            let key = (finding.table.clone(), finding.fields.clone());
+            if finding.exact.is_some() {
+                by_list.insert(key, finding.status);
+            } else {
+                by_list.insert(key.clone(), finding.status.clone());
+                seen.insert(key);
+                suggestions.push(finding);
+            }
+        }
+        let predictions = predicted
+            .lists
+            .iter()
+            .filter_map(|p| {
+                let key = (p.needed.table.clone(), p.needed.fields.clone());
+                // Dismissed by the settings: listed with the ignored findings.
+                let status = by_list.get(&key)?.clone();
+                let kept = match &status {
+                    None => true,
+                    Some(FindingStatus::Served { .. })
+                    | Some(FindingStatus::UnknownTable { .. })
+                    | Some(FindingStatus::UnknownField { .. }) => false,
+                    Some(_) => true,
+                };
+                kept.then(|| Prediction {
+                    table: p.needed.table.clone(),
+                    fields: p.needed.fields.clone(),
+                    kind: Some(p.needed.kind),
+                    exact: p.needed.exact,
+                    sites: p.sites.clone(),
+                    status,
+                    seen_in_logs: seen.contains(&key),
+                })
+            })
+            .collect();
+        (suggestions, predictions)
     }
 
     /// The verified rewrite of the overlay that adds the report's plan; `None` when there is
@@ -374,6 +483,13 @@ impl Engine {
         }
         Ok(component)
     }
+}
+
+/// Whether the logs already hold a finding for this list.
+fn logged(findings: &[Finding], needed: &crate::advise::query::Needed) -> bool {
+    findings
+        .iter()
+        .any(|f| f.table == needed.table && f.fields == needed.fields)
 }
 
 fn schema_ref(component: &Component) -> SchemaRef {

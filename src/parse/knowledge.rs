@@ -24,6 +24,38 @@ struct RawKnowledge {
     feature: Vec<RawFeature>,
     #[serde(default)]
     rename: Vec<RawRename>,
+    predict: Option<RawPredict>,
+    #[serde(default)]
+    unique: Vec<RawUnique>,
+    #[serde(default)]
+    query: Vec<RawQuery>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPredict {
+    packages: Vec<String>,
+    component: String,
+    source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnique {
+    table: String,
+    fields: Vec<String>,
+    source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuery {
+    table: Spanned<String>,
+    #[serde(rename = "where")]
+    clauses: Vec<String>,
+    sort: Option<String>,
+    why: String,
+    source: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,12 +151,38 @@ pub struct Rename {
     pub source: String,
 }
 
+/// What `predict` reads: the packages, and what their code cannot show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PredictKnowledge {
+    /// The packages whose code holds adapter calls.
+    pub packages: Vec<String>,
+    /// The Convex component, whose version is reported.
+    pub component: String,
+    /// `(table, field)` pairs Better Auth declares `unique`.
+    pub unique: Vec<(String, String)>,
+    /// Queries built from the request, with why they are expected.
+    pub queries: Vec<KnownQuery>,
+}
+
+/// A request-driven query: its table, where clauses (`field` or `field operator`) and sort.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownQuery {
+    pub table: String,
+    pub clauses: Vec<(String, Option<String>)>,
+    pub sort: Option<String>,
+    pub why: String,
+    /// 1-based line of the entry in the knowledge file.
+    pub line: u64,
+    pub source: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Knowledge {
     pub core_tables: Vec<String>,
     pub regenerate: Regenerate,
     pub features: Vec<Feature>,
     pub renames: Vec<Rename>,
+    pub predict: PredictKnowledge,
 }
 
 impl Knowledge {
@@ -204,7 +262,38 @@ impl Knowledge {
                 release: r.release,
             });
         }
+        let mut predict = PredictKnowledge::default();
+        if let Some(p) = raw.predict {
+            cited(&p.source)?;
+            predict.packages = p.packages;
+            predict.component = p.component;
+        }
+        for u in raw.unique {
+            cited(&u.source)?;
+            predict
+                .unique
+                .extend(u.fields.into_iter().map(|f| (u.table.clone(), f)));
+        }
+        for q in raw.query {
+            let clauses = q
+                .clauses
+                .iter()
+                .map(|c| match c.split_once(' ') {
+                    Some((field, operator)) => (field.to_owned(), Some(operator.to_owned())),
+                    None => (c.clone(), None),
+                })
+                .collect();
+            predict.queries.push(KnownQuery {
+                source: cited(&q.source)?,
+                line: line_col(text, q.table.span().start).0 as u64,
+                table: q.table.into_inner(),
+                clauses,
+                sort: q.sort,
+                why: q.why,
+            });
+        }
         Ok(Self {
+            predict,
             core_tables: raw.core_tables,
             regenerate: Regenerate {
                 folder: raw.regenerate.folder,
@@ -278,6 +367,20 @@ mod tests {
             k.renames_of(&apikey).next().map(|r| &r.to),
             Name::parse("apikey.referenceId").as_ref()
         );
+    }
+
+    #[test]
+    fn the_predict_section_names_packages_unique_fields_and_request_driven_queries() {
+        let p = &Knowledge::embedded().unwrap().predict;
+        assert_eq!(p.packages.first().map(String::as_str), Some("better-auth"));
+        assert_eq!(p.component, "@convex-dev/better-auth");
+        assert!(
+            p.unique
+                .contains(&("session".to_owned(), "token".to_owned()))
+        );
+        let members = p.queries.iter().find(|q| q.table == "member").unwrap();
+        assert!(members.line > 1 && !members.source.is_empty());
+        assert_eq!(members.clauses[0], ("organizationId".to_owned(), None));
     }
 
     #[test]

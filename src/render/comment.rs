@@ -166,7 +166,22 @@ fn render_head(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
     let mut out = String::new();
     let _ = writeln!(out, "{TITLE}\n");
     let occurrences: u64 = report.suggestions.iter().map(|f| f.count).sum();
-    if suggesting {
+    let predicted = report
+        .predictions
+        .iter()
+        .filter(|p| !p.seen_in_logs)
+        .count();
+    if suggesting && report.suggestions.is_empty() && predicted > 0 {
+        let n = report.plan.len();
+        let _ = writeln!(
+            out,
+            "**{n} index{} to add** to `{}`, for {predicted} quer{} the installed Better Auth \
+             code will run without an index (predicted; no log needed).\n",
+            if n == 1 { "" } else { "es" },
+            ctx.schema_path,
+            if predicted == 1 { "y" } else { "ies" },
+        );
+    } else if suggesting {
         let n = report.plan.len();
         let _ = writeln!(
             out,
@@ -195,6 +210,13 @@ fn render_head(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
 
 fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> String {
     let mut out = String::new();
+    if !report.predictions.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Predicted from the installed code</summary>\n{}\n</details>\n",
+            crate::render::predictions_section(report, true)
+        );
+    }
     if suggesting {
         let _ = writeln!(out, "#### Apply it locally\n");
         let mut commands = Vec::new();
@@ -421,6 +443,7 @@ mod tests {
             legacy_underscore: 0,
             rules: vec![],
             status: None,
+            exact: None,
         }
     }
 
@@ -453,6 +476,8 @@ mod tests {
                 ..Stats::default()
             },
             schema: None,
+            predictions: vec![],
+            predicted_from: vec![],
         }
     }
 

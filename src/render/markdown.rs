@@ -59,6 +59,7 @@ pub fn render(report: &Report, next: &[Step]) -> String {
             .ok();
         }
     }
+    out.push_str(&super::predictions_section(report, true));
     let insights = super::joined_insights(report);
     if !insights.is_empty() {
         writeln!(out, "\n### Insights\n\n{}:\n", super::INSIGHTS_HEADING).ok();

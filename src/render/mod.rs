@@ -109,3 +109,71 @@ fn thousands(n: u64) -> String {
     }
     out
 }
+
+/// The predictions of a report, as lines for the table (`markdown`: a Markdown table); empty
+/// when `predict` did not run.
+pub fn predictions_section(report: &Report, markdown: bool) -> String {
+    use std::fmt::Write;
+    let Some(stats) = &report.stats.predicted else {
+        return String::new();
+    };
+    let read: Vec<String> = report
+        .predicted_from
+        .iter()
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    let mut out = String::new();
+    let heading = format!(
+        "{} list(s) the installed code will query that no index serves ({} distinct list(s) \
+         from {} of {} call(s) written literally, in {} file(s) of {})",
+        report.predictions.len(),
+        stats.shapes,
+        stats.literal_calls,
+        stats.calls,
+        stats.files,
+        read.join(", ")
+    );
+    if markdown {
+        writeln!(out, "\n### Predicted\n\n{heading}.\n").ok();
+        if report.predictions.is_empty() {
+            return out;
+        }
+        writeln!(out, "| Table | Fields | Kind | Status | Logs | Called at |").ok();
+        writeln!(out, "|---|---|---|---|---|---|").ok();
+    } else {
+        writeln!(out, "\nPredicted: {heading}").ok();
+    }
+    for p in &report.predictions {
+        let kind = match p.kind {
+            Some(crate::document::SignalKind::UniqueFieldError) => "error",
+            _ if p.exact => "scan (exact)",
+            _ => "scan",
+        };
+        let status = p.status.as_ref().map_or("new".to_owned(), |s| s.label());
+        let logs = if p.seen_in_logs { "seen" } else { "-" };
+        let first = p.sites.first().map(ToString::to_string).unwrap_or_default();
+        let more = match p.sites.len() {
+            0 | 1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        if markdown {
+            writeln!(
+                out,
+                "| `{}` | `{}` | {kind} | {status} | {logs} | `{first}`{more} |",
+                p.table,
+                describe_fields(&p.fields)
+            )
+            .ok();
+        } else {
+            writeln!(
+                out,
+                "  {} {}  {kind}  {status}{}  {first}{more}",
+                p.table,
+                describe_fields(&p.fields),
+                if p.seen_in_logs { "  seen in logs" } else { "" }
+            )
+            .ok();
+        }
+    }
+    out
+}

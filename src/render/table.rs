@@ -235,15 +235,23 @@ pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step])
     };
     let mut out = String::new();
     let stats = &report.stats;
-    writeln!(
-        out,
-        "{bold}Missing indexes{bold:#}: {} suggestion(s) from {} signal(s) in {} line(s) of {} input(s)",
-        report.suggestions.len(),
-        stats.signals,
-        stats.lines,
-        stats.inputs
-    )
-    .ok();
+    if stats.predicted.is_some() && stats.inputs == 0 {
+        writeln!(
+            out,
+            "{bold}Missing indexes{bold:#}: predicted from the installed Better Auth code (no logs read)"
+        )
+        .ok();
+    } else {
+        writeln!(
+            out,
+            "{bold}Missing indexes{bold:#}: {} suggestion(s) from {} signal(s) in {} line(s) of {} input(s)",
+            report.suggestions.len(),
+            stats.signals,
+            stats.lines,
+            stats.inputs
+        )
+        .ok();
+    }
     if !report.suggestions.is_empty() {
         writeln!(out, "\n{}", suggestions_table(report, width)).ok();
         if report
@@ -254,6 +262,7 @@ pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step])
             writeln!(out, "{}", super::NEAR_LIMIT_LEGEND).ok();
         }
     }
+    out.push_str(&super::predictions_section(report, false));
     let insights = super::joined_insights(report);
     if !insights.is_empty() {
         writeln!(out, "\n{bold}Insights{bold:#}: {}", super::INSIGHTS_HEADING).ok();

@@ -436,6 +436,25 @@ fn verify(
 }
 
 impl Change {
+    /// What a written change tells the user, a line each: the indexes added to the overlay
+    /// (`label`), then the step that builds them.
+    pub fn written_lines(&self, label: &str) -> Vec<String> {
+        self.added
+            .iter()
+            .map(|index| {
+                format!(
+                    "added {}.{} [{}]",
+                    index.table,
+                    index.name,
+                    index.fields.join(", ")
+                )
+            })
+            .chain([format!(
+                "{label}: written; run `npx convex dev` (or deploy) to build the indexes"
+            )])
+            .collect()
+    }
+
     /// The change as a unified diff, labelled `a/<label>` and `b/<label>`.
     pub fn unified_diff(&self, label: &str) -> String {
         similar::TextDiff::from_lines(&self.before, &self.after)

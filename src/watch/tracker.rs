@@ -586,6 +586,8 @@ mod tests {
             notes: Vec::new(),
             stats: Stats::default(),
             schema: None,
+            predictions: Vec::new(),
+            predicted_from: Vec::new(),
         }
     }
 

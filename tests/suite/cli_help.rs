@@ -34,6 +34,7 @@ fn every_subcommand_help_shows_an_example() {
             "apply",
             "init",
             "doctor",
+            "predict",
             "pr",
             "ignore",
             "config",

@@ -24,6 +24,7 @@ mod npm_package;
 mod one_engine;
 mod plan_edit_regressions;
 mod pr_github;
+mod predict;
 mod pushdown;
 mod real_cli;
 mod report_formats;

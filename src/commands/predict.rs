@@ -1,0 +1,111 @@
+//! `predict`: the missing indexes the installed Better Auth code will ask for, before any log
+//! shows them; with logs, one report of both. `--write` writes the plan as `apply` does.
+
+use crate::commands::report::ReportFormat;
+use crate::config::Config;
+use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
+use crate::render;
+use crate::schema;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    ba-index-advisor predict\n  \
+    ba-index-advisor predict --format json\n  \
+    ba-index-advisor predict --write\n  \
+    ba-index-advisor predict logs.jsonl\n\n\
+    Reads better-auth and its plugin packages as Node resolves them from the folder that holds \
+    convex/, finds every adapter query in their code, and lists those no index in the schema \
+    serves (tables not in the schema belong to plugins that are off and are skipped). With log \
+    files, a prediction the logs show too is marked as seen.\n\n\
+    Exit codes: 0 done; 1 --fail-on-suggestions (or --check) and the plan has an index to add; \
+    2 no schema, packages not installed, or an input error.")]
+pub struct PredictArgs {
+    /// Log files or directories to merge into the report, as for `report`.
+    #[arg(value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
+    /// the nearest ancestor that has convex/].
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// Write the plan into the overlay `schema.ts`, as `apply` does.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub write: bool,
+    /// Print the unified diff `--write` would apply, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 1 when the plan still has an index to add (for CI checks).
+    #[arg(long, alias = "check")]
+    pub fail_on_suggestions: bool,
+    /// One index per list, even when a longer list begins with it.
+    #[arg(long)]
+    pub no_merge: bool,
+}
+
+pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let flags = EngineFlags {
+        schema_dir: args.schema_dir.as_deref(),
+        no_merge: args.no_merge,
+        ..EngineFlags::default()
+    };
+    let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
+    engine.predict()?;
+    let collected = if args.logs.is_empty() {
+        Collected::default()
+    } else {
+        engine.read(&args.logs)
+    };
+    let label = engine
+        .component()
+        .map(|c| schema::display_path(&c.schema.path))
+        .unwrap_or_default();
+    if args.write || args.dry_run {
+        let applied = engine.apply(args.dry_run, |engine| engine.conclude(&collected))?;
+        let Some(change) = applied.change else {
+            crate::errln!("{label}: nothing to change");
+            return Ok(ExitCode::SUCCESS);
+        };
+        if args.dry_run {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(change.unified_diff(&label).as_bytes())?;
+            stdout.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        for line in change.written_lines(&label) {
+            crate::errln!("{line}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = engine.conclude(&collected);
+    for package in &report.predicted_from {
+        crate::errln!("read {} {}", package.name, package.version);
+    }
+    let stdout = std::io::stdout();
+    let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+    let rendered = match args.format {
+        ReportFormat::Table => {
+            render::table::render(&report, color, render::table::terminal_width(), &[])
+        }
+        ReportFormat::Json => render::json::render(&report),
+        ReportFormat::Markdown => render::markdown::render(&report, &[]),
+    };
+    let mut out = stdout.lock();
+    out.write_all(rendered.as_bytes())?;
+    out.flush()?;
+    for error in &report.stats.errors {
+        crate::errln!("error: {error}");
+    }
+    Ok(if !report.stats.errors.is_empty() {
+        ExitCode::from(2)
+    } else if args.fail_on_suggestions && report.has_work() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

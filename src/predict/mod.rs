@@ -1,0 +1,213 @@
+//! Predictions: the lists Better Auth's installed code will ask an index for, before any log
+//! shows them. Finds the packages as Node resolves them from the project, reads their published
+//! code (`extract.rs`), adds the request-driven queries of `rules/knowledge.toml`, and turns
+//! every query into the list the component needs (`advise::query`). Serving them against the
+//! schema is the engine's, as for log findings.
+
+pub mod extract;
+
+use crate::advise::query::{self, Clause, Needed, Query};
+use crate::document::{CallSite, PackageRef, PredictStats, SignalKind};
+use crate::parse::knowledge::PredictKnowledge;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    #[error(
+        "no `better-auth` package is installed for {from} (looked in node_modules there and in \
+         every folder above it); run `npm install` in the project first"
+    )]
+    NotInstalled { from: String },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// One list the installed code needs, with every place that asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredictedList {
+    pub needed: Needed,
+    pub sites: Vec<CallSite>,
+}
+
+/// What the prediction read and found.
+#[derive(Debug, Clone, Default)]
+pub struct Predicted {
+    /// Every list needed, in (table, fields) order; served or not.
+    pub lists: Vec<PredictedList>,
+    pub stats: PredictStats,
+    /// The packages read, and the component when it is installed.
+    pub packages: Vec<PackageRef>,
+}
+
+/// The package folder `name` resolves to from `from`, as Node looks it up: `node_modules/<name>`
+/// in `from` and in each folder above it.
+pub fn resolve(from: &Path, name: &str) -> Option<PathBuf> {
+    from.ancestors()
+        .map(|dir| dir.join("node_modules").join(name))
+        .find(|dir| dir.join("package.json").is_file())
+}
+
+fn version(package: &Path) -> Result<String, PredictError> {
+    let path = package.join("package.json");
+    let text = std::fs::read_to_string(&path).map_err(|source| PredictError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["version"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned()))
+}
+
+/// The package's published JavaScript (`dist/`, else the whole package), sorted.
+fn code_files(package: &Path) -> Vec<PathBuf> {
+    let root = if package.join("dist").is_dir() {
+        package.join("dist")
+    } else {
+        package.to_path_buf()
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "node_modules" {
+                    stack.push(path);
+                }
+            } else if (name.ends_with(".mjs") || name.ends_with(".js")) && !name.contains(".d.") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Reads the installed packages from `project` (the folder that holds `convex/`).
+pub fn predict(project: &Path, knowledge: &PredictKnowledge) -> Result<Predicted, PredictError> {
+    let mut predicted = Predicted::default();
+    let mut found: BTreeMap<(String, Vec<String>), PredictedList> = BTreeMap::new();
+    let unique = |table: &str, field: &str| {
+        knowledge
+            .unique
+            .iter()
+            .any(|(t, f)| t == table && f == field)
+    };
+    let mut read_any = false;
+    for name in &knowledge.packages {
+        let Some(dir) = resolve(project, name) else {
+            continue;
+        };
+        read_any |= name == "better-auth";
+        predicted.packages.push(PackageRef {
+            name: name.clone(),
+            version: version(&dir)?,
+        });
+        predicted.stats.packages += 1;
+        let files = code_files(&dir);
+        let mut sources = Vec::with_capacity(files.len());
+        for file in &files {
+            let text = std::fs::read_to_string(file).map_err(|source| PredictError::Io {
+                path: file.display().to_string(),
+                source,
+            })?;
+            sources.push(text);
+        }
+        let mut scope = extract::PackageScope::default();
+        for src in &sources {
+            extract::learn(src, &mut scope);
+        }
+        for (file, src) in files.iter().zip(&sources) {
+            predicted.stats.files += 1;
+            let relative = file
+                .strip_prefix(&dir)
+                .unwrap_or(file)
+                .to_string_lossy()
+                .replace('\\', "/");
+            for call in extract::calls(src, &scope) {
+                predicted.stats.calls += 1;
+                if call.queries.is_empty() {
+                    continue;
+                }
+                predicted.stats.literal_calls += 1;
+                let site = CallSite {
+                    package: name.clone(),
+                    file: relative.clone(),
+                    line: call.line,
+                };
+                for q in &call.queries {
+                    for needed in query::needed(q, &unique) {
+                        add(&mut found, needed, &site);
+                    }
+                }
+            }
+        }
+    }
+    if !read_any {
+        return Err(PredictError::NotInstalled {
+            from: project.display().to_string(),
+        });
+    }
+    if let Some(dir) = resolve(project, &knowledge.component) {
+        predicted.packages.push(PackageRef {
+            name: knowledge.component.clone(),
+            version: version(&dir)?,
+        });
+    }
+    for known in &knowledge.queries {
+        let q = Query {
+            table: known.table.clone(),
+            clauses: known
+                .clauses
+                .iter()
+                .map(|(field, operator)| Clause {
+                    field: field.clone(),
+                    operator: operator.clone(),
+                    or: false,
+                })
+                .collect(),
+            sort: known.sort.clone(),
+        };
+        let site = CallSite {
+            package: "ba-index-advisor".to_owned(),
+            file: "rules/knowledge.toml".to_owned(),
+            line: known.line,
+        };
+        for needed in query::needed(&q, &unique) {
+            add(&mut found, needed, &site);
+        }
+    }
+    predicted.stats.shapes = found.len() as u64;
+    predicted.lists = found.into_values().collect();
+    Ok(predicted)
+}
+
+/// Adds a call site to the list it needs. Two queries that need the same list make one: an
+/// index of exactly those fields serves both, and a unique field's error outranks a scan.
+fn add(
+    found: &mut BTreeMap<(String, Vec<String>), PredictedList>,
+    needed: Needed,
+    site: &CallSite,
+) {
+    let key = (needed.table.clone(), needed.fields.clone());
+    let list = found.entry(key).or_insert_with(|| PredictedList {
+        needed: needed.clone(),
+        sites: Vec::new(),
+    });
+    list.needed.exact |= needed.exact;
+    if needed.kind == SignalKind::UniqueFieldError {
+        list.needed.kind = SignalKind::UniqueFieldError;
+    }
+    if !list.sites.contains(site) {
+        list.sites.push(site.clone());
+    }
+}
