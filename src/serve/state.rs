@@ -1,0 +1,273 @@
+//! What the daemon knows, owned by one thread (the engine is not `Send`, and SQLite wants one
+//! writer): a `Collected` per deployment and one over all of them, fed through the engine's
+//! JSON path exactly as `report` reads a log-stream export, and the database that rebuilds them
+//! on start by replaying the kept events through the same path.
+
+use super::batch::{self, Batch};
+use super::store::{ALL, Row, Store, StoreError, Totals};
+use crate::document::Report;
+use crate::engine::{Collected, Engine};
+use crate::frame::ScanEvent;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// The source name of the stream over all deployments, in locations (`log-stream:<line>`).
+pub const STREAM_SOURCE: &str = "log-stream";
+/// Hours of activity kept for the sparkline.
+pub const ACTIVITY_HOURS: i64 = 24;
+const HOUR_MS: i64 = 3_600_000;
+/// How long a committed body's hash is kept to recognise a redelivery.
+const BATCH_MEMORY_MS: i64 = 24 * HOUR_MS;
+
+/// One stream's state: all deployments, or one.
+#[derive(Default)]
+struct Live {
+    collected: Collected,
+    totals: Totals,
+    /// Signals per (table, fields) per hour since the epoch, for the sparkline.
+    activity: HashMap<(String, Vec<String>), BTreeMap<i64, u64>>,
+}
+
+impl Live {
+    fn record(&mut self, event: ScanEvent, timestamp_ms: Option<i64>) {
+        if let (ScanEvent::Signal(signal), Some(ts)) = (&event, timestamp_ms) {
+            *self
+                .activity
+                .entry((signal.table.clone(), signal.fields.clone()))
+                .or_default()
+                .entry(ts.div_euclid(HOUR_MS))
+                .or_default() += 1;
+        }
+        self.collected.record(event);
+    }
+
+    fn add_input(&mut self, inputs: u64, counts: crate::frame::ScanCounts) {
+        self.totals.add(inputs, counts);
+        self.collected
+            .restore_inputs(self.totals.inputs, self.totals.counts);
+    }
+
+    fn next_line(&self) -> u64 {
+        self.totals.counts.records + 1
+    }
+
+    fn prune_activity(&mut self, now_ms: i64) {
+        let oldest = now_ms.div_euclid(HOUR_MS) - ACTIVITY_HOURS + 1;
+        self.activity.retain(|_, hours| {
+            hours.retain(|hour, _| *hour >= oldest);
+            !hours.is_empty()
+        });
+    }
+}
+
+/// What became of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Committed {
+        events: u64,
+        kept: u64,
+    },
+    /// The same body was committed before: nothing is counted again.
+    Duplicate,
+}
+
+/// Per deployment, what the web page shows beside the report document.
+#[derive(Debug, Serialize)]
+pub struct DeploymentView {
+    pub name: String,
+    /// The plan as the overlay snippet (`render::snippet`), ready to paste.
+    pub snippet: String,
+    /// The hour the last bucket ends at, in Unix milliseconds.
+    pub hours_end_ms: i64,
+    pub activity: Vec<Activity>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Activity {
+    pub table: String,
+    pub fields: Vec<String>,
+    /// Signals per hour, oldest first, the last entry being the current hour.
+    pub hours: Vec<u64>,
+}
+
+pub struct State {
+    engine: Engine,
+    store: Store,
+    all: Live,
+    deployments: BTreeMap<String, Live>,
+}
+
+impl State {
+    /// Opens the database and rebuilds every deployment's state from it.
+    pub fn open(engine: Engine, store: Store) -> Result<Self, StoreError> {
+        let mut state = Self {
+            engine,
+            store,
+            all: Live::default(),
+            deployments: BTreeMap::new(),
+        };
+        let mut rows = Vec::new();
+        state.store.rows(|row| rows.push(row))?;
+        for row in rows {
+            let Ok(event) = serde_json::from_str::<Value>(&row.event) else {
+                tracing::warn!("a stored event is not JSON; skipped");
+                continue;
+            };
+            let events = std::slice::from_ref(&event);
+            let all = &mut state.all;
+            state
+                .engine
+                .scan_events(STREAM_SOURCE, row.stream_line, events, |_, e| {
+                    all.record(e, row.timestamp_ms);
+                });
+            let live = state.deployments.entry(row.deployment.clone()).or_default();
+            state
+                .engine
+                .scan_events(&row.deployment, row.deployment_line, events, |_, e| {
+                    live.record(e, row.timestamp_ms);
+                });
+        }
+        for (name, totals) in state.store.totals()? {
+            let live = if name == ALL {
+                &mut state.all
+            } else {
+                state.deployments.entry(name).or_default()
+            };
+            live.add_input(totals.inputs, totals.counts);
+        }
+        Ok(state)
+    }
+
+    pub fn stored_events(&self) -> Result<u64, StoreError> {
+        self.store.stored_events()
+    }
+
+    /// Scans the batch, commits what the engine kept in one transaction, and only then adds it
+    /// to the live state: an answer of 200 means the batch is on disk.
+    pub fn ingest(&mut self, batch: &Batch, now_ms: i64) -> Result<Outcome, StoreError> {
+        if self.store.knows(&batch.hash)? {
+            return Ok(Outcome::Duplicate);
+        }
+        let events = &batch.events;
+        let stream_first = self.all.next_line();
+        let mut all_events = Vec::new();
+        let all_counts = self
+            .engine
+            .scan_events(STREAM_SOURCE, stream_first, events, |i, e| {
+                all_events.push((i, e))
+            });
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, event) in events.iter().enumerate() {
+            groups.entry(batch::deployment(event)).or_default().push(i);
+        }
+        let mut kept = vec![false; events.len()];
+        let mut deployment_lines = vec![0u64; events.len()];
+        let mut scanned = Vec::new();
+        for (&name, indexes) in &groups {
+            let first = self.deployments.get(name).map_or(1, Live::next_line);
+            let mut found = Vec::new();
+            let counts = if indexes.len() == events.len() {
+                self.engine
+                    .scan_events(name, first, events, |i, e| found.push((i, e)))
+            } else {
+                let own: Vec<Value> = indexes.iter().map(|&i| events[i].clone()).collect();
+                self.engine
+                    .scan_events(name, first, &own, |j, e| found.push((indexes[j], e)))
+            };
+            for (position, &i) in indexes.iter().enumerate() {
+                deployment_lines[i] = first + position as u64;
+            }
+            for (i, _) in &found {
+                kept[*i] = true;
+            }
+            scanned.push((name, counts, found));
+        }
+        for (i, _) in &all_events {
+            kept[*i] = true;
+        }
+        let rows: Vec<Row> = (0..events.len())
+            .filter(|&i| kept[i])
+            .map(|i| Row {
+                deployment: batch::deployment(&events[i]).to_owned(),
+                stream_line: stream_first + i as u64,
+                deployment_line: deployment_lines[i],
+                timestamp_ms: batch::timestamp_ms(&events[i]),
+                event: events[i].to_string(),
+            })
+            .collect();
+        let mut totals = BTreeMap::new();
+        let mut all_totals = Totals::default();
+        all_totals.add(1, all_counts);
+        totals.insert(ALL.to_owned(), all_totals);
+        for (name, counts, _) in &scanned {
+            let mut t = Totals::default();
+            t.add(1, *counts);
+            totals.insert((*name).to_owned(), t);
+        }
+        self.store.commit(&batch.hash, now_ms, &rows, &totals)?;
+
+        for (i, e) in all_events {
+            self.all.record(e, batch::timestamp_ms(&events[i]));
+        }
+        self.all.add_input(1, all_counts);
+        self.all.prune_activity(now_ms);
+        for (name, counts, found) in scanned {
+            let live = self.deployments.entry(name.to_owned()).or_default();
+            for (i, e) in found {
+                live.record(e, batch::timestamp_ms(&events[i]));
+            }
+            live.add_input(1, counts);
+            live.prune_activity(now_ms);
+        }
+        Ok(Outcome::Committed {
+            events: events.len() as u64,
+            kept: rows.len() as u64,
+        })
+    }
+
+    pub fn forget_old_batches(&self, now_ms: i64) -> Result<usize, StoreError> {
+        self.store.forget_batches(now_ms - BATCH_MEMORY_MS)
+    }
+
+    /// The `report --format json` document over everything received, or over one deployment;
+    /// `None` for a deployment never seen.
+    pub fn report(&self, deployment: Option<&str>) -> Option<Report> {
+        let live = match deployment {
+            None => &self.all,
+            Some(name) => self.deployments.get(name)?,
+        };
+        Some(self.engine.conclude(&live.collected))
+    }
+
+    pub fn deployment_names(&self) -> Vec<String> {
+        self.deployments.keys().cloned().collect()
+    }
+
+    pub fn view(&self, name: &str, now_ms: i64) -> Option<DeploymentView> {
+        let live = self.deployments.get(name)?;
+        let report = self.engine.conclude(&live.collected);
+        let current = now_ms.div_euclid(HOUR_MS);
+        let oldest = current - ACTIVITY_HOURS + 1;
+        let activity = report
+            .suggestions
+            .iter()
+            .map(|f| {
+                let hours = live.activity.get(&(f.table.clone(), f.fields.clone()));
+                Activity {
+                    table: f.table.clone(),
+                    fields: f.fields.clone(),
+                    hours: (oldest..=current)
+                        .map(|h| hours.and_then(|m| m.get(&h)).copied().unwrap_or(0))
+                        .collect(),
+                }
+            })
+            .collect();
+        Some(DeploymentView {
+            name: name.to_owned(),
+            snippet: crate::render::snippet::overlay_lines(&report.plan).join("\n"),
+            hours_end_ms: (current + 1) * HOUR_MS,
+            activity,
+        })
+    }
+}
