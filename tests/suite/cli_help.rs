@@ -35,6 +35,7 @@ fn every_subcommand_help_shows_an_example() {
             "init",
             "doctor",
             "pr",
+            "serve",
             "ignore",
             "config",
             "completions"
