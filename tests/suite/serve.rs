@@ -538,3 +538,222 @@ async fn a_rotated_secret_and_its_successor_are_both_accepted() {
     );
     assert_eq!(rows(&db).0, 2);
 }
+
+/// The page in a real headless browser (Debian's chromium, installed by the project's script):
+/// it shows every suggestion of every deployment with its sparkline, the snippet the report's
+/// plan renders to, a copy button that copies it, and no console error.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
+    let (dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    let events = events();
+    let other: Vec<Value> = events
+        .iter()
+        .map(|event| {
+            let mut event = event.clone();
+            event["convex"]["deployment_name"] = json!("quiet-lynx-456");
+            event
+        })
+        .collect();
+    for chunk in events.chunks(16).chain(other[..26].chunks(13)) {
+        assert_eq!(
+            post_signed(&daemon.url, &body(chunk, Format::Json)).await,
+            200
+        );
+    }
+    let (_, views) = get(&daemon.url, "/api/deployments").await;
+    let views: Vec<Value> = serde_json::from_str(&views).unwrap();
+
+    let browser = std::process::Command::new("bash")
+        .arg(root().join("scripts/browser-toolchain.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        browser.status.success(),
+        "scripts/browser-toolchain.sh failed:\n{}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    let playwright = String::from_utf8(browser.stdout).unwrap();
+    let url = format!("{}/", daemon.url);
+    let profile = dir.path().join("chromium-profile");
+    let out = tokio::task::spawn_blocking(move || {
+        crate::common::node()
+            .arg(root().join("tests/support/serve-page.mjs"))
+            .arg(&url)
+            .arg(&profile)
+            .env("PLAYWRIGHT_DIR", playwright.trim())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["errors"], json!([]), "{seen:#}");
+    let sections = seen["sections"].as_array().unwrap();
+    assert_eq!(
+        sections
+            .iter()
+            .map(|s| s["deployment"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [DEPLOYMENT, "quiet-lynx-456"]
+    );
+    for (section, view) in sections.iter().zip(&views) {
+        let name = section["deployment"].as_str().unwrap();
+        let report = served_report(&daemon.url, &format!("?deployment={name}")).await;
+        let shown: Vec<(String, String, String)> = section["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                assert_eq!(r["sparkline"], json!(1));
+                (
+                    r["table"].as_str().unwrap().to_owned(),
+                    r["fields"].as_str().unwrap().to_owned(),
+                    r["count"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, String)> = crate::common::suggestions(&report)
+            .into_iter()
+            .map(|(table, fields, count)| (table, fields.join(", "), count.to_string()))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(shown, expected, "{name}");
+        assert_eq!(section["snippet"], view["snippet"]);
+        assert!(
+            view["snippet"].as_str().unwrap().contains(".index("),
+            "{view:#}"
+        );
+    }
+    assert_eq!(seen["copied"], sections[0]["snippet"]);
+}
+
+/// `--github-issue`: one issue opened when the first plan appears, then the same issue updated
+/// when the plan changes, against a fake GitHub API on loopback.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_github_issue_is_opened_once_and_updated_when_the_plan_changes() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const TOKEN: &str = "ghs_SERVE_TEST_TOKEN_0123456789";
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"number": 3, "body": "an unrelated issue"},
+            {"number": 4, "body": "<!-- ba-index-advisor -->", "pull_request": {}},
+            {"number": 9, "body": "<!-- ba-index-advisor -->\nearlier plan",
+             "html_url": "https://github.com/acme/app/issues/9"}
+        ])))
+        .with_priority(2)
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 9})))
+        .mount(&github)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/app/issues/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 9})))
+        .mount(&github)
+        .await;
+
+    let (_dir, db) = temp_db();
+    let api = github.uri();
+    let daemon = Daemon::start(
+        &db,
+        &[
+            "--github-issue",
+            "acme/app",
+            "--github-api-url",
+            &api,
+            "--notify-every",
+            "200ms",
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    let events = events();
+    // Nothing to say yet: no request at all.
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..2], Format::Json)).await,
+        200
+    );
+    let writes = |requests: &[wiremock::Request]| -> Vec<(String, Value)> {
+        requests
+            .iter()
+            .filter(|r| r.method.as_str() != "GET")
+            .map(|r| {
+                assert_eq!(
+                    r.headers.get("authorization").unwrap().to_str().unwrap(),
+                    format!("Bearer {TOKEN}")
+                );
+                (
+                    format!("{} {}", r.method, r.url.path()),
+                    serde_json::from_slice(&r.body).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let wait_for = |n: usize| {
+        let github = &github;
+        async move {
+            for _ in 0..300 {
+                let requests = github.received_requests().await.unwrap();
+                if writes(&requests).len() >= n {
+                    return writes(&requests);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("GitHub saw fewer than {n} write(s)");
+        }
+    };
+    let half = events.len() / 2;
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[2..half], Format::Json)).await,
+        200
+    );
+    let first = wait_for(1).await;
+    assert_eq!(first[0].0, "POST /repos/acme/app/issues");
+    let text = first[0].1["body"].as_str().unwrap();
+    assert!(text.starts_with("<!-- ba-index-advisor -->"), "{text}");
+    let report = served_report(&daemon.url, "").await;
+    for index in report["plan"].as_array().unwrap() {
+        assert!(
+            text.contains(index["name"].as_str().unwrap()),
+            "{index} missing from:\n{text}"
+        );
+    }
+    assert!(first[0].1["title"].as_str().is_some());
+
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[half..], Format::Json)).await,
+        200
+    );
+    let second = wait_for(2).await;
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(second[1].0, "PATCH /repos/acme/app/issues/9");
+    let text = second[1].1["body"].as_str().unwrap();
+    let report = served_report(&daemon.url, "").await;
+    for index in report["plan"].as_array().unwrap() {
+        assert!(text.contains(index["name"].as_str().unwrap()), "{text}");
+    }
+    // A redelivered batch changes no plan: no further write.
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[half..], Format::Json)).await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(writes(&github.received_requests().await.unwrap()).len(), 2);
+}
