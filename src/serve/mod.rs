@@ -149,8 +149,8 @@ fn state_thread(
                 let outcome = state.ingest(&batch, now).map_err(|e| e.to_string());
                 if now - last_forget > 600_000 {
                     last_forget = now;
-                    if let Err(err) = state.forget_old_batches(now) {
-                        tracing::warn!("cannot forget old batch hashes: {err}");
+                    if let Err(err) = state.forget(now) {
+                        tracing::warn!("cannot forget old batch hashes and unmatched usage: {err}");
                     }
                 }
                 let _ = reply.send(outcome);

@@ -4,13 +4,13 @@
 //! on start by replaying the kept events through the same path.
 
 use super::batch::{self, Batch};
-use super::store::{ALL, Row, Store, StoreError, Totals};
+use super::store::{ALL, PENDING_MS, Row, Store, StoreError, Totals};
 use crate::document::Report;
 use crate::engine::{Collected, Engine};
 use crate::frame::ScanEvent;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The source name of the stream over all deployments, in locations (`log-stream:<line>`).
 pub const STREAM_SOURCE: &str = "log-stream";
@@ -96,6 +96,27 @@ pub struct State {
     store: Store,
     all: Live,
     deployments: BTreeMap<String, Live>,
+    /// Request ids some signal named: their executions' usage is kept for good.
+    matched: HashSet<String>,
+}
+
+/// The request id of an event whose only product is usage (a `function_execution`).
+fn usage_only(products: &[&ScanEvent]) -> Option<String> {
+    let mut request = None;
+    for product in products {
+        match product {
+            ScanEvent::Usage(usage) => request = Some(usage.request_id.clone()),
+            _ => return None,
+        }
+    }
+    request
+}
+
+fn signal_request(event: &ScanEvent) -> Option<&str> {
+    match event {
+        ScanEvent::Signal(signal) => signal.origin.request_id.as_deref(),
+        _ => None,
+    }
 }
 
 impl State {
@@ -106,6 +127,7 @@ impl State {
             store,
             all: Live::default(),
             deployments: BTreeMap::new(),
+            matched: HashSet::new(),
         };
         let mut rows = Vec::new();
         state.store.rows(|row| rows.push(row))?;
@@ -116,9 +138,13 @@ impl State {
             };
             let events = std::slice::from_ref(&event);
             let all = &mut state.all;
+            let matched = &mut state.matched;
             state
                 .engine
                 .scan_events(STREAM_SOURCE, row.stream_line, events, |_, e| {
+                    if let Some(request) = signal_request(&e) {
+                        matched.insert(request.to_owned());
+                    }
                     all.record(e, row.timestamp_ms);
                 });
             let live = state.deployments.entry(row.deployment.clone()).or_default();
@@ -183,9 +209,16 @@ impl State {
             }
             scanned.push((name, counts, found));
         }
-        for (i, _) in &all_events {
+        let mut products: Vec<Vec<&ScanEvent>> = vec![Vec::new(); events.len()];
+        for (i, e) in &all_events {
             kept[*i] = true;
+            products[*i].push(e);
         }
+        let newly_matched: Vec<&str> = all_events
+            .iter()
+            .filter_map(|(_, e)| signal_request(e))
+            .filter(|r| !self.matched.contains(*r))
+            .collect();
         let rows: Vec<Row> = (0..events.len())
             .filter(|&i| kept[i])
             .map(|i| Row {
@@ -194,6 +227,8 @@ impl State {
                 deployment_line: deployment_lines[i],
                 timestamp_ms: batch::timestamp_ms(&events[i]),
                 event: events[i].to_string(),
+                pending_request: usage_only(&products[i])
+                    .filter(|r| !self.matched.contains(r) && !newly_matched.contains(&r.as_str())),
             })
             .collect();
         let mut totals = BTreeMap::new();
@@ -205,7 +240,10 @@ impl State {
             t.add(1, *counts);
             totals.insert((*name).to_owned(), t);
         }
-        self.store.commit(&batch.hash, now_ms, &rows, &totals)?;
+        self.store
+            .commit(&batch.hash, now_ms, &rows, &newly_matched, &totals)?;
+        let newly_matched: Vec<String> = newly_matched.into_iter().map(str::to_owned).collect();
+        self.matched.extend(newly_matched);
 
         for (i, e) in all_events {
             self.all.record(e, batch::timestamp_ms(&events[i]));
@@ -226,8 +264,11 @@ impl State {
         })
     }
 
-    pub fn forget_old_batches(&self, now_ms: i64) -> Result<usize, StoreError> {
-        self.store.forget_batches(now_ms - BATCH_MEMORY_MS)
+    /// Forgets old batch hashes and the usage of executions no signal named in time.
+    pub fn forget(&self, now_ms: i64) -> Result<(), StoreError> {
+        self.store.forget_batches(now_ms - BATCH_MEMORY_MS)?;
+        self.store.forget_unmatched(now_ms - PENDING_MS)?;
+        Ok(())
     }
 
     /// The `report --format json` document over everything received, or over one deployment;

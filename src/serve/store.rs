@@ -1,7 +1,8 @@
 //! The daemon's durable state in SQLite (WAL): the hashes of committed batch bodies for a
 //! bounded window, the events the engine kept (signals, suspects, problems, usage), and each
 //! deployment's input counters. One transaction per batch; storage grows with matches, not
-//! with log volume. The schema is versioned with `PRAGMA user_version` and migrated on open.
+//! with log volume: an execution's usage is kept only while it may still be matched (it is
+//! *pending* until a signal names its request id, and dropped after `PENDING_MS`). The schema is versioned with `PRAGMA user_version` and migrated on open.
 
 use crate::frame::ScanCounts;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -24,8 +25,11 @@ const MIGRATIONS: &[&str] = &[
         stream_line INTEGER NOT NULL,
         deployment_line INTEGER NOT NULL,
         timestamp_ms INTEGER,
-        event TEXT NOT NULL
+        event TEXT NOT NULL,
+        request_id TEXT,
+        pending_since_ms INTEGER
      );
+     CREATE INDEX events_pending ON events (request_id) WHERE pending_since_ms IS NOT NULL;
      CREATE TABLE totals (
         deployment TEXT PRIMARY KEY,
         inputs INTEGER NOT NULL,
@@ -36,6 +40,10 @@ const MIGRATIONS: &[&str] = &[
         cached_replays INTEGER NOT NULL
      );",
 ];
+
+/// How long an execution's usage waits for a signal with its request id. The warning is
+/// logged during the execution and its usage at the end, so they arrive within seconds.
+pub const PENDING_MS: i64 = 3_600_000;
 
 /// The key the totals over every deployment are kept under (no deployment name is empty).
 pub const ALL: &str = "";
@@ -70,6 +78,9 @@ pub struct Row {
     pub deployment_line: u64,
     pub timestamp_ms: Option<i64>,
     pub event: String,
+    /// Only usage: its request id, kept until a signal of that request arrives (or forgotten
+    /// after [`PENDING_MS`]).
+    pub pending_request: Option<String>,
 }
 
 /// Input counters of one deployment (or of all, under [`ALL`]).
@@ -151,6 +162,7 @@ impl Store {
         hash: &[u8; 32],
         received_ms: i64,
         rows: &[Row],
+        matched: &[&str],
         totals: &BTreeMap<String, Totals>,
     ) -> Result<(), StoreError> {
         let tx = self.connection.transaction()?;
@@ -160,8 +172,9 @@ impl Store {
         )?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (deployment, stream_line, deployment_line, timestamp_ms, event)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO events (deployment, stream_line, deployment_line, timestamp_ms, event,
+                                     request_id, pending_since_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for row in rows {
                 insert.execute(params![
@@ -169,8 +182,17 @@ impl Store {
                     row.stream_line as i64,
                     row.deployment_line as i64,
                     row.timestamp_ms,
-                    row.event
+                    row.event,
+                    row.pending_request,
+                    row.pending_request.as_ref().map(|_| received_ms)
                 ])?;
+            }
+            let mut keep = tx.prepare_cached(
+                "UPDATE events SET pending_since_ms = NULL
+                 WHERE pending_since_ms IS NOT NULL AND request_id = ?1",
+            )?;
+            for request_id in matched {
+                keep.execute(params![request_id])?;
             }
             let mut add = tx.prepare_cached(
                 "INSERT INTO totals (deployment, inputs, bytes, lines, records, suspects, cached_replays)
@@ -206,10 +228,19 @@ impl Store {
         )?)
     }
 
+    /// Drops the usage of executions no signal named within [`PENDING_MS`].
+    pub fn forget_unmatched(&self, before_ms: i64) -> Result<usize, StoreError> {
+        Ok(self.connection.execute(
+            "DELETE FROM events WHERE pending_since_ms < ?1",
+            params![before_ms],
+        )?)
+    }
+
     /// Every kept event, in the order it was committed.
     pub fn rows(&self, mut each: impl FnMut(Row)) -> Result<(), StoreError> {
         let mut select = self.connection.prepare(
-            "SELECT deployment, stream_line, deployment_line, timestamp_ms, event
+            "SELECT deployment, stream_line, deployment_line, timestamp_ms, event, request_id,
+                    pending_since_ms
              FROM events ORDER BY id",
         )?;
         let mut rows = select.query([])?;
@@ -220,6 +251,10 @@ impl Store {
                 deployment_line: row.get::<_, i64>(2)? as u64,
                 timestamp_ms: row.get(3)?,
                 event: row.get(4)?,
+                pending_request: match row.get::<_, Option<i64>>(6)? {
+                    Some(_) => row.get(5)?,
+                    None => None,
+                },
             });
         }
         Ok(())
@@ -286,6 +321,7 @@ mod tests {
             deployment_line: 3,
             timestamp_ms: Some(5),
             event: "{}".into(),
+            pending_request: None,
         };
         let mut totals = BTreeMap::new();
         let mut t = Totals::default();
@@ -298,13 +334,27 @@ mod tests {
             },
         );
         totals.insert(ALL.to_owned(), t);
-        store.commit(&hash, 10, &[row], &totals).unwrap();
-        store.commit(&[8u8; 32], 20, &[], &totals).unwrap();
+        let usage = Row {
+            pending_request: Some("r1".into()),
+            ..row.clone()
+        };
+        let unmatched = Row {
+            pending_request: Some("r2".into()),
+            ..row.clone()
+        };
+        store
+            .commit(&hash, 10, &[row, usage, unmatched], &[], &totals)
+            .unwrap();
+        store.commit(&[8u8; 32], 20, &[], &["r1"], &totals).unwrap();
         drop(store);
         let store = Store::open(&path).unwrap();
         assert!(store.knows(&hash).unwrap());
         assert_eq!(store.totals().unwrap()[ALL].counts.records, 8);
-        assert_eq!(store.stored_events().unwrap(), 1);
+        assert_eq!(store.stored_events().unwrap(), 3);
+        assert_eq!(store.forget_unmatched(15).unwrap(), 1);
+        let mut kept = Vec::new();
+        store.rows(|r| kept.push(r.pending_request)).unwrap();
+        assert_eq!(kept, [None, None]);
         assert_eq!(store.forget_batches(15).unwrap(), 1);
         assert!(!store.knows(&hash).unwrap());
     }
