@@ -34,7 +34,7 @@ fn convex() -> Value {
 /// Execution `i`: a console line (a warning every `WARN_EVERY`), then its `function_execution`.
 fn execution(i: usize, now_ms: i64) -> [Value; 2] {
     let request_id = format!("{i:016x}");
-    let warning = i % WARN_EVERY == 0;
+    let warning = i.is_multiple_of(WARN_EVERY);
     let (path, component, level, message) = if warning {
         let table = ["session", "member", "account", "verification"][i / WARN_EVERY % 4];
         (
