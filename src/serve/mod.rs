@@ -61,6 +61,9 @@ pub enum ServeError {
     StateGone,
 }
 
+/// Batches committed in one transaction at most, when that many wait at once.
+const MAX_GROUP: usize = 64;
+
 /// A request to the state thread, with where its answer goes.
 enum Job {
     Ingest {
@@ -142,53 +145,82 @@ fn state_thread(
         }
     };
     let mut last_forget = 0i64;
-    while let Ok(job) = jobs.recv() {
-        match job {
-            Job::Ingest { batch, reply } => {
-                let now = now_ms();
-                let outcome = state.ingest(&batch, now).map_err(|e| e.to_string());
-                if now - last_forget > 600_000 {
-                    last_forget = now;
-                    if let Err(err) = state.forget(now) {
-                        tracing::warn!("cannot forget old batch hashes and unmatched usage: {err}");
-                    }
-                }
-                let _ = reply.send(outcome);
+    let mut deferred = std::collections::VecDeque::new();
+    loop {
+        let job = match deferred.pop_front() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        let Job::Ingest { batch, reply } = job else {
+            answer(&state, job);
+            continue;
+        };
+        // Whatever else is already waiting joins this batch's transaction.
+        let mut group = vec![(batch, reply)];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(Job::Ingest { batch, reply }) => group.push((batch, reply)),
+                Ok(other) => deferred.push_back(other),
+                Err(_) => break,
             }
-            Job::Report { deployment, reply } => {
-                let report = state.report(deployment.as_deref());
-                let _ = reply.send(report.as_ref().map(crate::render::json::render));
+        }
+        let (batches, replies): (Vec<Batch>, Vec<_>) = group.into_iter().unzip();
+        let now = now_ms();
+        let outcomes = state.ingest_group(&batches, now);
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+        if now - last_forget > 600_000 {
+            last_forget = now;
+            if let Err(err) = state.forget(now) {
+                tracing::warn!("cannot forget old batch hashes and unmatched usage: {err}");
             }
-            Job::Deployments { reply } => {
-                let now = now_ms();
-                let views: Vec<_> = state
-                    .deployment_names()
-                    .iter()
-                    .filter_map(|name| state.view(name, now))
-                    .collect();
-                let _ = reply.send(serde_json::to_string(&views).unwrap_or_default());
+        }
+    }
+}
+
+/// A read, answered from the live state.
+fn answer(state: &State, job: Job) {
+    match job {
+        Job::Ingest { reply, .. } => {
+            let _ = reply.send(Err("a batch reached the read path".to_owned()));
+        }
+        Job::Report { deployment, reply } => {
+            let report = state.report(deployment.as_deref());
+            let _ = reply.send(report.as_ref().map(crate::render::json::render));
+        }
+        Job::Deployments { reply } => {
+            let now = now_ms();
+            let views: Vec<_> = state
+                .deployment_names()
+                .iter()
+                .filter_map(|name| state.view(name, now))
+                .collect();
+            let _ = reply.send(serde_json::to_string(&views).unwrap_or_default());
+        }
+        Job::Statuses { reply } => {
+            let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+            for finding in state
+                .report(None)
+                .map(|r| r.suggestions)
+                .unwrap_or_default()
+            {
+                let kind = finding
+                    .status
+                    .as_ref()
+                    .and_then(|s| serde_json::to_value(s).ok())
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+                    .unwrap_or_else(|| "unchecked".to_owned());
+                *counts.entry(kind).or_default() += 1;
             }
-            Job::Statuses { reply } => {
-                let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
-                for finding in state
-                    .report(None)
-                    .map(|r| r.suggestions)
-                    .unwrap_or_default()
-                {
-                    let kind = finding
-                        .status
-                        .as_ref()
-                        .and_then(|s| serde_json::to_value(s).ok())
-                        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
-                        .unwrap_or_else(|| "unchecked".to_owned());
-                    *counts.entry(kind).or_default() += 1;
-                }
-                let _ = reply.send(counts.into_iter().collect());
-            }
-            Job::Plan { reply } => {
-                if let Some(report) = state.report(None) {
-                    let _ = reply.send(report);
-                }
+            let _ = reply.send(counts.into_iter().collect());
+        }
+        Job::Plan { reply } => {
+            if let Some(report) = state.report(None) {
+                let _ = reply.send(report);
             }
         }
     }

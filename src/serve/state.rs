@@ -129,6 +129,16 @@ impl State {
             deployments: BTreeMap::new(),
             matched: HashSet::new(),
         };
+        state.replay()?;
+        Ok(state)
+    }
+
+    /// Rebuilds the live state from the database alone.
+    fn replay(&mut self) -> Result<(), StoreError> {
+        let state = self;
+        state.all = Live::default();
+        state.deployments.clear();
+        state.matched.clear();
         let mut rows = Vec::new();
         state.store.rows(|row| rows.push(row))?;
         for row in rows {
@@ -162,16 +172,39 @@ impl State {
             };
             live.add_input(totals.inputs, totals.counts);
         }
-        Ok(state)
+        Ok(())
     }
 
     pub fn stored_events(&self) -> Result<u64, StoreError> {
         self.store.stored_events()
     }
 
-    /// Scans the batch, commits what the engine kept in one transaction, and only then adds it
-    /// to the live state: an answer of 200 means the batch is on disk.
-    pub fn ingest(&mut self, batch: &Batch, now_ms: i64) -> Result<Outcome, StoreError> {
+    /// Batches that arrived together, in one transaction: each is scanned, written and added to
+    /// the live state in turn, and none is answered before the commit. If anything fails, the
+    /// transaction is rolled back, the live state rebuilt from the database, and every batch of
+    /// the group answered with the error (the sink sends them again).
+    pub fn ingest_group(&mut self, batches: &[Batch], now_ms: i64) -> Vec<Result<Outcome, String>> {
+        let written = self.store.begin().and_then(|()| {
+            batches
+                .iter()
+                .map(|batch| self.ingest(batch, now_ms))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match written.and_then(|outcomes| self.store.finish().map(|()| outcomes)) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(err) => {
+                self.store.abandon();
+                if let Err(replay) = self.replay() {
+                    tracing::error!("cannot rebuild the state from the database: {replay}");
+                }
+                batches.iter().map(|_| Err(err.to_string())).collect()
+            }
+        }
+    }
+
+    /// Scans one batch and writes what the engine kept inside the open transaction, then adds
+    /// it to the live state.
+    fn ingest(&mut self, batch: &Batch, now_ms: i64) -> Result<Outcome, StoreError> {
         if self.store.knows(&batch.hash)? {
             return Ok(Outcome::Duplicate);
         }
@@ -241,7 +274,7 @@ impl State {
             totals.insert((*name).to_owned(), t);
         }
         self.store
-            .commit(&batch.hash, now_ms, &rows, &newly_matched, &totals)?;
+            .write(&batch.hash, now_ms, &rows, &newly_matched, &totals)?;
         let newly_matched: Vec<String> = newly_matched.into_iter().map(str::to_owned).collect();
         self.matched.extend(newly_matched);
 

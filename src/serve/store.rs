@@ -156,16 +156,34 @@ impl Store {
             .is_some())
     }
 
-    /// Commits one batch: its hash, its kept events and the counters it adds, all or nothing.
-    pub fn commit(
-        &mut self,
+    /// Opens the transaction that `write` adds batches to: batches that arrive together are
+    /// committed together, one disk sync for all of them.
+    pub fn begin(&self) -> Result<(), StoreError> {
+        Ok(self.connection.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    pub fn finish(&self) -> Result<(), StoreError> {
+        Ok(self.connection.execute_batch("COMMIT")?)
+    }
+
+    /// Rolls the open transaction back; nothing written since `begin` stays.
+    pub fn abandon(&self) {
+        if let Err(err) = self.connection.execute_batch("ROLLBACK") {
+            tracing::warn!("rollback: {err}");
+        }
+    }
+
+    /// One batch inside the open transaction: its hash, its kept events, the usage its signals
+    /// now keep for good (`matched`), and the counters it adds.
+    pub fn write(
+        &self,
         hash: &[u8; 32],
         received_ms: i64,
         rows: &[Row],
         matched: &[&str],
         totals: &BTreeMap<String, Totals>,
     ) -> Result<(), StoreError> {
-        let tx = self.connection.transaction()?;
+        let tx = &self.connection;
         tx.execute(
             "INSERT INTO batches (hash, received_ms) VALUES (?1, ?2)",
             params![&hash[..], received_ms],
@@ -215,8 +233,26 @@ impl Store {
                 ])?;
             }
         }
-        tx.commit()?;
         Ok(())
+    }
+
+    /// `begin`, `write` and `finish` for one batch.
+    pub fn commit(
+        &self,
+        hash: &[u8; 32],
+        received_ms: i64,
+        rows: &[Row],
+        matched: &[&str],
+        totals: &BTreeMap<String, Totals>,
+    ) -> Result<(), StoreError> {
+        self.begin()?;
+        match self.write(hash, received_ms, rows, matched, totals) {
+            Ok(()) => self.finish(),
+            Err(err) => {
+                self.abandon();
+                Err(err)
+            }
+        }
     }
 
     /// Forgets the hashes of batches received before `before_ms`: the sink gives up on a batch
@@ -312,7 +348,7 @@ mod tests {
     fn a_committed_batch_is_known_and_its_rows_and_totals_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/state.db");
-        let mut store = Store::open(&path).unwrap();
+        let store = Store::open(&path).unwrap();
         let hash = [7u8; 32];
         assert!(!store.knows(&hash).unwrap());
         let row = Row {
