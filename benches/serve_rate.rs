@@ -154,6 +154,12 @@ fn main() {
         started.elapsed()
     });
 
+    let db = dir.path().join("state.db");
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { connection.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let kept = count("SELECT count(*) FROM events");
+    let pending = count("SELECT count(*) FROM events WHERE pending_since_ms IS NOT NULL");
+    let size = count("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
     let per_sec = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
     let served = per_sec(events.len(), elapsed);
     ba_index_advisor::outln!(
@@ -164,6 +170,12 @@ fn main() {
         elapsed.as_secs_f64(),
         per_sec(bodies.len(), elapsed),
         served
+    )
+    .unwrap();
+    ba_index_advisor::outln!(
+        "database: {kept} events kept ({pending} of them usage waiting up to 10 minutes \
+         for a signal), {:.1} MiB",
+        size as f64 / 1_048_576.0
     )
     .unwrap();
     ba_index_advisor::outln!(

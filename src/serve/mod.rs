@@ -173,7 +173,7 @@ fn state_thread(
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }
-        if now - last_forget > 600_000 {
+        if now - last_forget > 60_000 {
             last_forget = now;
             if let Err(err) = state.forget(now) {
                 tracing::warn!("cannot forget old batch hashes and unmatched usage: {err}");

@@ -98,6 +98,17 @@ pub struct State {
     deployments: BTreeMap<String, Live>,
     /// Request ids some signal named: their executions' usage is kept for good.
     matched: HashSet<String>,
+    /// Usage of executions no signal has named yet, by request id, per stream (`None`: all
+    /// deployments): recorded once a signal names the request, dropped after `PENDING_MS`.
+    /// The engine's usage join only reads the executions of findings, and a request's usage
+    /// counts the same whenever it is recorded, so holding it back changes no document while
+    /// the live state stays bounded by matches, as the database does.
+    waiting: HashMap<String, Waiting>,
+}
+
+struct Waiting {
+    since_ms: i64,
+    usage: Vec<(Option<String>, ScanEvent)>,
 }
 
 /// The request id of an event whose only product is usage (a `function_execution`).
@@ -128,6 +139,7 @@ impl State {
             all: Live::default(),
             deployments: BTreeMap::new(),
             matched: HashSet::new(),
+            waiting: HashMap::new(),
         };
         state.replay()?;
         Ok(state)
@@ -135,35 +147,37 @@ impl State {
 
     /// Rebuilds the live state from the database alone.
     fn replay(&mut self) -> Result<(), StoreError> {
-        let state = self;
-        state.all = Live::default();
-        state.deployments.clear();
-        state.matched.clear();
+        self.all = Live::default();
+        self.deployments.clear();
+        self.matched.clear();
+        self.waiting.clear();
         let mut rows = Vec::new();
-        state.store.rows(|row| rows.push(row))?;
+        self.store.rows(|row| rows.push(row))?;
+        let now = super::now_ms();
         for row in rows {
             let Ok(event) = serde_json::from_str::<Value>(&row.event) else {
                 tracing::warn!("a stored event is not JSON; skipped");
                 continue;
             };
             let events = std::slice::from_ref(&event);
-            let all = &mut state.all;
-            let matched = &mut state.matched;
-            state
-                .engine
+            let mut products = Vec::new();
+            self.engine
                 .scan_events(STREAM_SOURCE, row.stream_line, events, |_, e| {
-                    if let Some(request) = signal_request(&e) {
-                        matched.insert(request.to_owned());
-                    }
-                    all.record(e, row.timestamp_ms);
+                    products.push((None, e));
                 });
-            let live = state.deployments.entry(row.deployment.clone()).or_default();
-            state
-                .engine
+            self.engine
                 .scan_events(&row.deployment, row.deployment_line, events, |_, e| {
-                    live.record(e, row.timestamp_ms);
+                    products.push((Some(row.deployment.clone()), e));
                 });
+            for request in products.iter().filter_map(|(_, e)| signal_request(e)) {
+                let request = request.to_owned();
+                self.name(request);
+            }
+            for (stream, e) in products {
+                self.route(stream, e, row.timestamp_ms, now);
+            }
         }
+        let state = self;
         for (name, totals) in state.store.totals()? {
             let live = if name == ALL {
                 &mut state.all
@@ -276,18 +290,25 @@ impl State {
         self.store
             .write(&batch.hash, now_ms, &rows, &newly_matched, &totals)?;
         let newly_matched: Vec<String> = newly_matched.into_iter().map(str::to_owned).collect();
-        self.matched.extend(newly_matched);
-
+        for request in newly_matched {
+            self.name(request);
+        }
         for (i, e) in all_events {
-            self.all.record(e, batch::timestamp_ms(&events[i]));
+            self.route(None, e, batch::timestamp_ms(&events[i]), now_ms);
         }
         self.all.add_input(1, all_counts);
         self.all.prune_activity(now_ms);
         for (name, counts, found) in scanned {
-            let live = self.deployments.entry(name.to_owned()).or_default();
+            let name = name.to_owned();
             for (i, e) in found {
-                live.record(e, batch::timestamp_ms(&events[i]));
+                self.route(
+                    Some(name.clone()),
+                    e,
+                    batch::timestamp_ms(&events[i]),
+                    now_ms,
+                );
             }
+            let live = self.deployments.entry(name).or_default();
             live.add_input(1, counts);
             live.prune_activity(now_ms);
         }
@@ -297,8 +318,52 @@ impl State {
         })
     }
 
+    /// A signal named this request: its execution's usage counts from now on.
+    fn name(&mut self, request: String) {
+        if let Some(waiting) = self.waiting.remove(&request) {
+            for (stream, usage) in waiting.usage {
+                self.live(stream).record(usage, None);
+            }
+        }
+        self.matched.insert(request);
+    }
+
+    /// One product of the scan into its stream, or, for the usage of an execution no signal
+    /// has named yet, into `waiting`.
+    fn route(
+        &mut self,
+        stream: Option<String>,
+        event: ScanEvent,
+        timestamp_ms: Option<i64>,
+        now_ms: i64,
+    ) {
+        if let ScanEvent::Usage(usage) = &event
+            && !self.matched.contains(&usage.request_id)
+        {
+            self.waiting
+                .entry(usage.request_id.clone())
+                .or_insert_with(|| Waiting {
+                    since_ms: now_ms,
+                    usage: Vec::new(),
+                })
+                .usage
+                .push((stream, event));
+            return;
+        }
+        self.live(stream).record(event, timestamp_ms);
+    }
+
+    fn live(&mut self, stream: Option<String>) -> &mut Live {
+        match stream {
+            None => &mut self.all,
+            Some(name) => self.deployments.entry(name).or_default(),
+        }
+    }
+
     /// Forgets old batch hashes and the usage of executions no signal named in time.
-    pub fn forget(&self, now_ms: i64) -> Result<(), StoreError> {
+    pub fn forget(&mut self, now_ms: i64) -> Result<(), StoreError> {
+        self.waiting
+            .retain(|_, waiting| waiting.since_ms >= now_ms - PENDING_MS);
         self.store.forget_batches(now_ms - BATCH_MEMORY_MS)?;
         self.store.forget_unmatched(now_ms - PENDING_MS)?;
         Ok(())

@@ -1,8 +1,9 @@
 //! The daemon's durable state in SQLite (WAL): the hashes of committed batch bodies for a
 //! bounded window, the events the engine kept (signals, suspects, problems, usage), and each
 //! deployment's input counters. One transaction per batch; storage grows with matches, not
-//! with log volume: an execution's usage is kept only while it may still be matched (it is
-//! *pending* until a signal names its request id, and dropped after `PENDING_MS`). The schema is versioned with `PRAGMA user_version` and migrated on open.
+//! with log volume: an execution's usage is *pending* until a signal names its request id, and
+//! dropped after `PENDING_MS` if none does. The schema is versioned with `PRAGMA user_version`
+//! and migrated on open.
 
 use crate::frame::ScanCounts;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -43,7 +44,7 @@ const MIGRATIONS: &[&str] = &[
 
 /// How long an execution's usage waits for a signal with its request id. The warning is
 /// logged during the execution and its usage at the end, so they arrive within seconds.
-pub const PENDING_MS: i64 = 3_600_000;
+pub const PENDING_MS: i64 = 600_000;
 
 /// The key the totals over every deployment are kept under (no deployment name is empty).
 pub const ALL: &str = "";

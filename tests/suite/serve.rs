@@ -757,3 +757,35 @@ async fn the_github_issue_is_opened_once_and_updated_when_the_plan_changes() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(writes(&github.received_requests().await.unwrap()).len(), 2);
 }
+
+/// An execution's usage that arrives before the warning naming its request (here in an earlier
+/// batch, with a crash in between) still joins the warning's impact, as in the file report.
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_that_arrives_before_its_warning_still_counts_after_a_crash() {
+    let (dir, db) = temp_db();
+    let reversed: Vec<Value> = events().into_iter().rev().collect();
+    let mut daemon = Daemon::start(&db, &[], &[]);
+    for (i, chunk) in reversed.chunks(5).enumerate() {
+        assert_eq!(
+            post_signed(&daemon.url, &body(chunk, Format::Json)).await,
+            200
+        );
+        if i % 4 == 1 {
+            daemon.kill_9();
+            daemon = Daemon::start(&db, &[], &[]);
+        }
+    }
+    let served = served_report(&daemon.url, "").await;
+    assert!(
+        served["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["impact"]["documents_read"].as_u64() > Some(0)),
+        "{served:#}"
+    );
+    assert_eq!(
+        served,
+        expected_report(dir.path(), &reversed, STREAM, &served)
+    );
+}
