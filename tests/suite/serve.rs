@@ -183,10 +183,21 @@ async fn served_report(url: &str, query: &str) -> Value {
 /// describe files rather than batches (`inputs`: one file vs. one per batch; `bytes`: the
 /// file's size vs. none, as for any pulled event) taken from `served`.
 fn expected_report(dir: &Path, events: &[Value], source: &str, served: &Value) -> Value {
+    expected_report_with(dir, events, source, served, &[])
+}
+
+fn expected_report_with(
+    dir: &Path,
+    events: &[Value],
+    source: &str,
+    served: &Value,
+    flags: &[&str],
+) -> Value {
     let file = dir.join("acknowledged.jsonl");
     std::fs::write(&file, body(events, Format::Jsonl)).unwrap();
     let out = bin()
         .args(["report", "--format", "json"])
+        .args(flags)
         .arg(&file)
         .output()
         .unwrap();
@@ -788,4 +799,45 @@ async fn usage_that_arrives_before_its_warning_still_counts_after_a_crash() {
         served,
         expected_report(dir.path(), &reversed, STREAM, &served)
     );
+}
+
+/// With `--schema-dir`, the statuses are those `report --schema-dir` gives.
+#[tokio::test(flavor = "multi_thread")]
+async fn statuses_follow_the_schema_dir() {
+    let (dir, db) = temp_db();
+    let schema = ["--schema-dir", "tests/fixtures/schema/documented"];
+    let daemon = Daemon::start(&db, &schema, &[]);
+    let events = events();
+    for chunk in events.chunks(20) {
+        assert_eq!(
+            post_signed(&daemon.url, &body(chunk, Format::Jsonl)).await,
+            200
+        );
+    }
+    let served = served_report(&daemon.url, "").await;
+    assert!(
+        served["suggestions"][0]["status"]["kind"].is_string(),
+        "{served:#}"
+    );
+    assert_eq!(
+        served,
+        expected_report_with(dir.path(), &events, STREAM, &served, &schema)
+    );
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert!(!metrics.contains("status=\"unchecked\""), "{metrics}");
+    let mut by_status = std::collections::BTreeMap::<String, u64>::new();
+    for suggestion in served["suggestions"].as_array().unwrap() {
+        *by_status
+            .entry(suggestion["status"]["kind"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert!(by_status.len() > 1, "{by_status:?}");
+    for (status, n) in by_status {
+        assert!(
+            metrics.contains(&format!(
+                "ba_index_advisor_suggestions{{status=\"{status}\"}} {n}\n"
+            )),
+            "{metrics}"
+        );
+    }
 }
