@@ -575,6 +575,9 @@ async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
     let (_, views) = get(&daemon.url, "/api/deployments").await;
     let views: Vec<Value> = serde_json::from_str(&views).unwrap();
 
+    // The Node toolchain first, through the helper every test shares, so two npm installs never
+    // run into .toolchain/ at once; the script then finds it installed.
+    crate::common::toolchain();
     let browser = std::process::Command::new("bash")
         .arg(root().join("scripts/browser-toolchain.sh"))
         .output()
