@@ -169,21 +169,19 @@ impl State {
                 .scan_events(&row.deployment, row.deployment_line, events, |_, e| {
                     products.push((Some(row.deployment.clone()), e));
                 });
-            for request in products.iter().filter_map(|(_, e)| signal_request(e)) {
-                let request = request.to_owned();
+            let named: Vec<String> = products
+                .iter()
+                .filter_map(|(_, e)| signal_request(e).map(str::to_owned))
+                .collect();
+            for request in named {
                 self.name(request);
             }
             for (stream, e) in products {
                 self.route(stream, e, row.timestamp_ms, now);
             }
         }
-        let state = self;
-        for (name, totals) in state.store.totals()? {
-            let live = if name == ALL {
-                &mut state.all
-            } else {
-                state.deployments.entry(name).or_default()
-            };
+        for (name, totals) in self.store.totals()? {
+            let live = self.live((name != ALL).then_some(name));
             live.add_input(totals.inputs, totals.counts);
         }
         Ok(())
