@@ -25,7 +25,8 @@ try {
   page.on("pageerror", (error) => errors.push(`exception: ${error.message}`));
   page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
   await page.goto(url, { waitUntil: "load" });
-  await page.waitForSelector("tr.suggestion", { timeout: 30000 });
+  // The page sets data-state once every deployment is rendered.
+  await page.waitForSelector("body[data-state=loaded]", { timeout: 30000 });
   const sections = await page.$$eval("section[data-deployment]", (nodes) => nodes.map((section) => ({
     deployment: section.dataset.deployment,
     rows: [...section.querySelectorAll("tr.suggestion")].map((row) => {
