@@ -87,6 +87,9 @@ pub enum Command {
     Predict(commands::predict::PredictArgs),
     /// Comment the suggestions on a GitHub pull request, as one comment kept up to date.
     Pr(commands::pr::PrArgs),
+    /// Receive a Convex log stream (webhook) and keep the suggestions in a database, on a web
+    /// page and an API.
+    Serve(commands::serve::ServeArgs),
     /// Decline a suggestion for good: an [[ignore]] entry in ba-index-advisor.toml (--remove
     /// takes it back).
     Ignore(commands::ignore::IgnoreArgs),

@@ -4,7 +4,9 @@
 //! Endpoints (GitHub REST, "issue comments": every pull request is an issue, so the PR's
 //! conversation comments live under `/issues/{n}/comments`):
 //! `GET /repos/{o}/{r}/issues/{n}/comments?per_page=100`, `POST` to the same path, and
-//! `PATCH /repos/{o}/{r}/issues/comments/{id}`.
+//! `PATCH /repos/{o}/{r}/issues/comments/{id}`. `serve` keeps one issue the same way:
+//! `GET /repos/{o}/{r}/issues?state=open`, `POST /repos/{o}/{r}/issues` and
+//! `PATCH /repos/{o}/{r}/issues/{n}`.
 
 pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
@@ -137,7 +139,19 @@ pub struct Comment {
     pub html_url: Option<String>,
 }
 
-/// What [`GitHub::upsert_sticky`] did.
+/// An issue, as the issues API lists it (pull requests are issues too, with `pull_request`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Issue {
+    pub number: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+}
+
+/// What [`GitHub::upsert_sticky`] or [`GitHub::upsert_issue`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upsert {
     Created {
@@ -195,25 +209,47 @@ impl GitHub {
         pr: u64,
     ) -> Result<Option<Comment>, GithubError> {
         let action = Action(format!("list the comments of {repo}#{pr}"));
-        let mut url = format!(
+        let url = format!(
             "{}/repos/{}/{}/issues/{pr}/comments?per_page={PER_PAGE}",
             self.api, repo.owner, repo.name
         );
+        self.find_marked(url, &action, |c: &Comment| {
+            c.body.as_deref().is_some_and(|b| b.contains(MARKER))
+        })
+        .await
+    }
+
+    /// Finds the open issue (not a pull request) whose body carries [`MARKER`].
+    pub async fn find_issue(&self, repo: &RepoName) -> Result<Option<Issue>, GithubError> {
+        let action = Action(format!("list the open issues of {repo}"));
+        let url = format!(
+            "{}/repos/{}/{}/issues?state=open&per_page={PER_PAGE}",
+            self.api, repo.owner, repo.name
+        );
+        self.find_marked(url, &action, |i: &Issue| {
+            i.pull_request.is_none() && i.body.as_deref().is_some_and(|b| b.contains(MARKER))
+        })
+        .await
+    }
+
+    /// The first item of a paged list that `wanted` accepts, following `Link: rel="next"`.
+    async fn find_marked<T: serde::de::DeserializeOwned>(
+        &self,
+        mut url: String,
+        action: &Action,
+        wanted: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, GithubError> {
         for _ in 0..MAX_PAGES {
-            let response = self.send(Method::GET, &url, None, &action).await?;
+            let response = self.send(Method::GET, &url, None, action).await?;
             let next = next_link(response.headers());
-            let comments: Vec<Comment> =
-                response
-                    .json()
-                    .await
-                    .map_err(|source| GithubError::Decode {
-                        action: action.clone(),
-                        source,
-                    })?;
-            if let Some(found) = comments
-                .into_iter()
-                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)))
-            {
+            let items: Vec<T> = response
+                .json()
+                .await
+                .map_err(|source| GithubError::Decode {
+                    action: action.clone(),
+                    source,
+                })?;
+            if let Some(found) = items.into_iter().find(|item| wanted(item)) {
                 return Ok(Some(found));
             }
             match next {
@@ -298,13 +334,53 @@ impl GitHub {
         })
     }
 
-    async fn send_json(
+    /// Creates or updates the one open issue identified by [`MARKER`] (prepended when `body`
+    /// lacks it). The title is set only when the issue is created.
+    pub async fn upsert_issue(
+        &self,
+        repo: &RepoName,
+        title: &str,
+        body: &str,
+    ) -> Result<Upsert, GithubError> {
+        let body = if body.starts_with(MARKER) {
+            body.to_owned()
+        } else {
+            format!("{MARKER}\n{body}")
+        };
+        if let Some(existing) = self.find_issue(repo).await? {
+            let action = Action(format!("update issue {repo}#{}", existing.number));
+            let url = format!(
+                "{}/repos/{}/{}/issues/{}",
+                self.api, repo.owner, repo.name, existing.number
+            );
+            let payload = serde_json::json!({ "body": body });
+            let issue: Issue = self
+                .send_json(Method::PATCH, &url, &payload, &action)
+                .await?;
+            return Ok(Upsert::Updated {
+                id: issue.number,
+                url: issue.html_url,
+            });
+        }
+        let action = Action(format!("open an issue on {repo}"));
+        let url = format!("{}/repos/{}/{}/issues", self.api, repo.owner, repo.name);
+        let payload = serde_json::json!({ "title": title, "body": body });
+        let issue: Issue = self
+            .send_json(Method::POST, &url, &payload, &action)
+            .await?;
+        Ok(Upsert::Created {
+            id: issue.number,
+            url: issue.html_url,
+        })
+    }
+
+    async fn send_json<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
         url: &str,
         payload: &serde_json::Value,
         action: &Action,
-    ) -> Result<Comment, GithubError> {
+    ) -> Result<T, GithubError> {
         self.send(method, url, Some(payload), action)
             .await?
             .json()

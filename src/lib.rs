@@ -36,5 +36,6 @@ pub mod render;
 pub mod retry;
 pub mod schema;
 pub mod secret;
+pub mod serve;
 pub mod signal;
 pub mod watch;

@@ -52,6 +52,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => commands::doctor::run(args, &config()?),
         Command::Predict(args) => commands::predict::run(args, &config()?),
         Command::Pr(args) => commands::pr::run(args, &config()?),
+        Command::Serve(args) => commands::serve::run(args, &config()?),
         Command::Ignore(args) => commands::ignore::run(args, explicit),
         Command::Config(args) => commands::config::run(args, &config()?),
         Command::Completions(args) => commands::completions::run(args),

@@ -4,6 +4,7 @@
 use crate::advise::AdviceSettings;
 use crate::atomic_write::{self, Expect};
 use crate::commands::log_store::{self, StoreArgs};
+use crate::commands::parse_duration;
 use crate::config::{Config, WatchConfig};
 use crate::document::Report;
 use crate::engine::{Collected, Engine, EngineFlags, EngineSettings, SchemaNeed};
@@ -138,29 +139,6 @@ fn parse_dash(s: &str) -> Result<String, String> {
             "`{s}`: watch reads `-` (stdin); use --file PATH to follow a file"
         ))
     }
-}
-
-/// `10m`, `90s`, `1h`, `500ms`; a bare number is seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let wrong = || format!("`{text}`: not a duration like 10m, 90s or 1h");
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| wrong())?;
-    let scale = match unit.trim() {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(wrong()),
-    };
-    let duration = Duration::try_from_secs_f64(number * scale).map_err(|_| wrong())?;
-    if duration.is_zero() {
-        return Err(format!("`{text}`: the interval must be longer than zero"));
-    }
-    Ok(duration)
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
@@ -767,7 +745,7 @@ fn change_path(engine: &Engine) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use crate::commands::parse_duration;
     use std::time::Duration;
 
     #[test]

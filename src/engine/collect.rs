@@ -71,6 +71,17 @@ impl Collected {
         self.cached_replays += counts.cached_replays;
     }
 
+    /// Sets the input counters to totals kept elsewhere (`serve` restores them from its
+    /// database after replaying only the records that mattered).
+    pub fn restore_inputs(&mut self, inputs: u64, counts: ScanCounts) {
+        self.stats.inputs = inputs;
+        self.stats.bytes = counts.bytes;
+        self.stats.lines = counts.lines;
+        self.stats.records = counts.records;
+        self.stats.suspects = counts.suspects;
+        self.cached_replays = counts.cached_replays;
+    }
+
     pub fn note(&mut self, note: String) {
         self.notes.push(note);
     }

@@ -206,17 +206,32 @@ impl Engine {
         events: impl IntoIterator<Item = serde_json::Value>,
     ) -> Collected {
         let mut collected = Collected::default();
-        let mut scanner = crate::frame::Scanner::new(&self.matcher, source.into());
-        let mut records = 0u64;
-        for (i, event) in events.into_iter().enumerate() {
-            records += 1;
-            scanner.json_value(&event, i as u64 + 1, &mut |e| {
-                collected.record(e);
-            });
-        }
-        scanner.count_document(records, records, 0);
-        collected.add_input(scanner.counts());
+        let events: Vec<serde_json::Value> = events.into_iter().collect();
+        let counts = self.scan_events(source, 1, &events, |_, event| {
+            collected.record(event);
+        });
+        collected.add_input(counts);
         collected
+    }
+
+    /// The frame's JSON path over decoded records, one at a time: `each` gets the index of the
+    /// record behind every event, so a front-end that keeps records (`serve`) keeps only those
+    /// the engine would. `first_line` numbers the first record in locations (a stream continues
+    /// where its last batch ended). Returns the counters `read_events` adds as one input.
+    pub fn scan_events(
+        &self,
+        source: &str,
+        first_line: u64,
+        events: &[serde_json::Value],
+        mut each: impl FnMut(usize, crate::frame::ScanEvent),
+    ) -> crate::frame::ScanCounts {
+        let mut scanner = crate::frame::Scanner::new(&self.matcher, source.into());
+        for (i, event) in events.iter().enumerate() {
+            scanner.json_value(event, first_line + i as u64, &mut |e| each(i, e));
+        }
+        let records = events.len() as u64;
+        scanner.count_document(records, records, 0);
+        scanner.counts()
     }
 
     /// The report document for what was collected, against the schema as last read.

@@ -36,6 +36,7 @@ fn every_subcommand_help_shows_an_example() {
             "doctor",
             "predict",
             "pr",
+            "serve",
             "ignore",
             "config",
             "completions"

@@ -34,6 +34,7 @@ mod scanner_regressions;
 mod schema_fixtures;
 mod schema_proptest;
 mod schema_reader_regressions;
+mod serve;
 mod toolchain_judge;
 mod unknown_explained;
 mod watch_cli;

@@ -1,0 +1,153 @@
+//! `serve`: arguments and environment → `ServeSettings` → the daemon in `crate::serve`.
+
+use crate::commands::parse_duration;
+use crate::config::Config;
+use crate::engine::{EngineFlags, EngineSettings};
+use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy};
+use crate::secret::Secret;
+use crate::serve::signature::Verifier;
+use crate::serve::{self, IssueTarget, ServeSettings};
+use anyhow::{Context, bail};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Where the read token comes from when `serve` listens beyond loopback.
+pub const API_TOKEN_ENV: &str = "BA_INDEX_ADVISOR_API_TOKEN";
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    BA_INDEX_ADVISOR_WEBHOOK_SECRET=… ba-index-advisor serve\n  \
+    BA_INDEX_ADVISOR_WEBHOOK_SECRET=old,new ba-index-advisor serve --db /var/lib/ba-index-advisor/state.db\n  \
+    BA_INDEX_ADVISOR_API_TOKEN=… ba-index-advisor serve --listen 0.0.0.0:8787\n  \
+    GITHUB_TOKEN=… ba-index-advisor serve --github-issue acme/app --notify-every 30m\n\n\
+    Point a Convex log stream (webhook, json or jsonl) at http(s)://<host>/log-stream. \
+    Secrets come from the environment only: several comma-separated webhook secrets are all \
+    accepted, so a secret can be rotated without downtime.")]
+pub struct ServeArgs {
+    /// The address to listen on. Beyond loopback, reads need BA_INDEX_ADVISOR_API_TOKEN.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// The SQLite database that keeps the state.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = ".ba-index-advisor/state.db"
+    )]
+    pub db: PathBuf,
+    /// The Better Auth component folder, to mark each suggestion against the schema.
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// Extra rule files (`*.toml`) added to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Keep one index per finding instead of merging prefixes into longer indexes.
+    #[arg(long)]
+    pub no_merge: bool,
+    /// The environment variable holding the webhook secret(s), comma-separated.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "BA_INDEX_ADVISOR_WEBHOOK_SECRET"
+    )]
+    pub secret_env: String,
+    /// The largest batch body accepted, in bytes (K, M, KiB and MiB suffixes allowed).
+    #[arg(long, value_name = "BYTES", default_value = "8MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Batches whose first event is older than this are refused (400).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_age: Duration,
+    /// Keep one issue of this repository up to date with the plan (token in GITHUB_TOKEN).
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub github_issue: Option<RepoName>,
+    /// Update the issue at most this often.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration,
+          requires = "github_issue")]
+    pub notify_every: Duration,
+    /// GitHub's REST API base [default: $GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, value_name = "URL", requires = "github_issue")]
+    pub github_api_url: Option<String>,
+}
+
+pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let secrets = std::env::var(&args.secret_env)
+        .map(|list| Verifier::secrets_from(&list))
+        .unwrap_or_default();
+    let Some(verifier) = Verifier::new(&secrets) else {
+        bail!(
+            "no webhook secret: ${} is empty or unset (the secret Convex shows for the log \
+             stream; several, comma-separated, while rotating)",
+            args.secret_env
+        );
+    };
+    let api_token = env_nonempty(API_TOKEN_ENV).map(Secret::new);
+    let issue = match &args.github_issue {
+        Some(repo) => {
+            let Some(token) = env_nonempty("GITHUB_TOKEN") else {
+                bail!("--github-issue needs a token with issues: write in $GITHUB_TOKEN");
+            };
+            let api = args
+                .github_api_url
+                .clone()
+                .or_else(|| env_nonempty("GITHUB_API_URL"))
+                .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+            Some(IssueTarget {
+                github: GitHub::new(&api, Secret::new(token), RetryPolicy::default())?,
+                repo: repo.clone(),
+                every: args.notify_every,
+            })
+        }
+        None => None,
+    };
+    let flags = EngineFlags {
+        schema_dir: args.schema_dir.as_deref(),
+        rules: args.rules.as_deref(),
+        no_merge: args.no_merge,
+        insights: None,
+    };
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let engine = EngineSettings::resolve(config, flags, cwd);
+    serve::run(
+        ServeSettings {
+            listen: args.listen,
+            db: args.db,
+            verifier,
+            api_token,
+            max_body: args.max_body,
+            max_age: args.max_age,
+            issue,
+        },
+        engine,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `8MiB`, `512K`, `1000000`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: not a size like 8MiB or 512K"))?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KB" => 1_000,
+        "KiB" => 1_024,
+        "M" | "MB" => 1_000_000,
+        "MiB" => 1_048_576,
+        _ => return Err(format!("`{text}`: the unit is one of K, KiB, M, MiB")),
+    };
+    match number.checked_mul(scale) {
+        Some(0) | None => Err(format!("`{text}`: give a size above zero")),
+        Some(bytes) => Ok(bytes),
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,227 @@
+//! `serve`: the daemon behind a Convex log stream. Signed batches from the webhook sink go
+//! through the engine's JSON path into a `Collected` per deployment, kept durable in SQLite;
+//! the report document, a web page and metrics are served over HTTP, and a GitHub issue can be
+//! kept up to date with the plan.
+
+pub mod batch;
+mod http;
+mod notify;
+pub mod signature;
+mod state;
+pub mod store;
+
+pub use notify::IssueTarget;
+pub use state::Outcome;
+
+use crate::engine::{Engine, EngineError, EngineSettings, SchemaNeed};
+use crate::secret::Secret;
+use batch::Batch;
+use signature::Verifier;
+use state::State;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::{Store, StoreError};
+use tokio::sync::oneshot;
+
+/// Everything `serve` runs with, resolved by the command.
+#[derive(Debug)]
+pub struct ServeSettings {
+    pub listen: SocketAddr,
+    pub db: PathBuf,
+    pub verifier: Verifier,
+    /// Required for reads when listening beyond loopback.
+    pub api_token: Option<Secret>,
+    pub max_body: u64,
+    pub max_age: Duration,
+    pub issue: Option<IssueTarget>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to listen on {addr} without a read token: set BA_INDEX_ADVISOR_API_TOKEN (the \
+         page, /api and /metrics then need `Authorization: Bearer <token>`), or listen on a \
+         loopback address behind a proxy"
+    )]
+    NoToken { addr: SocketAddr },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("the state thread stopped")]
+    StateGone,
+}
+
+/// Batches committed in one transaction at most, when that many wait at once.
+const MAX_GROUP: usize = 64;
+
+/// A request to the state thread, with where its answer goes.
+enum Job {
+    Ingest {
+        batch: Batch,
+        reply: oneshot::Sender<Result<Outcome, String>>,
+    },
+    /// The rendered `report --format json` document; `None` for an unknown deployment.
+    Report {
+        deployment: Option<String>,
+        reply: oneshot::Sender<Option<String>>,
+    },
+    /// The page's per-deployment extras, as JSON.
+    Deployments { reply: oneshot::Sender<String> },
+    /// Suggestions over all deployments per status kind.
+    Statuses {
+        reply: oneshot::Sender<Vec<(String, u64)>>,
+    },
+    /// The document over all deployments, for the GitHub issue.
+    Plan {
+        reply: oneshot::Sender<crate::document::Report>,
+    },
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Runs the daemon until SIGTERM or Ctrl-C: stops accepting, lets in-flight batches finish,
+/// then closes the database.
+pub fn run(settings: ServeSettings, engine: EngineSettings) -> Result<(), ServeError> {
+    if !settings.listen.ip().is_loopback() && settings.api_token.is_none() {
+        return Err(ServeError::NoToken {
+            addr: settings.listen,
+        });
+    }
+    let (jobs, receiver) = mpsc::channel::<Job>();
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<u64, ServeError>>();
+    let db = settings.db.clone();
+    let worker = std::thread::Builder::new()
+        .name("serve-state".into())
+        .spawn(move || state_thread(engine, &db, receiver, ready_tx))
+        .map_err(ServeError::Runtime)?;
+    let kept = ready_rx.recv().map_err(|_| ServeError::StateGone)??;
+    crate::errln!(
+        "serve: {} holds {kept} kept event(s)",
+        settings.db.display()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let served = runtime.block_on(http::serve(settings, jobs));
+    // Every sender is gone once the server has stopped: the state thread drains and closes.
+    drop(runtime);
+    let _ = worker.join();
+    crate::errln!("serve: stopped");
+    served
+}
+
+fn state_thread(
+    settings: EngineSettings,
+    db: &std::path::Path,
+    jobs: mpsc::Receiver<Job>,
+    ready: mpsc::Sender<Result<u64, ServeError>>,
+) {
+    let opened = Engine::open(settings, SchemaNeed::Optional)
+        .map_err(ServeError::from)
+        .and_then(|engine| Ok(State::open(engine, Store::open(db)?)?));
+    let mut state = match opened {
+        Ok(state) => {
+            let _ = ready.send(state.stored_events().map_err(ServeError::from));
+            state
+        }
+        Err(err) => {
+            let _ = ready.send(Err(err));
+            return;
+        }
+    };
+    let mut last_forget = 0i64;
+    let mut deferred = std::collections::VecDeque::new();
+    loop {
+        let job = match deferred.pop_front() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        let Job::Ingest { batch, reply } = job else {
+            answer(&state, job);
+            continue;
+        };
+        // Whatever else is already waiting joins this batch's transaction.
+        let mut group = vec![(batch, reply)];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(Job::Ingest { batch, reply }) => group.push((batch, reply)),
+                Ok(other) => deferred.push_back(other),
+                Err(_) => break,
+            }
+        }
+        let (batches, replies): (Vec<Batch>, Vec<_>) = group.into_iter().unzip();
+        let now = now_ms();
+        let outcomes = state.ingest_group(&batches, now);
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+        if now - last_forget > 60_000 {
+            last_forget = now;
+            if let Err(err) = state.forget(now) {
+                tracing::warn!("cannot forget old batch hashes and unmatched usage: {err}");
+            }
+        }
+    }
+}
+
+/// A read, answered from the live state.
+fn answer(state: &State, job: Job) {
+    match job {
+        Job::Ingest { reply, .. } => {
+            let _ = reply.send(Err("a batch reached the read path".to_owned()));
+        }
+        Job::Report { deployment, reply } => {
+            let report = state.report(deployment.as_deref());
+            let _ = reply.send(report.as_ref().map(crate::render::json::render));
+        }
+        Job::Deployments { reply } => {
+            let now = now_ms();
+            let views: Vec<_> = state
+                .deployment_names()
+                .iter()
+                .filter_map(|name| state.view(name, now))
+                .collect();
+            let _ = reply.send(serde_json::to_string(&views).unwrap_or_default());
+        }
+        Job::Statuses { reply } => {
+            let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+            for finding in state
+                .report(None)
+                .map(|r| r.suggestions)
+                .unwrap_or_default()
+            {
+                let kind = finding
+                    .status
+                    .as_ref()
+                    .and_then(|s| serde_json::to_value(s).ok())
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+                    .unwrap_or_else(|| "unchecked".to_owned());
+                *counts.entry(kind).or_default() += 1;
+            }
+            let _ = reply.send(counts.into_iter().collect());
+        }
+        Job::Plan { reply } => {
+            if let Some(report) = state.report(None) {
+                let _ = reply.send(report);
+            }
+        }
+    }
+}

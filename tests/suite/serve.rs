@@ -1,0 +1,846 @@
+//! `serve`: the real binary on an ephemeral loopback port, fed signed batches shaped like Convex's
+//! webhook log-stream sink (the events of `sample-logs/webhook-v2.jsonl`, re-stamped to now),
+//! over real HTTP. Its `/api/report` is checked against `report --format json` over a file
+//! holding exactly the acknowledged events, across `kill -9` and restarts.
+
+use crate::common::{bin, root};
+use ba_index_advisor::serve::signature::sign;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+const DEPLOYMENT: &str = "happy-otter-123";
+const STREAM: &str = "log-stream";
+
+/// A running `serve`, killed on drop.
+struct Daemon {
+    child: Child,
+    url: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    fn start(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
+        command
+            .current_dir(root())
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .args(extra)
+            .env("BA_INDEX_ADVISOR_WEBHOOK_SECRET", SECRET)
+            .env_remove("BA_INDEX_ADVISOR_API_TOKEN")
+            .env_remove("GITHUB_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn serve");
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut seen = Vec::new();
+        let url = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match stderr.recv_timeout(left) {
+                Ok(line) => match line.strip_prefix("serve: listening on ") {
+                    Some(url) => break url.to_owned(),
+                    None => seen.push(line),
+                },
+                Err(_) => panic!("serve did not start:\n{}", seen.join("\n")),
+            }
+        };
+        Self { child, url, stderr }
+    }
+
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then the exit status and what it printed after it.
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        rustix::process::kill_process(
+            rustix::process::Pid::from_child(&self.child),
+            rustix::process::Signal::TERM,
+        )
+        .unwrap();
+        let status = self.child.wait().unwrap();
+        // The channel closes at the end of the pipe, once the reader has forwarded every line.
+        let lines = self.stderr.iter().collect();
+        (status, lines)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The real-format sample's events, moved into the last few minutes (the sample spans an hour;
+/// `--max-age` refuses a batch whose first event is over 5 minutes old), order kept.
+fn events() -> Vec<Value> {
+    let text = std::fs::read_to_string(root().join("sample-logs/webhook-v2.jsonl")).unwrap();
+    let mut events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let stamps = || events.iter().filter_map(|e| e["timestamp"].as_i64());
+    let (first, last) = (stamps().min().unwrap(), stamps().max().unwrap());
+    let start = now_ms() - 200_000;
+    for event in &mut events {
+        if let Some(ts) = event["timestamp"].as_i64() {
+            event["timestamp"] = json!(start + (ts - first) * 180_000 / (last - first).max(1));
+        }
+    }
+    events
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Json,
+    Jsonl,
+}
+
+/// A body as the sink serialises it: one JSON array, or the events joined by `\n` with no
+/// trailing newline.
+fn body(events: &[Value], format: Format) -> Vec<u8> {
+    match format {
+        Format::Json => serde_json::to_vec(events).unwrap(),
+        Format::Jsonl => events
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes(),
+    }
+}
+
+async fn post(url: &str, body: &[u8], signature: Option<&str>) -> (u16, String) {
+    let mut request = client()
+        .post(format!("{url}/log-stream"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("x-webhook-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn post_signed(url: &str, body: &[u8]) -> u16 {
+    let (status, text) = post(url, body, Some(&sign(SECRET, body))).await;
+    assert!(status == 200 || status >= 400, "{status} {text}");
+    status
+}
+
+async fn get(url: &str, path: &str) -> (u16, String) {
+    let response = client().get(format!("{url}{path}")).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn served_report(url: &str, query: &str) -> Value {
+    let (status, text) = get(url, &format!("/api/report{query}")).await;
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `report --format json` over a JSONL file holding exactly `events`, in order, with its
+/// locations named as the daemon names the stream (`source`), and the two input counters that
+/// describe files rather than batches (`inputs`: one file vs. one per batch; `bytes`: the
+/// file's size vs. none, as for any pulled event) taken from `served`.
+fn expected_report(dir: &Path, events: &[Value], source: &str, served: &Value) -> Value {
+    expected_report_with(dir, events, source, served, &[])
+}
+
+fn expected_report_with(
+    dir: &Path,
+    events: &[Value],
+    source: &str,
+    served: &Value,
+    flags: &[&str],
+) -> Value {
+    let file = dir.join("acknowledged.jsonl");
+    std::fs::write(&file, body(events, Format::Jsonl)).unwrap();
+    let out = bin()
+        .args(["report", "--format", "json"])
+        .args(flags)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success() || out.status.code() == Some(1));
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&format!("\"{}:", file.display()), &format!("\"{source}:"));
+    let mut report: Value = serde_json::from_str(&text).unwrap();
+    report["stats"]["inputs"] = served["stats"]["inputs"].clone();
+    report["stats"]["bytes"] = served["stats"]["bytes"].clone();
+    report
+}
+
+/// Rows in the database's tables, read beside the running daemon (WAL allows it).
+fn rows(db: &Path) -> (i64, i64, i64) {
+    let connection = rusqlite::Connection::open(db).unwrap();
+    let count = |table: &str| {
+        connection
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    (count("batches"), count("events"), count("totals"))
+}
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state/state.db");
+    (dir, db)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_batches_in_both_formats_are_the_report_of_their_events() {
+    let (dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    let events = events();
+    for (i, chunk) in events.chunks(8).enumerate() {
+        let format = if i % 2 == 0 {
+            Format::Json
+        } else {
+            Format::Jsonl
+        };
+        assert_eq!(post_signed(&daemon.url, &body(chunk, format)).await, 200);
+    }
+    let served = served_report(&daemon.url, "").await;
+    assert!(
+        !served["suggestions"].as_array().unwrap().is_empty(),
+        "the sample has suggestions"
+    );
+    assert_eq!(
+        served,
+        expected_report(dir.path(), &events, STREAM, &served)
+    );
+    let one = served_report(&daemon.url, &format!("?deployment={DEPLOYMENT}")).await;
+    assert_eq!(one, expected_report(dir.path(), &events, DEPLOYMENT, &one));
+    assert_eq!(served["stats"]["inputs"], json!(7));
+    let (status, _) = get(&daemon.url, "/api/report?deployment=nobody").await;
+    assert_eq!(status, 404);
+
+    // The same batch again (the sink's at-least-once delivery): 200, counted once.
+    let before = rows(&db);
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..8], Format::Json)).await,
+        200
+    );
+    assert_eq!(served_report(&daemon.url, "").await, served);
+    assert_eq!(rows(&db), before);
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert!(metrics.contains("ba_index_advisor_batches_total{result=\"committed\"} 7"));
+    assert!(metrics.contains("ba_index_advisor_batches_total{result=\"duplicate\"} 1"));
+    assert!(metrics.contains(&format!("ba_index_advisor_events_total {}", events.len())));
+    assert!(metrics.contains("ba_index_advisor_suggestions{status=\"unchecked\"}"));
+    // Only what the engine keeps is stored: not the sample's plain log lines.
+    assert!((before.1 as usize) < events.len(), "{before:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_batches_leave_the_database_unchanged() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &["--max-body", "4KiB"], &[]);
+    let events = events();
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..4], Format::Json)).await,
+        200
+    );
+    let before = (rows(&db), served_report(&daemon.url, "").await);
+    let batch = body(&events[4..8], Format::Json);
+    let cases: Vec<(&str, Vec<u8>, Option<String>, u16)> = vec![
+        ("no signature", batch.clone(), None, 401),
+        (
+            "a signature under another secret",
+            batch.clone(),
+            Some(sign("fedcba9876543210fedcba9876543210", &batch)),
+            401,
+        ),
+        (
+            "a signature of other bytes",
+            batch.clone(),
+            Some(sign(SECRET, &body(&events[4..9], Format::Jsonl))),
+            401,
+        ),
+        (
+            "a truncated body under the whole body's signature",
+            batch[..batch.len() / 2].to_vec(),
+            Some(sign(SECRET, &batch)),
+            401,
+        ),
+        (
+            "a truncated body, signed",
+            batch[..batch.len() / 2].to_vec(),
+            Some(sign(SECRET, &batch[..batch.len() / 2])),
+            400,
+        ),
+        (
+            "a body over --max-body",
+            body(&events, Format::Json),
+            Some(sign(SECRET, &body(&events, Format::Json))),
+            413,
+        ),
+        (
+            "a body that is not a batch",
+            b"[1, 2]".to_vec(),
+            Some(sign(SECRET, b"[1, 2]")),
+            400,
+        ),
+    ];
+    for (what, body, signature, expected) in cases {
+        let (status, text) = post(&daemon.url, &body, signature.as_deref()).await;
+        assert_eq!(status, expected, "{what}: {text}");
+    }
+    // A captured batch replayed after --max-age (default 5 min), signed: refused.
+    let mut old = events[4..8].to_vec();
+    for event in &mut old {
+        event["timestamp"] = json!(now_ms() - 6 * 60 * 1000);
+    }
+    let old = body(&old, Format::Json);
+    assert_eq!(post_signed(&daemon.url, &old).await, 400);
+    assert_eq!((rows(&db), served_report(&daemon.url, "").await), before);
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert!(metrics.contains("ba_index_advisor_signatures_rejected_total 4"));
+    assert!(metrics.contains("ba_index_advisor_batches_total{result=\"rejected\"} 8"));
+    // Nothing was stored behind the answers: a restart reads the same state.
+    daemon.kill_9();
+    let daemon = Daemon::start(&db, &[], &[]);
+    assert_eq!(served_report(&daemon.url, "").await, before.1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_verification_event_answers_200_and_stores_nothing() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    let verification = json!([{
+        "timestamp": now_ms(),
+        "topic": "verification",
+        "message": "Convex connection test",
+        "convex": {"deployment_name": DEPLOYMENT, "deployment_type": "prod"}
+    }]);
+    let body = serde_json::to_vec(&verification).unwrap();
+    assert_eq!(post_signed(&daemon.url, &body).await, 200);
+    assert_eq!(rows(&db), (0, 0, 0));
+    let (status, health) = get(&daemon.url, "/healthz").await;
+    assert_eq!((status, health.as_str()), (200, "ok\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_batches_from_many_clients_are_counted_exactly_once() {
+    let (dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    let base = events();
+    // 24 distinct batches over 3 deployments, each sent twice at the same time.
+    let batches: Vec<Vec<Value>> = (0..24)
+        .map(|k| {
+            base.iter()
+                .map(|event| {
+                    let mut event = event.clone();
+                    event["convex"]["deployment_name"] = json!(format!("deployment-{}", k % 3));
+                    if let Some(id) = event["function"]["request_id"].as_str() {
+                        event["function"]["request_id"] = json!(format!("{id}-{k}"));
+                    }
+                    event
+                })
+                .collect()
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for (k, batch) in batches.iter().enumerate() {
+        let format = if k % 2 == 0 {
+            Format::Json
+        } else {
+            Format::Jsonl
+        };
+        let body = body(batch, format);
+        for _ in 0..2 {
+            let url = daemon.url.clone();
+            let body = body.clone();
+            tasks.push(tokio::spawn(async move { post_signed(&url, &body).await }));
+        }
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert!(metrics.contains("ba_index_advisor_batches_total{result=\"committed\"} 24"));
+    assert!(metrics.contains("ba_index_advisor_batches_total{result=\"duplicate\"} 24"));
+    assert_eq!(rows(&db).0, 24);
+    // The order of concurrent batches is the server's: compare what does not depend on it.
+    let all: Vec<Value> = batches.concat();
+    let served = served_report(&daemon.url, "").await;
+    let expected = expected_report(dir.path(), &all, STREAM, &served);
+    assert_eq!(
+        crate::common::suggestions(&served),
+        crate::common::suggestions(&expected)
+    );
+    assert_eq!(served["plan"], expected["plan"]);
+    assert_eq!(served["stats"]["records"], json!(all.len()));
+    for d in 0..3 {
+        let mine: Vec<Value> = batches
+            .iter()
+            .skip(d)
+            .step_by(3)
+            .flatten()
+            .cloned()
+            .collect();
+        let name = format!("deployment-{d}");
+        let one = served_report(&daemon.url, &format!("?deployment={name}")).await;
+        let expected = expected_report(dir.path(), &mine, &name, &one);
+        assert_eq!(
+            crate::common::suggestions(&one),
+            crate::common::suggestions(&expected)
+        );
+        assert_eq!(one["stats"]["records"], json!(mine.len()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_after_a_200_loses_nothing_acknowledged() {
+    let (dir, db) = temp_db();
+    let events = events();
+    let batches: Vec<&[Value]> = events.chunks(6).collect();
+    let mut acknowledged: Vec<Value> = Vec::new();
+    let mut daemon = Daemon::start(&db, &[], &[]);
+    for (i, batch) in batches.iter().enumerate() {
+        let format = if i % 3 == 0 {
+            Format::Jsonl
+        } else {
+            Format::Json
+        };
+        assert_eq!(post_signed(&daemon.url, &body(batch, format)).await, 200);
+        acknowledged.extend(batch.iter().cloned());
+        // Killed right after a 200 on odd batches, between batches on every third.
+        if i % 2 == 1 || i % 3 == 2 {
+            daemon.kill_9();
+            daemon = Daemon::start(&db, &[], &[]);
+            let served = served_report(&daemon.url, "").await;
+            assert_eq!(
+                served,
+                expected_report(dir.path(), &acknowledged, STREAM, &served),
+                "after batch {i}"
+            );
+        }
+    }
+    // A redelivery of a batch acknowledged before a crash is still recognised.
+    assert_eq!(
+        post_signed(&daemon.url, &body(batches[1], Format::Json)).await,
+        200
+    );
+    let served = served_report(&daemon.url, "").await;
+    assert_eq!(
+        served,
+        expected_report(dir.path(), &acknowledged, STREAM, &served)
+    );
+    let one = served_report(&daemon.url, &format!("?deployment={DEPLOYMENT}")).await;
+    assert_eq!(
+        one,
+        expected_report(dir.path(), &acknowledged, DEPLOYMENT, &one)
+    );
+
+    // SIGTERM: a clean stop, and the state is still all there.
+    let (status, said) = daemon.terminate();
+    assert!(status.success(), "{status:?} {said:?}");
+    assert!(said.iter().any(|l| l == "serve: stopped"), "{said:?}");
+    let daemon = Daemon::start(&db, &[], &[]);
+    assert_eq!(served_report(&daemon.url, "").await, served);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_beyond_loopback_need_the_token() {
+    let (_dir, db) = temp_db();
+    let refused = bin()
+        .args(["serve", "--listen", "0.0.0.0:0", "--db"])
+        .arg(&db)
+        .env("BA_INDEX_ADVISOR_WEBHOOK_SECRET", SECRET)
+        .env_remove("BA_INDEX_ADVISOR_API_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("BA_INDEX_ADVISOR_API_TOKEN"));
+    let no_secret = bin()
+        .args(["serve", "--db"])
+        .arg(&db)
+        .env_remove("BA_INDEX_ADVISOR_WEBHOOK_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(no_secret.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_secret.stderr).contains("no webhook secret"));
+
+    let daemon = Daemon::start(&db, &[], &[("BA_INDEX_ADVISOR_API_TOKEN", "read-token-1")]);
+    for path in ["/", "/api/report", "/api/deployments", "/metrics"] {
+        assert_eq!(get(&daemon.url, path).await.0, 401, "{path}");
+        let response = client()
+            .get(format!("{}{path}", daemon.url))
+            .bearer_auth("read-token-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+    assert_eq!(get(&daemon.url, "/healthz").await.0, 200);
+    // Batches are authenticated by their signature, not the read token.
+    let events = events();
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..4], Format::Json)).await,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_secret_and_its_successor_are_both_accepted() {
+    let (_dir, db) = temp_db();
+    let next = "ffffffffffffffffffffffffffffffff";
+    let daemon = Daemon::start(
+        &db,
+        &["--secret-env", "ROTATING"],
+        &[("ROTATING", &format!("{SECRET},{next}"))],
+    );
+    let events = events();
+    let first = body(&events[..4], Format::Json);
+    let second = body(&events[4..8], Format::Json);
+    assert_eq!(
+        post(&daemon.url, &first, Some(&sign(SECRET, &first)))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&daemon.url, &second, Some(&sign(next, &second)))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(rows(&db).0, 2);
+}
+
+/// The page in a real headless browser (Debian's chromium, installed by the project's script):
+/// it shows every suggestion of every deployment with its sparkline, the snippet the report's
+/// plan renders to, a copy button that copies it, and no console error.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
+    let (dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    let events = events();
+    let other: Vec<Value> = events
+        .iter()
+        .map(|event| {
+            let mut event = event.clone();
+            event["convex"]["deployment_name"] = json!("quiet-lynx-456");
+            event
+        })
+        .collect();
+    for chunk in events.chunks(16).chain(other[..26].chunks(13)) {
+        assert_eq!(
+            post_signed(&daemon.url, &body(chunk, Format::Json)).await,
+            200
+        );
+    }
+    let (_, views) = get(&daemon.url, "/api/deployments").await;
+    let views: Vec<Value> = serde_json::from_str(&views).unwrap();
+
+    // The Node toolchain first, through the helper every test shares, so two npm installs never
+    // run into .toolchain/ at once; the script then finds it installed.
+    crate::common::toolchain();
+    let browser = std::process::Command::new("bash")
+        .arg(root().join("scripts/browser-toolchain.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        browser.status.success(),
+        "scripts/browser-toolchain.sh failed:\n{}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    let playwright = String::from_utf8(browser.stdout).unwrap();
+    let url = format!("{}/", daemon.url);
+    let profile = dir.path().join("chromium-profile");
+    let out = tokio::task::spawn_blocking(move || {
+        crate::common::node()
+            .arg(root().join("tests/support/serve-page.mjs"))
+            .arg(&url)
+            .arg(&profile)
+            .env("PLAYWRIGHT_DIR", playwright.trim())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["errors"], json!([]), "{seen:#}");
+    let sections = seen["sections"].as_array().unwrap();
+    assert_eq!(
+        sections
+            .iter()
+            .map(|s| s["deployment"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [DEPLOYMENT, "quiet-lynx-456"]
+    );
+    for (section, view) in sections.iter().zip(&views) {
+        let name = section["deployment"].as_str().unwrap();
+        let report = served_report(&daemon.url, &format!("?deployment={name}")).await;
+        let shown: Vec<(String, String, String)> = section["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                assert_eq!(r["sparkline"], json!(1));
+                (
+                    r["table"].as_str().unwrap().to_owned(),
+                    r["fields"].as_str().unwrap().to_owned(),
+                    r["count"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, String)> = crate::common::suggestions(&report)
+            .into_iter()
+            .map(|(table, fields, count)| (table, fields.join(", "), count.to_string()))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(shown, expected, "{name}");
+        assert_eq!(section["snippet"], view["snippet"]);
+        assert!(
+            view["snippet"].as_str().unwrap().contains(".index("),
+            "{view:#}"
+        );
+    }
+    assert_eq!(seen["copied"], sections[0]["snippet"]);
+}
+
+/// `--github-issue`: one issue opened when the first plan appears, then the same issue updated
+/// when the plan changes, against a fake GitHub API on loopback.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_github_issue_is_opened_once_and_updated_when_the_plan_changes() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const TOKEN: &str = "ghs_SERVE_TEST_TOKEN_0123456789";
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"number": 3, "body": "an unrelated issue"},
+            {"number": 4, "body": "<!-- ba-index-advisor -->", "pull_request": {}},
+            {"number": 9, "body": "<!-- ba-index-advisor -->\nearlier plan",
+             "html_url": "https://github.com/acme/app/issues/9"}
+        ])))
+        .with_priority(2)
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 9})))
+        .mount(&github)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/app/issues/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 9})))
+        .mount(&github)
+        .await;
+
+    let (_dir, db) = temp_db();
+    let api = github.uri();
+    let daemon = Daemon::start(
+        &db,
+        &[
+            "--github-issue",
+            "acme/app",
+            "--github-api-url",
+            &api,
+            "--notify-every",
+            "200ms",
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    let events = events();
+    // Nothing to say yet: no request at all.
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..2], Format::Json)).await,
+        200
+    );
+    let writes = |requests: &[wiremock::Request]| -> Vec<(String, Value)> {
+        requests
+            .iter()
+            .filter(|r| r.method.as_str() != "GET")
+            .map(|r| {
+                assert_eq!(
+                    r.headers.get("authorization").unwrap().to_str().unwrap(),
+                    format!("Bearer {TOKEN}")
+                );
+                (
+                    format!("{} {}", r.method, r.url.path()),
+                    serde_json::from_slice(&r.body).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let wait_for = |n: usize| {
+        let github = &github;
+        async move {
+            for _ in 0..300 {
+                let requests = github.received_requests().await.unwrap();
+                if writes(&requests).len() >= n {
+                    return writes(&requests);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("GitHub saw fewer than {n} write(s)");
+        }
+    };
+    let half = events.len() / 2;
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[2..half], Format::Json)).await,
+        200
+    );
+    let first = wait_for(1).await;
+    assert_eq!(first[0].0, "POST /repos/acme/app/issues");
+    let text = first[0].1["body"].as_str().unwrap();
+    assert!(text.starts_with("<!-- ba-index-advisor -->"), "{text}");
+    let report = served_report(&daemon.url, "").await;
+    for index in report["plan"].as_array().unwrap() {
+        assert!(
+            text.contains(index["name"].as_str().unwrap()),
+            "{index} missing from:\n{text}"
+        );
+    }
+    assert!(first[0].1["title"].as_str().is_some());
+
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[half..], Format::Json)).await,
+        200
+    );
+    let second = wait_for(2).await;
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(second[1].0, "PATCH /repos/acme/app/issues/9");
+    let text = second[1].1["body"].as_str().unwrap();
+    let report = served_report(&daemon.url, "").await;
+    for index in report["plan"].as_array().unwrap() {
+        assert!(text.contains(index["name"].as_str().unwrap()), "{text}");
+    }
+    // A redelivered batch changes no plan: no further write.
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[half..], Format::Json)).await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(writes(&github.received_requests().await.unwrap()).len(), 2);
+}
+
+/// An execution's usage that arrives before the warning naming its request (here in an earlier
+/// batch, with a crash in between) still joins the warning's impact, as in the file report.
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_that_arrives_before_its_warning_still_counts_after_a_crash() {
+    let (dir, db) = temp_db();
+    let reversed: Vec<Value> = events().into_iter().rev().collect();
+    let mut daemon = Daemon::start(&db, &[], &[]);
+    for (i, chunk) in reversed.chunks(5).enumerate() {
+        assert_eq!(
+            post_signed(&daemon.url, &body(chunk, Format::Json)).await,
+            200
+        );
+        if i % 4 == 1 {
+            daemon.kill_9();
+            daemon = Daemon::start(&db, &[], &[]);
+        }
+    }
+    let served = served_report(&daemon.url, "").await;
+    assert!(
+        served["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["impact"]["documents_read"].as_u64() > Some(0)),
+        "{served:#}"
+    );
+    assert_eq!(
+        served,
+        expected_report(dir.path(), &reversed, STREAM, &served)
+    );
+}
+
+/// With `--schema-dir`, the statuses are those `report --schema-dir` gives.
+#[tokio::test(flavor = "multi_thread")]
+async fn statuses_follow_the_schema_dir() {
+    let (dir, db) = temp_db();
+    let schema = ["--schema-dir", "tests/fixtures/schema/documented"];
+    let daemon = Daemon::start(&db, &schema, &[]);
+    let events = events();
+    for chunk in events.chunks(20) {
+        assert_eq!(
+            post_signed(&daemon.url, &body(chunk, Format::Jsonl)).await,
+            200
+        );
+    }
+    let served = served_report(&daemon.url, "").await;
+    assert!(
+        served["suggestions"][0]["status"]["kind"].is_string(),
+        "{served:#}"
+    );
+    assert_eq!(
+        served,
+        expected_report_with(dir.path(), &events, STREAM, &served, &schema)
+    );
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert!(!metrics.contains("status=\"unchecked\""), "{metrics}");
+    let mut by_status = std::collections::BTreeMap::<String, u64>::new();
+    for suggestion in served["suggestions"].as_array().unwrap() {
+        *by_status
+            .entry(suggestion["status"]["kind"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert!(by_status.len() > 1, "{by_status:?}");
+    for (status, n) in by_status {
+        assert!(
+            metrics.contains(&format!(
+                "ba_index_advisor_suggestions{{status=\"{status}\"}} {n}\n"
+            )),
+            "{metrics}"
+        );
+    }
+}
