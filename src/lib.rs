@@ -23,6 +23,7 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod document;
+pub mod duration;
 pub mod engine;
 pub mod frame;
 pub mod github;

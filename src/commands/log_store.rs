@@ -39,8 +39,8 @@ pub struct StoreArgs {
     pub max_events: Option<u64>,
     /// The longest time range one query covers: a longer window is read slice by slice, and a
     /// slice the store answers only in part is read again in halves [default: 1d].
-    #[arg(long, value_name = "DURATION")]
-    pub slice: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
+    pub slice: Option<std::time::Duration>,
     /// Events per request [default: 10000 for Axiom, 1000 for Datadog].
     #[arg(long, value_name = "N")]
     pub page_size: Option<usize>,
@@ -69,16 +69,8 @@ impl StoreArgs {
     }
 
     /// The cap, the slice length, and a progress bar when `progress` and stderr is a terminal.
-    pub fn pull_options(&self, progress: bool) -> anyhow::Result<PullOptions> {
-        let slice = match &self.slice {
-            Some(spec) => {
-                logstore::parse_duration(spec).map_err(|e| anyhow::anyhow!("--slice {e}"))?
-            }
-            None => logstore::DEFAULT_SLICE,
-        };
-        if slice.is_zero() {
-            bail!("--slice must be longer than 0s");
-        }
+    pub fn pull_options(&self, progress: bool) -> PullOptions {
+        let slice = self.slice.unwrap_or(logstore::DEFAULT_SLICE);
         let progress = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template(
@@ -89,11 +81,11 @@ impl StoreArgs {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        Ok(PullOptions {
+        PullOptions {
             max_events: self.max_events,
             slice,
             progress,
-        })
+        }
     }
 }
 
@@ -167,7 +159,7 @@ pub fn pull(
     engine: &Engine,
 ) -> anyhow::Result<Pull> {
     let needles = engine.matcher().rules().needles();
-    let options = args.pull_options(true)?;
+    let options = args.pull_options(true);
     let (source, store) = open(store, args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,7 +1,7 @@
 //! `serve`: arguments and environment → `ServeSettings` → the daemon in `crate::serve`.
 
-use crate::commands::parse_duration;
 use crate::config::Config;
+use crate::duration::parse_duration;
 use crate::engine::{EngineFlags, EngineSettings};
 use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy};
 use crate::secret::Secret;

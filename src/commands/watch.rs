@@ -4,9 +4,9 @@
 use crate::advise::AdviceSettings;
 use crate::atomic_write::{self, Expect};
 use crate::commands::log_store::{self, StoreArgs};
-use crate::commands::parse_duration;
 use crate::config::{Config, WatchConfig};
 use crate::document::Report;
+use crate::duration::parse_duration;
 use crate::engine::{Collected, Engine, EngineFlags, EngineSettings, SchemaNeed};
 use crate::frame::{ScanEvent, Scanner};
 use crate::ingest::child::{self, Backoff, Captured, ChildError, Deployment, LogCommand};
@@ -271,7 +271,7 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
             needles,
             window,
             args.every,
-            args.store.pull_options(false)?,
+            args.store.pull_options(false),
         )
     } else if args.stdin.is_some() {
         Source::Stdin
@@ -741,21 +741,4 @@ fn change_path(engine: &Engine) -> PathBuf {
         .component()
         .map(|c| c.schema.path.clone())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::commands::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_take_a_unit_or_mean_seconds() {
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("ten minutes").is_err());
-        assert!(parse_duration("5d").is_err());
-    }
 }
