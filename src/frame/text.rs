@@ -59,7 +59,9 @@ pub fn split_line(line: &str) -> TextLine<'_> {
 /// `<T>` is Q, M, A, H (or `?` in the client echo); error lines have no `[LEVEL]`. The path runs
 /// to the first `)] `, because HTTP action paths may contain `)`.
 fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
-    let mark = line.find("[CONVEX ")?;
+    static MARK: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"[CONVEX "));
+    let mark = MARK.find(line.as_bytes())?;
     let after = &line[mark + "[CONVEX ".len()..];
     let mut chars = after.chars();
     if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | '?')) || chars.next() != Some('(') {
