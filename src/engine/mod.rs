@@ -58,6 +58,8 @@ pub struct Engine {
     component: Option<Component>,
     /// Convex insights joined to every document this engine concludes.
     insights: Option<Insights>,
+    /// How a large log file is read: split over threads, or in one pass.
+    parallelism: ingest::Parallelism,
 }
 
 /// What `apply` did, or would do.
@@ -103,6 +105,7 @@ impl Engine {
             matcher,
             component,
             insights,
+            parallelism: ingest::Parallelism::available(),
         })
     }
 
@@ -139,6 +142,16 @@ impl Engine {
         Rc::clone(&self.matcher)
     }
 
+    /// `--threads`: how many threads read one large file (1: one pass, as a pipe is read).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.parallelism.threads = threads.max(1);
+    }
+
+    /// How large files are read; tests force small parts and blocks through it.
+    pub fn set_parallelism(&mut self, parallelism: ingest::Parallelism) {
+        self.parallelism = parallelism;
+    }
+
     /// Reads every input to the end. Unreadable inputs are recorded as problems.
     pub fn read(&self, paths: &[PathBuf]) -> Collected {
         let (inputs, errors) = ingest::expand(paths);
@@ -148,9 +161,27 @@ impl Engine {
             collected.problem(error.to_string());
         }
         for input in &inputs {
-            let (counts, problems) = ingest::scan(input, &self.matcher, &mut |event| {
-                collected.record(event);
-            });
+            let split = ingest::scan_split(
+                input,
+                &self.matcher,
+                self.parallelism,
+                &Collected::default,
+                &|part: &mut Collected, event| {
+                    part.record(event);
+                },
+            );
+            let (counts, problems) = match split {
+                Some(split) => {
+                    tracing::debug!("{} read in {} part(s)", input.name(), split.parts.len());
+                    for part in split.parts {
+                        collected.append_part(part.sink, part.line_offset);
+                    }
+                    (split.counts, split.problems)
+                }
+                None => ingest::scan(input, &self.matcher, &mut |event| {
+                    collected.record(event);
+                }),
+            };
             tracing::debug!(
                 "read {} line(s), {} record(s) from {}",
                 counts.lines,

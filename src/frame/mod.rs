@@ -25,8 +25,17 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// How many suspect lines are kept as samples.
 const MAX_SUSPECT_SAMPLES: usize = 5;
 const SUSPECT_TEXT_CHARS: usize = 240;
+/// The problem reported at an input's first invalid UTF-8 (once per input).
+pub const INVALID_UTF8: &str = "invalid UTF-8; the bad bytes were replaced and reading went on";
 /// Every Convex CLI record starts with this (after its timestamp).
 const HEADER_MARK: &[u8] = b"[CONVEX ";
+
+pub(crate) use needles::Needles as NeedleFinder;
+
+/// A search for every literal that makes a line worth parsing.
+pub(crate) fn needle_finder(matcher: &Matcher) -> NeedleFinder {
+    Needles::new(&matcher.rules().needles())
+}
 
 /// Something the scanner noticed.
 #[derive(Debug, Clone)]
@@ -362,7 +371,7 @@ impl<'m> Scanner<'m> {
                 first_line + memchr::memchr_iter(b'\n', &block[..err.valid_up_to()]).count() as u64;
             emit(ScanEvent::Problem {
                 line: Some(line),
-                message: "invalid UTF-8; the bad bytes were replaced and reading went on".into(),
+                message: INVALID_UTF8.into(),
             });
         }
     }
@@ -565,6 +574,17 @@ impl<'m> Scanner<'m> {
             }));
         }
     }
+}
+
+/// Whether an input whose first bytes are `head` is JSONL, judged on its first non-blank line
+/// as the scanner judges it; `None` when `head` does not hold that line whole.
+pub fn json_input(head: &[u8]) -> Option<bool> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let complete = &head[..memchr::memrchr(b'\n', head)? + 1];
+    complete
+        .split(|&b| b == b'\n')
+        .find(|line| !line.trim_ascii().is_empty())
+        .map(is_json_line)
 }
 
 /// A JSONL entry, a log-stream event, or a JSON-array body of them. Such a line starts at
