@@ -78,7 +78,6 @@ pub struct Scanner<'m> {
     /// Where JSON lines may start: after a newline, `{` or `[`.
     json_finder: Needles,
     positions: Vec<usize>,
-    header_finder: memmem::Finder<'static>,
     source: Arc<str>,
     lines_done: u64,
     carry: Vec<u8>,
@@ -111,7 +110,6 @@ impl<'m> Scanner<'m> {
             hit_finder,
             json_finder: Needles::new(&[b"\n{", b"\n["]),
             positions: Vec::new(),
-            header_finder: memmem::Finder::new(HEADER_MARK).into_owned(),
             source,
             lines_done: 0,
             carry: Vec::new(),
@@ -267,7 +265,7 @@ impl<'m> Scanner<'m> {
     /// what is emitted never depends on where the blocks were cut.
     fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         let first_line = self.lines_done + 1;
-        self.check_utf8(block, first_line, emit);
+        let block_text = self.check_utf8(block, first_line, emit);
 
         let mut start = 0;
         if self.pending.is_some() {
@@ -283,11 +281,8 @@ impl<'m> Scanner<'m> {
         let json_input = self.json_input == Some(true);
         // Lines a pending rendering took still count, and still set the last header, exactly
         // as when the rendering and its lines arrive in one chunk.
-        let mut last_mark = None;
-        for mark in self.header_finder.find_iter(block) {
-            self.counts.records += 1;
-            last_mark = Some(mark);
-        }
+        let (marks, last_mark) = header_marks(block);
+        self.counts.records += marks;
 
         let mut hits = std::mem::take(&mut self.positions);
         self.hit_finder.find_all(&block[start..], &mut hits);
@@ -342,7 +337,15 @@ impl<'m> Scanner<'m> {
                     let headers = header_scanned_to..begin;
                     header_scanned_to = end;
                     let following = &block[(end + 1).min(block.len())..];
-                    self.text_hit(line, line_no, (block, headers), following, emit);
+                    let text = match block_text {
+                        Some(text) => text::strip_ansi(
+                            text[begin..end]
+                                .strip_suffix('\r')
+                                .unwrap_or(&text[begin..end]),
+                        ),
+                        None => decode_line(line),
+                    };
+                    self.text_hit(&text, line_no, (block, headers), following, emit);
                 }
                 _ => break,
             }
@@ -361,11 +364,19 @@ impl<'m> Scanner<'m> {
         self.counts.lines += line_count;
     }
 
-    fn check_utf8(&mut self, block: &[u8], first_line: u64, emit: &mut dyn FnMut(ScanEvent)) {
-        if self.reported_invalid_utf8 {
-            return;
-        }
-        if let Err(err) = std::str::from_utf8(block) {
+    /// The block as text when it is valid UTF-8 (its lines are then sliced from it, not
+    /// checked again); reports the input's first invalid byte.
+    fn check_utf8<'b>(
+        &mut self,
+        block: &'b [u8],
+        first_line: u64,
+        emit: &mut dyn FnMut(ScanEvent),
+    ) -> Option<&'b str> {
+        let err = match std::str::from_utf8(block) {
+            Ok(text) => return Some(text),
+            Err(err) => err,
+        };
+        if !self.reported_invalid_utf8 {
             self.reported_invalid_utf8 = true;
             let line =
                 first_line + memchr::memchr_iter(b'\n', &block[..err.valid_up_to()]).count() as u64;
@@ -374,6 +385,7 @@ impl<'m> Scanner<'m> {
                 message: INVALID_UTF8.into(),
             });
         }
+        None
     }
 
     /// Gives the first lines of `block` to a pending multi-line rendering; returns the bytes used.
@@ -407,14 +419,13 @@ impl<'m> Scanner<'m> {
     /// its record header is, if the line has none of its own.
     fn text_hit(
         &mut self,
-        raw: &[u8],
+        decoded: &str,
         line_no: u64,
         headers: (&[u8], std::ops::Range<usize>),
         following: &[u8],
         emit: &mut dyn FnMut(ScanEvent),
     ) {
-        let decoded = decode_line(raw);
-        let split = text::split_line(&decoded);
+        let split = text::split_line(decoded);
         let origin = if split.has_header {
             self.header_known = true;
             let origin = split.origin;
@@ -614,6 +625,22 @@ fn decode_line(raw: &[u8]) -> Cow<'_, str> {
         Cow::Borrowed(text) => text::strip_ansi(text),
         Cow::Owned(text) => Cow::Owned(text::strip_ansi(&text).into_owned()),
     }
+}
+
+/// How many record headers (`[CONVEX `) `block` has, and where the last one starts. Every
+/// line of a CLI log has one, too often for a substring searcher's per-match restart: this
+/// looks for the mark's rare `X` and checks the bytes around it.
+fn header_marks(block: &[u8]) -> (u64, Option<usize>) {
+    const BEFORE: usize = HEADER_MARK.len() - 2;
+    let mut count = 0;
+    let mut last = None;
+    for x in memchr::memchr_iter(b'X', block) {
+        if x >= BEFORE && block[x - BEFORE..].starts_with(HEADER_MARK) {
+            count += 1;
+            last = Some(x - BEFORE);
+        }
+    }
+    (count, last)
 }
 
 /// Where the line starting at `begin` ends (its `\n`, or the block's end).
