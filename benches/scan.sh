@@ -62,6 +62,6 @@ for name in ["text", "dense", "jsonl", "gzip"]:
     runs = {r["command"]: r for r in json.load(open(f"{results}/{name}.json"))["results"]}
     rg, report = runs["rg"]["median"], runs["report"]["median"]
     one, all_ = open(f"{results}/{name}.rss").read().split()
-    label = {"text": "text, 2% warnings", "dense": "text, dense warnings", "jsonl": "JSONL", "gzip": "gzip (text, 2%) vs zcat | rg"}[name]
+    label = {"text": "text, 2% warnings", "dense": "text, dense warnings", "jsonl": "JSONL", "gzip": "gzip (text, 2%) vs zcat \\| rg"}[name]
     print(f"| {label} | {rg:.3f} s | {report:.3f} s | {report / rg:.2f}x | <= {targets[name]}x | {one} / {all_} MiB |")
 EOF

@@ -190,7 +190,7 @@ fn parts_read_in_parallel_give_the_one_pass_report() {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(64);
+        .unwrap_or(48);
     let mut runner = TestRunner::new(RunnerConfig {
         cases,
         ..RunnerConfig::default()
