@@ -276,3 +276,21 @@ fn every_edge_inside_a_multi_line_record() {
     }
     assert!(split_at_least_once);
 }
+
+/// Small inputs (every sample log: text, JSONL, gzip, a JSON document) are read side by side,
+/// one per thread, and merged in input order: the report is the one-thread report.
+#[test]
+fn inputs_read_side_by_side_give_the_one_thread_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let paths = [samples.clone(), samples.join("convex-logs.txt"), samples];
+    let mut one_thread = engine(dir.path());
+    one_thread.set_threads(1);
+    let expected = report(&one_thread, &paths);
+    assert!(expected["stats"]["inputs"].as_u64().is_some_and(|n| n > 10));
+    for threads in [2, 3, 8] {
+        let mut side_by_side = engine(dir.path());
+        side_by_side.set_threads(threads);
+        assert_eq!(report(&side_by_side, &paths), expected, "{threads} threads");
+    }
+}
