@@ -294,3 +294,56 @@ fn inputs_read_side_by_side_give_the_one_thread_report() {
         assert_eq!(report(&side_by_side, &paths), expected, "{threads} threads");
     }
 }
+
+/// What a user runs: `report --threads 3` on a file large enough to split (real CLI and
+/// dashboard lines, over 8 MiB) prints the `--threads 1` document; `--threads 0` is refused.
+#[test]
+fn the_binary_gives_the_same_document_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let mut round = std::fs::read(samples.join("convex-logs.txt")).unwrap();
+    round.extend(std::fs::read(samples.join("dashboard-copy.txt")).unwrap());
+    let mut bytes = Vec::new();
+    while bytes.len() < 9 * 1024 * 1024 {
+        bytes.extend_from_slice(&round);
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let run = |threads: &str| {
+        let out = crate::common::bin()
+            .current_dir(dir.path())
+            .env("RUST_LOG", "ba_index_advisor=debug")
+            .args([
+                "report",
+                "big.log",
+                "--format",
+                "json",
+                "--threads",
+                threads,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        (out.stdout, stderr.contains("big.log read in 2 part(s)"))
+    };
+    let (one, split) = run("1");
+    assert!(!split);
+    let report: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    assert!(
+        report["suggestions"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let (three, split) = run("3");
+    assert!(split, "a 9 MiB file is read in two parts of at least 4 MiB");
+    assert_eq!(
+        String::from_utf8(three).unwrap(),
+        String::from_utf8(one).unwrap()
+    );
+    crate::common::bin()
+        .current_dir(dir.path())
+        .args(["report", "big.log", "--threads", "0"])
+        .assert()
+        .code(2);
+}
