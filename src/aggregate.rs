@@ -383,6 +383,12 @@ impl UsageIndex {
 
     /// Adds another index's reports, as if they came after these.
     pub fn append(&mut self, later: UsageIndex) {
+        if self.executions.is_empty() {
+            // The first input or part: taken as it is, not copied entry by entry into a second
+            // map while the first is still held.
+            self.executions = later.executions;
+            return;
+        }
         for (key, cost) in later.executions {
             let mine = self.executions.entry(key).or_default();
             mine.documents_read = mine.documents_read.max(cost.documents_read);

@@ -197,8 +197,9 @@ impl Engine {
             },
         )?;
         tracing::debug!("{} read in {} part(s)", input.name(), split.parts.len());
-        let mut collected = Collected::default();
-        for part in split.parts {
+        let mut parts = split.parts.into_iter();
+        let mut collected = parts.next().map(|first| first.sink).unwrap_or_default();
+        for part in parts {
             collected.append_part(part.sink, part.line_offset);
         }
         Some(InputRead {
