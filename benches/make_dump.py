@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Writes a large `npx convex logs` text dump for the benchmark: lines in the CLI's real
-format (taken from sample-logs/convex-logs.txt), about 2% of them Better Auth warnings.
+format (taken from sample-logs/convex-logs.txt), about 2% of them Better Auth warnings, or the
+given share: 0.07 makes warnings about 14% of the bytes, as a dev deployment without indexes (or
+Better Auth < 0.11.0, one warning per document scanned) writes.
 
-usage: make_dump.py OUT SIZE_MIB
+usage: make_dump.py OUT SIZE_MIB [WARNING_LINE_SHARE]
 """
 import random
 import sys
 
 out_path, size_mib = sys.argv[1], int(sys.argv[2])
+share = float(sys.argv[3]) if len(sys.argv) > 3 else 0.02
 random.seed(7)
 warning = (
     "{ts} [CONVEX Q({fn})] [WARN] 'Querying without an index on table \"{table}\".\\n"
@@ -40,7 +43,7 @@ with open(out_path, "w", encoding="utf-8") as out:
         second = lines // 50
         ts = f"1/15/2026, {1 + second // 3600 % 12}:{second // 60 % 60:02}:{second % 60:02} PM"
         fn = random.choice(functions)
-        if random.random() < 0.02:
+        if random.random() < share:
             table, fields = random.choice(targets)
             line = warning.format(ts=ts, fn=fn, table=table, fields=fields)
         else:
@@ -52,4 +55,4 @@ with open(out_path, "w", encoding="utf-8") as out:
             out.write("".join(batch))
             batch.clear()
     out.write("".join(batch))
-print(f"{out_path}: {written} bytes, {lines} records")
+print(f"{out_path}: {written} bytes, {lines} records, warning share {share}")

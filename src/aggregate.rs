@@ -2,7 +2,8 @@
 
 use crate::document::{CallerCount, Finding, Ignored, Impact, Risk, Seen};
 use crate::signal::{Location, Signal, SignalKind};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// How many sample locations a finding keeps.
@@ -17,17 +18,35 @@ pub const DOCUMENTS_READ_LIMIT: u64 = 32_000;
 /// past the 200-row read cap they can answer "not found" wrongly.
 const LOOKUP_FUNCTIONS: &[&str] = &["findOne", "updateOne", "deleteOne"];
 
+/// Where and when a signal was seen, kept as numbers until the document is built: a part of
+/// a split input counts its lines from its own start, and the merge moves them.
+#[derive(Debug, Clone)]
+struct Sighting {
+    timestamp: Option<String>,
+    location: Location,
+}
+
+impl Sighting {
+    fn seen(&self) -> Seen {
+        Seen {
+            timestamp: self.timestamp.clone(),
+            location: self.location.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Accumulator {
     count: u64,
     /// The executions (by request key) that logged this list: counted, and joined to usage.
     requests: HashSet<u64>,
     kinds: Vec<SignalKind>,
-    callers: BTreeMap<String, u64>,
+    /// In the order they were first seen: which ones are named depends on it.
+    callers: Vec<(String, u64)>,
     other_callers: u64,
-    component_functions: BTreeMap<String, u64>,
-    first_seen: Option<Seen>,
-    last_seen: Option<Seen>,
+    component_functions: Vec<(String, u64)>,
+    first_seen: Option<Sighting>,
+    last_seen: Option<Sighting>,
     samples: Vec<Location>,
     legacy_underscore: u64,
     rules: Vec<String>,
@@ -35,41 +54,92 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn add(&mut self, signal: &Signal) {
+    fn add(&mut self, signal: Signal) {
         self.count += 1;
         if let Some(id) = &signal.origin.request_id {
             self.requests.insert(request_key(id));
         }
-        if !self.kinds.contains(&signal.kind) {
-            self.kinds.push(signal.kind);
-            self.kinds.sort();
-        }
+        self.add_kind(signal.kind);
         if let Some(function) = &signal.origin.function {
-            count_bounded(&mut self.callers, &mut self.other_callers, function);
+            count_bounded(&mut self.callers, &mut self.other_callers, function, 1);
         }
         if let Some(function) = &signal.origin.component_function {
             let mut dropped = 0;
-            count_bounded(&mut self.component_functions, &mut dropped, function);
+            count_bounded(&mut self.component_functions, &mut dropped, function, 1);
             if is_lookup(function) {
                 self.lookup = true;
             }
         }
-        let seen = Seen {
-            timestamp: signal.origin.timestamp.clone(),
-            location: signal.location.to_string(),
+        if self.samples.len() < MAX_SAMPLES {
+            self.samples.push(signal.location.clone());
+        }
+        let seen = Sighting {
+            timestamp: signal.origin.timestamp,
+            location: signal.location,
         };
         if self.first_seen.is_none() {
             self.first_seen = Some(seen.clone());
         }
         self.last_seen = Some(seen);
-        if self.samples.len() < MAX_SAMPLES {
-            self.samples.push(signal.location.clone());
-        }
         if signal.legacy_underscore {
             self.legacy_underscore += 1;
         }
-        if !self.rules.iter().any(|r| **r == *signal.rule_id) {
-            self.rules.push(signal.rule_id.to_string());
+        self.add_rule(&signal.rule_id);
+    }
+
+    fn add_kind(&mut self, kind: SignalKind) {
+        if !self.kinds.contains(&kind) {
+            self.kinds.push(kind);
+            self.kinds.sort();
+        }
+    }
+
+    fn add_rule(&mut self, rule: &str) {
+        if !self.rules.iter().any(|r| r == rule) {
+            self.rules.push(rule.to_owned());
+        }
+    }
+
+    /// Appends what was gathered after this (a later part of the same input, or a later
+    /// input), with its line numbers moved by `line_offset`: the result is what one pass over
+    /// both would have gathered.
+    fn append(&mut self, later: Accumulator, line_offset: u64) {
+        self.count += later.count;
+        self.requests.extend(later.requests);
+        for kind in later.kinds {
+            self.add_kind(kind);
+        }
+        // `later` named the first callers it saw; the ones this list has no room for, and
+        // everything it folded, are folded here too.
+        for (function, n) in later.callers {
+            count_bounded(&mut self.callers, &mut self.other_callers, &function, n);
+        }
+        self.other_callers += later.other_callers;
+        for (function, n) in later.component_functions {
+            let mut dropped = 0;
+            count_bounded(&mut self.component_functions, &mut dropped, &function, n);
+        }
+        self.lookup |= later.lookup;
+        let shift = |mut location: Location| {
+            location.line += line_offset;
+            location
+        };
+        let shift_seen = |seen: Sighting| Sighting {
+            timestamp: seen.timestamp,
+            location: shift(seen.location),
+        };
+        if self.first_seen.is_none() {
+            self.first_seen = later.first_seen.map(shift_seen);
+        }
+        if let Some(last) = later.last_seen {
+            self.last_seen = Some(shift_seen(last));
+        }
+        let room = MAX_SAMPLES.saturating_sub(self.samples.len());
+        self.samples
+            .extend(later.samples.into_iter().take(room).map(shift));
+        self.legacy_underscore += later.legacy_underscore;
+        for rule in &later.rules {
+            self.add_rule(rule);
         }
     }
 
@@ -84,13 +154,14 @@ impl Accumulator {
     }
 }
 
-fn count_bounded(map: &mut BTreeMap<String, u64>, overflow: &mut u64, key: &str) {
-    if let Some(n) = map.get_mut(key) {
-        *n += 1;
-    } else if map.len() < MAX_CALLERS {
-        map.insert(key.to_owned(), 1);
+/// Counts `n` calls of `key`, in a list that names at most `MAX_CALLERS` (the first seen).
+fn count_bounded(list: &mut Vec<(String, u64)>, overflow: &mut u64, key: &str, n: u64) {
+    if let Some((_, count)) = list.iter_mut().find(|(k, _)| k == key) {
+        *count += n;
+    } else if list.len() < MAX_CALLERS {
+        list.push((key.to_owned(), n));
     } else {
-        *overflow += 1;
+        *overflow += n;
     }
 }
 
@@ -118,23 +189,59 @@ pub fn ignore_reason(fields: &[String]) -> Option<&'static str> {
     None
 }
 
+/// A finding's key: its table and field list.
+type Key = (String, Vec<String>);
+
 /// Collects signals; `finish` turns them into ranked findings.
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    findings: HashMap<(String, Vec<String>), Accumulator>,
-    order: Vec<(String, Vec<String>)>,
+    /// Each list's position in `findings`: the order lists were first seen in.
+    index: FxHashMap<Key, usize>,
+    findings: Vec<(Key, Accumulator)>,
     signals: u64,
 }
 
 impl Aggregator {
     pub fn add(&mut self, signal: &Signal) {
+        self.add_owned(signal.clone());
+    }
+
+    /// `add`, taking the signal: its strings move into the finding instead of being copied.
+    pub fn add_owned(&mut self, mut signal: Signal) {
         self.signals += 1;
-        let key = (signal.table.clone(), signal.fields.clone());
-        let acc = self.findings.entry(key.clone()).or_insert_with(|| {
-            self.order.push(key);
-            Accumulator::default()
-        });
-        acc.add(signal);
+        let key = (
+            std::mem::take(&mut signal.table),
+            std::mem::take(&mut signal.fields),
+        );
+        let at = match self.index.get(&key) {
+            Some(&at) => at,
+            None => {
+                let at = self.findings.len();
+                self.index.insert(key.clone(), at);
+                self.findings.push((key, Accumulator::default()));
+                at
+            }
+        };
+        self.findings[at].1.add(signal);
+    }
+
+    /// Appends the signals gathered after these (a later part of one input read in parallel,
+    /// whose lines are numbered from `line_offset` + 1): the result is what one pass over both
+    /// would have gathered, in the same order.
+    pub fn append(&mut self, later: Aggregator, line_offset: u64) {
+        self.signals += later.signals;
+        for (key, acc) in later.findings {
+            match self.index.get(&key) {
+                Some(&at) => self.findings[at].1.append(acc, line_offset),
+                None => {
+                    let at = self.findings.len();
+                    self.index.insert(key.clone(), at);
+                    let mut fresh = Accumulator::default();
+                    fresh.append(acc, line_offset);
+                    self.findings.push((key, fresh));
+                }
+            }
+        }
     }
 
     pub fn signals(&self) -> u64 {
@@ -146,8 +253,7 @@ impl Aggregator {
     pub fn finish(&self, usage: &UsageIndex) -> (Vec<Finding>, Vec<Ignored>) {
         let mut findings = Vec::new();
         let mut ignored = Vec::new();
-        for key in &self.order {
-            let acc = &self.findings[key];
+        for (key, acc) in &self.findings {
             let (table, fields) = key.clone();
             let samples = acc.samples.iter().map(ToString::to_string).collect();
             if let Some(reason) = ignore_reason(&fields) {
@@ -174,12 +280,14 @@ impl Aggregator {
                 component_functions: ranked(&acc.component_functions),
                 first_seen: acc
                     .first_seen
-                    .clone()
-                    .expect("a finding has at least one signal"),
+                    .as_ref()
+                    .expect("a finding has at least one signal")
+                    .seen(),
                 last_seen: acc
                     .last_seen
-                    .clone()
-                    .expect("a finding has at least one signal"),
+                    .as_ref()
+                    .expect("a finding has at least one signal")
+                    .seen(),
                 samples,
                 legacy_underscore: acc.legacy_underscore,
                 rules: acc.rules.clone(),
@@ -193,9 +301,9 @@ impl Aggregator {
 
     /// The executions (by `request_key`) that logged one list: what insights join by request id.
     pub fn requests(&self, table: &str, fields: &[String]) -> Option<&HashSet<u64>> {
-        self.findings
+        self.index
             .get(&(table.to_owned(), fields.to_vec()))
-            .map(|acc| &acc.requests)
+            .map(|&at| &self.findings[at].1.requests)
     }
 }
 
@@ -221,12 +329,12 @@ pub fn rank(findings: &mut [Finding]) {
     });
 }
 
-fn ranked(map: &BTreeMap<String, u64>) -> Vec<CallerCount> {
-    let mut callers: Vec<CallerCount> = map
+fn ranked(list: &[(String, u64)]) -> Vec<CallerCount> {
+    let mut callers: Vec<CallerCount> = list
         .iter()
-        .map(|(function, &count)| CallerCount {
+        .map(|(function, count)| CallerCount {
             function: function.clone(),
-            count,
+            count: *count,
         })
         .collect();
     callers.sort_by(|a, b| {
@@ -272,6 +380,22 @@ impl UsageIndex {
         cost.documents_read = cost.documents_read.max(documents);
         cost.bytes_read = cost.bytes_read.max(bytes);
         cost.limit_warning |= limit_warning;
+    }
+
+    /// Adds another index's reports, as if they came after these.
+    pub fn append(&mut self, later: UsageIndex) {
+        if self.executions.is_empty() {
+            // The first input or part: taken as it is, not copied entry by entry into a second
+            // map while the first is still held.
+            self.executions = later.executions;
+            return;
+        }
+        for (key, cost) in later.executions {
+            let mine = self.executions.entry(key).or_default();
+            mine.documents_read = mine.documents_read.max(cost.documents_read);
+            mine.bytes_read = mine.bytes_read.max(cost.bytes_read);
+            mine.limit_warning |= cost.limit_warning;
+        }
     }
 
     /// The cost of the executions that logged one list; `None` when none of them reported usage.

@@ -1,9 +1,14 @@
 //! Log framing and parsing across every format: arbitrary bytes, fed to `frame::Scanner` in
 //! arbitrary chunks (text, JSONL, log-stream), and to the document reader when they look like
-//! a pretty-printed JSON document. Never panics, and chunking never changes what is found.
+//! a pretty-printed JSON document. Never panics, and chunking never changes what is found; nor
+//! does reading the bytes as a file split into parts on several threads (`ingest::split`): its
+//! report is the one-pass report.
 #![no_main]
 
+use ba_index_advisor::config::Config;
+use ba_index_advisor::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
 use ba_index_advisor::frame::{ScanEvent, Scanner, document};
+use ba_index_advisor::ingest::Parallelism;
 use ba_index_advisor::parse::Matcher;
 use ba_index_advisor::parse::rules::RuleSet;
 use libfuzzer_sys::fuzz_target;
@@ -17,6 +22,31 @@ thread_local! {
 
 fn matcher() -> &'static Matcher {
     MATCHER.with(|m| *m)
+}
+
+/// The report of `bytes` written to a file, read in one pass and in parts of `part` bytes (at
+/// least 1) on `threads` threads.
+fn one_pass_and_split(
+    bytes: &[u8],
+    threads: usize,
+    part: u64,
+) -> (serde_json::Value, serde_json::Value) {
+    let dir = std::env::temp_dir().join(format!("frame-scan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("input.log");
+    std::fs::write(&path, bytes).expect("temp file");
+    let settings = EngineSettings::resolve(&Config::default(), EngineFlags::default(), dir.clone());
+    let mut engine = Engine::open(settings, SchemaNeed::Optional).expect("engine");
+    let paths = [path];
+    engine.set_threads(1);
+    let one_pass = serde_json::to_value(engine.conclude(&engine.read(&paths))).expect("json");
+    engine.set_parallelism(Parallelism {
+        threads,
+        min_part_bytes: part.max(1),
+        block_bytes: 64,
+    });
+    let split = serde_json::to_value(engine.conclude(&engine.read(&paths))).expect("json");
+    (one_pass, split)
 }
 
 /// The scanner's head checks (NUL bytes, a BOM) look at the first chunk, as every reader
@@ -68,6 +98,12 @@ fuzz_target!(|input: &[u8]| {
     if !cuts.is_empty() {
         let chunked = scan(bytes, cuts);
         assert_eq!(whole, chunked, "chunking changed the result");
+    }
+
+    if let [threads, part, ..] = cuts {
+        let (one_pass, split) =
+            one_pass_and_split(bytes, usize::from(threads % 6) + 2, u64::from(*part));
+        assert_eq!(one_pass, split, "reading in parts changed the report");
     }
 
     if document::looks_like_document(bytes) {

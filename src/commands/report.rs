@@ -50,6 +50,10 @@ pub struct ReportArgs {
     /// suggestion is behind which insight.
     #[arg(long, value_name = "FILE|-")]
     pub insights: Option<PathBuf>,
+    /// Threads that read one large log file [default: the available cores]; 1 reads it in
+    /// one pass.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -82,7 +86,10 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         no_merge: args.no_merge,
         insights: args.insights.as_deref(),
     };
-    let engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
+    let mut engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
+    if let Some(threads) = args.threads {
+        engine.set_threads(usize::from(threads));
+    }
     let collected = match (args.store.from, &window) {
         (Some(store), Some(window)) => {
             let pull = log_store::pull(store, &args.store, window, &engine)?;

@@ -27,7 +27,7 @@ impl Collected {
         match event {
             ScanEvent::Signal(signal) => {
                 self.legacy_underscore += u64::from(signal.legacy_underscore);
-                self.aggregator.add(&signal);
+                self.aggregator.add_owned(signal);
                 None
             }
             ScanEvent::Usage(usage) => {
@@ -82,6 +82,26 @@ impl Collected {
         self.cached_replays = counts.cached_replays;
     }
 
+    /// Appends what was collected from a later part of the same input (read in parallel),
+    /// whose lines were numbered from `line_offset` + 1: the result is what reading both
+    /// parts in one pass would have collected.
+    pub fn append_part(&mut self, later: Collected, line_offset: u64) {
+        self.aggregator.append(later.aggregator, line_offset);
+        self.usage.append(later.usage);
+        self.legacy_underscore += later.legacy_underscore;
+        self.cached_replays += later.cached_replays;
+        for mut suspect in later.stats.suspect_samples {
+            if self.stats.suspect_samples.len() >= SUSPECT_SAMPLES {
+                break;
+            }
+            suspect.location = shift_location(&suspect.location, line_offset);
+            self.stats.suspect_samples.push(suspect);
+        }
+        for error in later.stats.errors {
+            self.problem(error);
+        }
+    }
+
     pub fn note(&mut self, note: String) {
         self.notes.push(note);
     }
@@ -92,5 +112,16 @@ impl Collected {
 
     pub fn suspect_samples(&self) -> &[Suspect] {
         &self.stats.suspect_samples
+    }
+}
+
+/// `source:line` with its line moved by `offset` (the scanner writes a suspect's location so).
+fn shift_location(location: &str, offset: u64) -> String {
+    match location.rsplit_once(':') {
+        Some((source, line)) => match line.parse::<u64>() {
+            Ok(line) => format!("{source}:{}", line + offset),
+            Err(_) => location.to_owned(),
+        },
+        None => location.to_owned(),
     }
 }

@@ -66,6 +66,8 @@ pub struct Engine {
     /// What the installed Better Auth code will query, merged into every document this engine
     /// concludes once `predict` has run.
     predicted: Option<Predicted>,
+    /// How a large log file is read: split over threads, or in one pass.
+    parallelism: ingest::Parallelism,
 }
 
 /// What `apply` did, or would do.
@@ -112,6 +114,7 @@ impl Engine {
             component,
             insights,
             predicted: None,
+            parallelism: ingest::Parallelism::available(),
         })
     }
 
@@ -172,7 +175,20 @@ impl Engine {
         Rc::clone(&self.matcher)
     }
 
-    /// Reads every input to the end. Unreadable inputs are recorded as problems.
+    /// `--threads`: how many threads read one large file (1: one pass, as a pipe is read).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.parallelism.threads = threads.max(1);
+    }
+
+    /// How large files are read; tests force small parts and blocks through it.
+    pub fn set_parallelism(&mut self, parallelism: ingest::Parallelism) {
+        self.parallelism = parallelism;
+    }
+
+    /// Reads every input to the end. Unreadable inputs are recorded as problems. With more
+    /// than one thread, a large file is read in parts over all of them, and the other inputs
+    /// are read side by side, one per thread; either way each input's findings are merged in
+    /// input order, so the result is the one-thread result.
     pub fn read(&self, paths: &[PathBuf]) -> Collected {
         let (inputs, errors) = ingest::expand(paths);
         tracing::debug!("{} input(s) to read", inputs.len());
@@ -180,22 +196,86 @@ impl Engine {
         for error in errors {
             collected.problem(error.to_string());
         }
-        for input in &inputs {
-            let (counts, problems) = ingest::scan(input, &self.matcher, &mut |event| {
-                collected.record(event);
-            });
-            tracing::debug!(
-                "read {} line(s), {} record(s) from {}",
-                counts.lines,
-                counts.records,
-                input.name()
-            );
-            collected.add_input(counts);
-            for problem in problems {
-                collected.problem(problem.to_string());
+        if self.parallelism.threads < 2 {
+            for input in &inputs {
+                collected.append_input(read_input(&self.matcher, input));
+            }
+            return collected;
+        }
+        let mut reads: Vec<Option<InputRead>> =
+            inputs.iter().map(|input| self.read_split(input)).collect();
+        let waiting: Vec<usize> = (0..inputs.len()).filter(|&i| reads[i].is_none()).collect();
+        if let [only] = waiting[..] {
+            reads[only] = Some(read_input(&self.matcher, &inputs[only]));
+        } else if !waiting.is_empty() {
+            for (index, read) in self.read_side_by_side(&inputs, &waiting) {
+                reads[index] = Some(read);
             }
         }
+        for read in reads.into_iter().flatten() {
+            collected.append_input(read);
+        }
         collected
+    }
+
+    /// `input` read in parts over the threads, when it is a file worth splitting.
+    fn read_split(&self, input: &ingest::Input) -> Option<InputRead> {
+        let split = ingest::scan_split(
+            input,
+            &self.matcher,
+            self.parallelism,
+            &Collected::default,
+            &|part: &mut Collected, event| {
+                part.record(event);
+            },
+        )?;
+        tracing::debug!("{} read in {} part(s)", input.name(), split.parts.len());
+        let mut parts = split.parts.into_iter();
+        let mut collected = parts.next().map(|first| first.sink).unwrap_or_default();
+        for part in parts {
+            collected.append_part(part.sink, part.line_offset);
+        }
+        Some(InputRead {
+            collected,
+            counts: split.counts,
+            problems: split.problems,
+        })
+    }
+
+    /// The inputs at `waiting`, each read whole by one of the threads (each with its own
+    /// matcher: the cache is a `RefCell`).
+    fn read_side_by_side(
+        &self,
+        inputs: &[ingest::Input],
+        waiting: &[usize],
+    ) -> Vec<(usize, InputRead)> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = self.parallelism.threads.min(waiting.len());
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let matcher = self.matcher.fresh();
+                    let next = &next;
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&index) = waiting.get(k) else {
+                                return done;
+                            };
+                            done.push((index, read_input(&matcher, &inputs[index])));
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
     }
 
     /// Reads decoded JSON records pulled from a log store (`source` names them in locations):
@@ -505,6 +585,42 @@ fn logged(findings: &[Finding], needed: &crate::advise::query::Needed) -> bool {
     findings
         .iter()
         .any(|f| f.table == needed.table && f.fields == needed.fields)
+}
+
+/// One input read to the end on its own.
+pub(crate) struct InputRead {
+    collected: Collected,
+    counts: crate::frame::ScanCounts,
+    problems: Vec<ingest::InputError>,
+}
+
+fn read_input(matcher: &Matcher, input: &ingest::Input) -> InputRead {
+    let mut collected = Collected::default();
+    let (counts, problems) = ingest::scan(input, matcher, &mut |event| {
+        collected.record(event);
+    });
+    tracing::debug!(
+        "read {} line(s), {} record(s) from {}",
+        counts.lines,
+        counts.records,
+        input.name()
+    );
+    InputRead {
+        collected,
+        counts,
+        problems,
+    }
+}
+
+impl Collected {
+    /// Appends one input read on its own, after the inputs already collected.
+    fn append_input(&mut self, read: InputRead) {
+        self.append_part(read.collected, 0);
+        self.add_input(read.counts);
+        for problem in read.problems {
+            self.problem(problem.to_string());
+        }
+    }
 }
 
 fn schema_ref(component: &Component) -> SchemaRef {

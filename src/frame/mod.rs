@@ -16,7 +16,8 @@ use crate::parse::{Match, Matcher};
 use crate::signal::{Location, Origin, Signal};
 use memchr::memmem;
 use needles::Needles;
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, LazyLock};
 
 /// Longest line kept in memory. Convex caps a log line at 32 KiB and an execution at 256
 /// lines, so a real record is far below this; longer lines are skipped with a message.
@@ -24,8 +25,17 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// How many suspect lines are kept as samples.
 const MAX_SUSPECT_SAMPLES: usize = 5;
 const SUSPECT_TEXT_CHARS: usize = 240;
+/// The problem reported at an input's first invalid UTF-8 (once per input).
+pub const INVALID_UTF8: &str = "invalid UTF-8; the bad bytes were replaced and reading went on";
 /// Every Convex CLI record starts with this (after its timestamp).
 const HEADER_MARK: &[u8] = b"[CONVEX ";
+
+pub(crate) use needles::Needles as NeedleFinder;
+
+/// A search for every literal that makes a line worth parsing.
+pub(crate) fn needle_finder(matcher: &Matcher) -> NeedleFinder {
+    Needles::new(&matcher.rules().needles())
+}
 
 /// Something the scanner noticed.
 #[derive(Debug, Clone)]
@@ -68,8 +78,6 @@ pub struct Scanner<'m> {
     /// Where JSON lines may start: after a newline, `{` or `[`.
     json_finder: Needles,
     positions: Vec<usize>,
-    header_finder: memmem::Finder<'static>,
-    header_finder_rev: memmem::FinderRev<'static>,
     source: Arc<str>,
     lines_done: u64,
     carry: Vec<u8>,
@@ -77,6 +85,11 @@ pub struct Scanner<'m> {
     overlong_mentions_index: bool,
     pending: Option<Pending>,
     last_header: Option<Origin>,
+    /// Whether `last_header` was set by this scanner (not assumed at the start of a chunk).
+    header_known: bool,
+    /// A line without a header of its own took its origin from before this scanner's start.
+    inherited_header_used: bool,
+    json_positions: Vec<usize>,
     /// Whether the input is JSONL (its first line is JSON). Every line of a JSONL input is
     /// checked and counted; in a text input only the JSON lines that carry a needle are read.
     json_input: Option<bool>,
@@ -97,8 +110,6 @@ impl<'m> Scanner<'m> {
             hit_finder,
             json_finder: Needles::new(&[b"\n{", b"\n["]),
             positions: Vec::new(),
-            header_finder: memmem::Finder::new(HEADER_MARK).into_owned(),
-            header_finder_rev: memmem::FinderRev::new(HEADER_MARK).into_owned(),
             source,
             lines_done: 0,
             carry: Vec::new(),
@@ -106,6 +117,9 @@ impl<'m> Scanner<'m> {
             overlong_mentions_index: false,
             pending: None,
             last_header: None,
+            header_known: false,
+            inherited_header_used: false,
+            json_positions: Vec::new(),
             json_input: None,
             seen_any: false,
             stopped: false,
@@ -113,6 +127,33 @@ impl<'m> Scanner<'m> {
             suspect_samples: 0,
             counts: ScanCounts::default(),
         }
+    }
+
+    /// A scanner for a part of an input that starts at a line boundary after its head: the
+    /// head checks (binary data, a byte-order mark) were made on the input's first part, and
+    /// whether the input is JSONL is already known. Line numbers count from the part's start.
+    pub fn for_part(matcher: &'m Matcher, source: Arc<str>, json_input: Option<bool>) -> Self {
+        let mut scanner = Self::new(matcher, source);
+        scanner.seen_any = true;
+        scanner.json_input = json_input;
+        scanner
+    }
+
+    /// Assumes the record header in force before the first byte (the one the previous part
+    /// ended with); use before feeding.
+    pub fn assume_header(&mut self, header: Option<Origin>) {
+        self.last_header = header;
+    }
+
+    /// The record header in force after the last byte fed.
+    pub fn last_header(&self) -> Option<&Origin> {
+        self.last_header.as_ref()
+    }
+
+    /// Whether a line took its origin from the header assumed at the start (it had no header
+    /// of its own and none came before it): then the result depends on that assumption.
+    pub fn used_assumed_header(&self) -> bool {
+        self.inherited_header_used
     }
 
     pub fn counts(&self) -> ScanCounts {
@@ -220,122 +261,131 @@ impl<'m> Scanner<'m> {
         self.process_block(&line, emit);
     }
 
-    /// Scans complete lines (`block` ends with `\n`).
+    /// Scans complete lines (`block` ends with `\n`). Records are handled in line order, so
+    /// what is emitted never depends on where the blocks were cut.
     fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         let first_line = self.lines_done + 1;
-        self.check_utf8(block, first_line, emit);
+        let block_text = self.check_utf8(block, first_line, emit);
 
         let mut start = 0;
         if self.pending.is_some() {
             start = self.feed_pending(block, emit);
         }
 
-        let line_count = memchr::memchr_iter(b'\n', block).count() as u64;
         if self.json_input.is_none() {
             self.json_input = block
                 .split(|&b| b == b'\n')
                 .find(|line| !line.trim_ascii().is_empty())
                 .map(is_json_line);
         }
-        if self.json_input == Some(true) {
-            self.json_lines(block, start, first_line, emit);
-        }
+        let json_input = self.json_input == Some(true);
         // Lines a pending rendering took still count, and still set the last header, exactly
         // as when the rendering and its lines arrive in one chunk.
-        self.counts.records += self.header_finder.find_iter(block).count() as u64;
+        let (marks, last_mark) = header_marks(block);
+        self.counts.records += marks;
 
-        // Text lines with a needle.
-        let mut counted_to = 0;
-        let mut counted_lines = 0;
-        let mut header_scanned_to = 0;
-        let mut next_free = start;
         let mut hits = std::mem::take(&mut self.positions);
         self.hit_finder.find_all(&block[start..], &mut hits);
-        for &hit in &hits {
-            let pos = start + hit;
-            if pos < next_free {
-                continue;
+        let mut json_starts = std::mem::take(&mut self.json_positions);
+        json_starts.clear();
+        if json_input {
+            self.json_finder.find_all(&block[start..], &mut json_starts);
+        }
+        // `start` begins a line: the block's first, or the first after those a pending
+        // rendering took (it stopped there because that line is JSON).
+        let json_line_at = |i: usize| match i {
+            0 => json_input.then_some(start),
+            i => json_starts.get(i - 1).map(|p| start + p + 1),
+        };
+
+        let mut lines = LineCounter::default();
+        let mut header_scanned_to = 0;
+        let mut next_free = start;
+        let (mut next_hit, mut next_json) = (0, 0);
+        loop {
+            while next_hit < hits.len() && start + hits[next_hit] < next_free {
+                next_hit += 1;
             }
-            let begin = memchr::memrchr(b'\n', &block[..pos]).map_or(0, |i| i + 1);
-            let end = begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin);
-            next_free = end + 1;
-            let line = &block[begin..end];
-            let json = is_json_line(line);
-            if json && self.json_input == Some(true) {
-                continue;
-            }
-            counted_lines += memchr::memchr_iter(b'\n', &block[counted_to..begin]).count() as u64;
-            counted_to = begin;
-            let line_no = first_line + counted_lines;
-            if json {
-                self.counts.records += 1;
-                self.json_line(line, line_no, emit);
-                continue;
-            }
-            if let Some(header_pos) = self
-                .header_finder_rev
-                .rfind(&block[header_scanned_to..begin])
-            {
-                let hpos = header_scanned_to + header_pos;
-                let hbegin = memchr::memrchr(b'\n', &block[..hpos]).map_or(0, |i| i + 1);
-                let hend = hbegin + memchr::memchr(b'\n', &block[hbegin..]).unwrap_or(0);
-                let header_line = decode_line(&block[hbegin..hend]);
-                let split = text::split_line(&header_line);
-                if split.has_header {
-                    self.last_header = Some(split.origin);
+            let hit = hits.get(next_hit).map(|&h| start + h);
+            let json_line = json_line_at(next_json);
+            match (json_line, hit) {
+                (Some(begin), hit) if hit.is_none_or(|h| begin <= h) => {
+                    next_json += 1;
+                    let end = line_end(block, begin);
+                    let line = &block[begin..end];
+                    if is_json_line(line) {
+                        self.counts.records += 1;
+                        let line_no = first_line + lines.before(block, begin);
+                        self.json_line(line, line_no, emit);
+                    }
                 }
+                (_, Some(pos)) => {
+                    let begin = memchr::memrchr(b'\n', &block[..pos]).map_or(0, |i| i + 1);
+                    let end = line_end(block, begin);
+                    next_free = end + 1;
+                    let line = &block[begin..end];
+                    let json = is_json_line(line);
+                    if json && json_input {
+                        continue;
+                    }
+                    let line_no = first_line + lines.before(block, begin);
+                    if json {
+                        self.counts.records += 1;
+                        self.json_line(line, line_no, emit);
+                        continue;
+                    }
+                    let headers = header_scanned_to..begin;
+                    header_scanned_to = end;
+                    let following = &block[(end + 1).min(block.len())..];
+                    let text = match block_text {
+                        Some(text) => text::strip_ansi(
+                            text[begin..end]
+                                .strip_suffix('\r')
+                                .unwrap_or(&text[begin..end]),
+                        ),
+                        None => decode_line(line),
+                    };
+                    self.text_hit(&text, line_no, (block, headers), following, emit);
+                }
+                _ => break,
             }
-            header_scanned_to = end;
-            let following = &block[(end + 1).min(block.len())..];
-            self.text_hit(line, line_no, following, emit);
         }
         self.positions = hits;
+        self.json_positions = json_starts;
 
+        if last_mark.is_some_and(|mark| mark >= header_scanned_to)
+            && let Some(origin) = last_header_in(block, header_scanned_to..block.len())
+        {
+            self.last_header = Some(origin);
+            self.header_known = true;
+        }
+        let line_count = lines.total(block);
         self.lines_done += line_count;
         self.counts.lines += line_count;
     }
 
-    /// Handles the JSON records among the lines of `block[start..]`.
-    fn json_lines(
+    /// The block as text when it is valid UTF-8 (its lines are then sliced from it, not
+    /// checked again); reports the input's first invalid byte.
+    fn check_utf8<'b>(
         &mut self,
-        block: &[u8],
-        start: usize,
+        block: &'b [u8],
         first_line: u64,
         emit: &mut dyn FnMut(ScanEvent),
-    ) {
-        let mut starts = std::mem::take(&mut self.positions);
-        self.json_finder.find_all(&block[start..], &mut starts);
-        // `start` begins a line: the block's first, or the first after those a pending
-        // rendering took (it stopped there because that line is JSON).
-        let candidates = std::iter::once(start).chain(starts.iter().map(|p| start + p + 1));
-        let (mut counted_to, mut counted_lines) = (0, 0);
-        for begin in candidates {
-            let end = begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin);
-            let line = &block[begin..end];
-            if !is_json_line(line) {
-                continue;
-            }
-            counted_lines += memchr::memchr_iter(b'\n', &block[counted_to..begin]).count() as u64;
-            counted_to = begin;
-            self.counts.records += 1;
-            self.json_line(line, first_line + counted_lines, emit);
-        }
-        self.positions = starts;
-    }
-
-    fn check_utf8(&mut self, block: &[u8], first_line: u64, emit: &mut dyn FnMut(ScanEvent)) {
-        if self.reported_invalid_utf8 {
-            return;
-        }
-        if let Err(err) = std::str::from_utf8(block) {
+    ) -> Option<&'b str> {
+        let err = match std::str::from_utf8(block) {
+            Ok(text) => return Some(text),
+            Err(err) => err,
+        };
+        if !self.reported_invalid_utf8 {
             self.reported_invalid_utf8 = true;
             let line =
                 first_line + memchr::memchr_iter(b'\n', &block[..err.valid_up_to()]).count() as u64;
             emit(ScanEvent::Problem {
                 line: Some(line),
-                message: "invalid UTF-8; the bad bytes were replaced and reading went on".into(),
+                message: INVALID_UTF8.into(),
             });
         }
+        None
     }
 
     /// Gives the first lines of `block` to a pending multi-line rendering; returns the bytes used.
@@ -365,24 +415,36 @@ impl<'m> Scanner<'m> {
         used
     }
 
+    /// A line with a needle; `headers` is the part of its block since the last hit line, where
+    /// its record header is, if the line has none of its own.
     fn text_hit(
         &mut self,
-        raw: &[u8],
+        decoded: &str,
         line_no: u64,
+        headers: (&[u8], std::ops::Range<usize>),
         following: &[u8],
         emit: &mut dyn FnMut(ScanEvent),
     ) {
-        let decoded = decode_line(raw);
-        let split = text::split_line(&decoded);
+        let split = text::split_line(decoded);
         let origin = if split.has_header {
-            self.last_header = Some(split.origin.clone());
-            split.origin.clone()
+            self.header_known = true;
+            let origin = split.origin;
+            self.last_header = Some(origin.clone());
+            origin
         } else {
+            let (block, range) = headers;
+            if let Some(origin) = last_header_in(block, range) {
+                self.last_header = Some(origin);
+                self.header_known = true;
+            }
+            if !self.header_known {
+                self.inherited_header_used = true;
+            }
             self.last_header.clone().unwrap_or_default()
         };
         let matches = self.matcher.find(split.message);
         if !matches.is_empty() {
-            self.emit_matches(matches, &origin, line_no, emit);
+            self.emit_matches(matches, origin, line_no, emit);
             return;
         }
         let wanted = self.matcher.lines_wanted(split.message, 1);
@@ -407,7 +469,7 @@ impl<'m> Scanner<'m> {
             let first = pending.text.lines().next().unwrap_or("");
             self.suspect_or_nothing(first, pending.line, emit);
         } else {
-            self.emit_matches(matches, &pending.origin, pending.line, emit);
+            self.emit_matches(matches, pending.origin, pending.line, emit);
         }
     }
 
@@ -444,7 +506,7 @@ impl<'m> Scanner<'m> {
                 if matches.is_empty() {
                     self.suspect_or_nothing(&decoded, line_no, emit);
                 } else {
-                    self.emit_matches(matches, &Origin::default(), line_no, emit);
+                    self.emit_matches(matches, Origin::default(), line_no, emit);
                 }
             }
         }
@@ -467,7 +529,7 @@ impl<'m> Scanner<'m> {
             if matches.is_empty() {
                 self.suspect_or_nothing(&message.text, line_no, emit);
             } else {
-                self.emit_matches(matches, &message.origin, line_no, emit);
+                self.emit_matches(matches, message.origin, line_no, emit);
             }
         }
     }
@@ -482,18 +544,26 @@ impl<'m> Scanner<'m> {
     fn emit_matches(
         &mut self,
         matches: Vec<Match>,
-        origin: &Origin,
+        origin: Origin,
         line: u64,
         emit: &mut dyn FnMut(ScanEvent),
     ) {
-        for m in matches {
+        let last = matches.len().saturating_sub(1);
+        let mut origin = Some(origin);
+        for (i, m) in matches.into_iter().enumerate() {
+            // The last signal of a record takes its origin; only the others copy it.
+            let origin = if i == last {
+                origin.take().unwrap_or_default()
+            } else {
+                origin.clone().unwrap_or_default()
+            };
             emit(ScanEvent::Signal(Signal {
                 table: m.table,
                 fields: m.fields,
                 kind: m.kind,
                 rule_id: m.rule_id,
                 legacy_underscore: m.legacy_underscore,
-                origin: origin.clone(),
+                origin,
                 location: Location {
                     source: self.source.clone(),
                     line,
@@ -517,6 +587,17 @@ impl<'m> Scanner<'m> {
     }
 }
 
+/// Whether an input whose first bytes are `head` is JSONL, judged on its first non-blank line
+/// as the scanner judges it; `None` when `head` does not hold that line whole.
+pub fn json_input(head: &[u8]) -> Option<bool> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let complete = &head[..memchr::memrchr(b'\n', head)? + 1];
+    complete
+        .split(|&b| b == b'\n')
+        .find(|line| !line.trim_ascii().is_empty())
+        .map(is_json_line)
+}
+
 /// A JSONL entry, a log-stream event, or a JSON-array body of them. Such a line starts at
 /// column 0 with `{"` (or `{}`), `[{` or `[]`; object-inspect bodies in CLI text are indented
 /// or open on their header line, so they never look like this.
@@ -537,8 +618,74 @@ fn is_json_line(line: &[u8]) -> bool {
 }
 
 /// A physical line as text: lossy UTF-8, without the trailing `\r`, without ANSI codes.
-fn decode_line(raw: &[u8]) -> String {
+/// Borrowed when the line is valid UTF-8 without escape codes, as almost every line is.
+fn decode_line(raw: &[u8]) -> Cow<'_, str> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    let text = String::from_utf8_lossy(raw);
-    text::strip_ansi(&text).into_owned()
+    match String::from_utf8_lossy(raw) {
+        Cow::Borrowed(text) => text::strip_ansi(text),
+        Cow::Owned(text) => Cow::Owned(text::strip_ansi(&text).into_owned()),
+    }
+}
+
+/// How many record headers (`[CONVEX `) `block` has, and where the last one starts. Every
+/// line of a CLI log has one, too often for a substring searcher's per-match restart: this
+/// looks for the mark's rare `X` and checks the bytes around it.
+fn header_marks(block: &[u8]) -> (u64, Option<usize>) {
+    const BEFORE: usize = HEADER_MARK.len() - 2;
+    let mut count = 0;
+    let mut last = None;
+    for x in memchr::memchr_iter(b'X', block) {
+        if x >= BEFORE && block[x - BEFORE..].starts_with(HEADER_MARK) {
+            count += 1;
+            last = Some(x - BEFORE);
+        }
+    }
+    (count, last)
+}
+
+/// Where the line starting at `begin` ends (its `\n`, or the block's end).
+fn line_end(block: &[u8], begin: usize) -> usize {
+    begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin)
+}
+
+/// The origin of the last line in `block[range]` that is a record header.
+fn last_header_in(block: &[u8], range: std::ops::Range<usize>) -> Option<Origin> {
+    let mut end = range.end;
+    while end > range.start {
+        let mark = range.start + HEADER_FINDER_REV.rfind(&block[range.start..end])?;
+        let begin = memchr::memrchr(b'\n', &block[..mark]).map_or(0, |i| i + 1);
+        let line = decode_line(&block[begin..line_end(block, begin)]);
+        let split = text::split_line(&line);
+        if split.has_header {
+            return Some(split.origin);
+        }
+        if begin <= range.start {
+            return None;
+        }
+        end = begin;
+    }
+    None
+}
+
+static HEADER_FINDER_REV: LazyLock<memmem::FinderRev<'static>> =
+    LazyLock::new(|| memmem::FinderRev::new(HEADER_MARK));
+
+/// Counts the lines of a block before a position, for positions given in ascending order: each
+/// byte is counted once, and only up to the last position asked about.
+#[derive(Default)]
+struct LineCounter {
+    counted_to: usize,
+    lines: u64,
+}
+
+impl LineCounter {
+    fn before(&mut self, block: &[u8], pos: usize) -> u64 {
+        self.lines += memchr::memchr_iter(b'\n', &block[self.counted_to..pos]).count() as u64;
+        self.counted_to = pos;
+        self.lines
+    }
+
+    fn total(&mut self, block: &[u8]) -> u64 {
+        self.before(block, block.len())
+    }
 }

@@ -59,7 +59,9 @@ pub fn split_line(line: &str) -> TextLine<'_> {
 /// `<T>` is Q, M, A, H (or `?` in the client echo); error lines have no `[LEVEL]`. The path runs
 /// to the first `)] `, because HTTP action paths may contain `)`.
 fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
-    let mark = line.find("[CONVEX ")?;
+    static MARK: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"[CONVEX "));
+    let mark = MARK.find(line.as_bytes())?;
     let after = &line[mark + "[CONVEX ".len()..];
     let mut chars = after.chars();
     if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | '?')) || chars.next() != Some('(') {
@@ -79,7 +81,7 @@ fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
 }
 
 fn origin_for_path(path: &str, component: Option<&str>, ts: Option<&str>) -> Origin {
-    let is_component = component.is_some() || COMPONENT_FUNCTION.is_match(path);
+    let is_component = component.is_some() || is_component_function(path);
     let path = path.to_owned();
     Origin {
         function: (!is_component).then(|| path.clone()),
@@ -87,6 +89,24 @@ fn origin_for_path(path: &str, component: Option<&str>, ts: Option<&str>) -> Ori
         request_id: None,
         timestamp: ts.map(str::to_owned),
     }
+}
+
+/// Whether `path` names one of the component's adapter functions. Most paths do not end in
+/// one of their exports, and those are answered without running the regex.
+fn is_component_function(path: &str) -> bool {
+    const EXPORTS: &[&str] = &[
+        "create",
+        "findOne",
+        "findMany",
+        "updateOne",
+        "updateMany",
+        "deleteOne",
+        "deleteMany",
+        "count",
+    ];
+    path.rsplit_once(':')
+        .is_some_and(|(_, export)| EXPORTS.contains(&export))
+        && COMPONENT_FUNCTION.is_match(path)
 }
 
 /// `adapter.js:findOne` (the canonical form log streams use for sub-function lines) → `adapter:findOne`.

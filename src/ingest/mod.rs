@@ -6,7 +6,10 @@ pub mod encoding;
 pub mod follow;
 pub mod lines;
 pub mod live;
+pub mod split;
 pub mod stdin;
+
+pub use split::{Parallelism, scan_split};
 
 use crate::frame::{ScanCounts, ScanEvent, Scanner, document};
 use crate::parse::Matcher;
@@ -165,6 +168,7 @@ pub fn scan(
     let result = read_all(raw, &mut scanner, &mut on_event);
     scanner.finish(&mut on_event);
     let counts = scanner.counts();
+    in_line_order(&mut problems);
     match result {
         Ok(gzip) => {
             // An empty file is a mistake worth flagging; an empty pipe is a quiet log.
@@ -185,6 +189,15 @@ pub fn scan(
         }),
     }
     (counts, problems)
+}
+
+/// An input's problems by line (stable): a scanner reports some when the block holding them
+/// is scanned, which depends on where the blocks were cut.
+fn in_line_order(problems: &mut [InputError]) {
+    problems.sort_by_key(|problem| match problem {
+        InputError::Content { line, .. } => *line,
+        _ => None,
+    });
 }
 
 struct ReadFailure {

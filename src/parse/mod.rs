@@ -6,9 +6,9 @@ pub mod unescape;
 
 use crate::signal::SignalKind;
 use rules::{Rule, RuleSet, SUSPECT_PHRASES};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Distinct message texts whose matches are remembered. A busy log repeats the same few
@@ -35,7 +35,7 @@ pub struct Matcher {
     rules: RuleSet,
     /// Table names for splitting `<table><field>`, longest first.
     tables: Vec<String>,
-    cache: RefCell<HashMap<Box<str>, Vec<Match>>>,
+    cache: RefCell<FxHashMap<Box<str>, Vec<Match>>>,
 }
 
 impl Matcher {
@@ -47,6 +47,16 @@ impl Matcher {
         Self {
             rules,
             tables,
+            cache: RefCell::default(),
+        }
+    }
+
+    /// The same rules with an empty cache of its own: one per thread of a parallel scan (the
+    /// cache is a `RefCell`).
+    pub fn fresh(&self) -> Self {
+        Self {
+            rules: self.rules.clone(),
+            tables: self.tables.clone(),
             cache: RefCell::default(),
         }
     }

@@ -63,7 +63,7 @@ fn one_line() -> usize {
 }
 
 /// One compiled rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     pub id: Arc<str>,
     pub description: String,
@@ -78,7 +78,7 @@ pub struct Rule {
     pub source: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Every table Better Auth or a known plugin creates (`rules/knowledge.toml`).

@@ -22,6 +22,7 @@ mod insights;
 mod live_view;
 mod npm_package;
 mod one_engine;
+mod parallel_scan;
 mod plan_edit_regressions;
 mod pr_github;
 mod predict;
