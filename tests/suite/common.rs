@@ -46,7 +46,11 @@ pub fn node() -> Command {
 /// Lines of a child's stdout, read on a thread so the test can wait with a deadline; the channel
 /// closes at end of file.
 pub fn lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let out = child.stdout.take().expect("piped stdout");
+    lines_of(child.stdout.take().expect("piped stdout"))
+}
+
+/// Lines of any stream, read on a thread; the channel closes at end of file.
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines() {

@@ -6,7 +6,6 @@
 use crate::common::{bin, root};
 use ba_index_advisor::serve::signature::sign;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -41,7 +40,7 @@ impl Daemon {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("spawn serve");
-        let stderr = lines_of(child.stderr.take().unwrap());
+        let stderr = crate::common::lines_of(child.stderr.take().unwrap());
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let mut seen = Vec::new();
         let url = loop {
@@ -81,19 +80,6 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 fn client() -> reqwest::Client {
