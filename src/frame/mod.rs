@@ -481,7 +481,8 @@ impl<'m> Scanner<'m> {
         line_no: u64,
         emit: &mut dyn FnMut(ScanEvent),
     ) {
-        if !self.hit_finder.is_match(line) && json::may_carry_usage(line) {
+        let hit = self.hit_finder.is_match(line);
+        if !hit && json::may_carry_usage(line) {
             // No message to match, but the execution's cost, to join to its signals.
             if let Err(err) = json::usage_of_line(line, &mut |usage| emit(ScanEvent::Usage(usage)))
             {
@@ -492,7 +493,7 @@ impl<'m> Scanner<'m> {
             }
             return;
         }
-        if !self.hit_finder.is_match(line) {
+        if !hit {
             if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
                 emit(ScanEvent::Problem {
                     line: Some(line_no),
