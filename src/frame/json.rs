@@ -1,6 +1,8 @@
 //! JSON records → log messages: `convex logs --jsonl` entries, log-stream events (webhook v2,
 //! Axiom, Datadog, legacy v1, PostHog), and JSON-array bodies of those.
 
+mod record;
+
 use super::text::strip_js_extension;
 use crate::signal::Origin;
 use serde::Deserialize;
@@ -151,7 +153,7 @@ fn emit_usage(
             None => return,
         }
     }
-    let cli = matches!(probe.kind.as_deref(), Some("Completion" | "Progress"));
+    let cli = probe.kind.as_deref().is_some_and(is_cli_entry_kind);
     let (request_id, cached, documents, bytes) = if cli {
         let stats = probe.usage_stats;
         if stats.is_none() && !limit_warning {
@@ -195,6 +197,24 @@ fn is_read_limit_code(code: &str) -> bool {
     READ_LIMIT_CODES.contains(&code)
 }
 
+/// Collects the messages of one JSON line (valid UTF-8) that contain any of `needles` and sends its usage,
+/// as [`messages`] and [`usage`] do on its `Value`, without building one; `false` when the line
+/// is not a shape the typed decode knows (then decode a `Value`).
+pub fn typed_line(
+    line: &[u8],
+    needles: &[String],
+    out: &mut Vec<JsonMessage>,
+    tally: &mut JsonTally,
+    emit: &mut dyn FnMut(ExecutionUsage),
+) -> bool {
+    let Some(record) = record::Record::decode(line) else {
+        return false;
+    };
+    record.messages(needles, out, tally);
+    record.usage(emit);
+    true
+}
+
 /// Collects the messages of `value` that contain any of `needles`.
 pub fn messages(
     value: &Value,
@@ -228,15 +248,16 @@ fn object_messages(
         }
     };
     if let Some(kind) = str_field(obj, "kind")
-        && (kind == "Completion" || kind == "Progress")
+        && is_cli_entry_kind(kind)
     {
         if obj.get("cachedResult").and_then(Value::as_bool) == Some(true) {
             tally.cached_replays += 1;
             return;
         }
-        let identifier = str_field(obj, "identifier").map(str::to_owned);
+        let identifier = str_field(obj, "identifier");
         let entry_in_component = str_field(obj, "componentPath").is_some();
-        let request_id = str_field(obj, "requestId").map(str::to_owned);
+        let request_id = str_field(obj, "requestId");
+        let entry_timestamp = || obj.get("timestamp").and_then(Value::as_f64);
         for line in obj
             .get("logLines")
             .and_then(Value::as_array)
@@ -246,86 +267,61 @@ fn object_messages(
             let Some(line_obj) = line.as_object() else {
                 // Older backends sent plain `"[LEVEL] messages"` strings.
                 if let Some(text) = line.as_str() {
-                    let (function, component_function) = if entry_in_component {
-                        (None, identifier.clone())
-                    } else {
-                        (identifier.clone(), None)
-                    };
-                    let origin = Origin {
-                        function,
-                        component_function,
-                        request_id: request_id.clone(),
-                        timestamp: obj.get("timestamp").and_then(seconds_to_rfc3339),
-                    };
+                    let origin = cli_origin(
+                        identifier,
+                        entry_in_component,
+                        None,
+                        request_id,
+                        entry_timestamp().and_then(seconds_to_rfc3339),
+                    );
                     push(out, strip_level_prefix(text), origin);
                 }
                 continue;
             };
             let text = joined_messages(line_obj);
-            let sub_function = str_field(line_obj, "udfPath").map(strip_js_extension);
-            let (function, component_function) = match sub_function {
-                Some(sub) => (identifier.clone(), Some(sub)),
-                None if entry_in_component => (None, identifier.clone()),
-                None => (identifier.clone(), None),
-            };
-            push(
-                out,
-                &text,
-                Origin {
-                    function,
-                    component_function,
-                    request_id: request_id.clone(),
-                    timestamp: line_obj.get("timestamp").and_then(millis_to_rfc3339),
-                },
+            let origin = cli_origin(
+                identifier,
+                entry_in_component,
+                str_field(line_obj, "udfPath"),
+                request_id,
+                line_obj
+                    .get("timestamp")
+                    .and_then(Value::as_f64)
+                    .and_then(millis_to_rfc3339),
             );
+            push(out, &text, origin);
         }
         if let Some(error) = str_field(obj, "error") {
-            let (function, component_function) = if entry_in_component {
-                (None, identifier.clone())
-            } else {
-                (identifier.clone(), None)
-            };
-            push(
-                out,
-                error,
-                Origin {
-                    function,
-                    component_function,
-                    request_id,
-                    timestamp: obj.get("timestamp").and_then(seconds_to_rfc3339),
-                },
+            let origin = cli_origin(
+                identifier,
+                entry_in_component,
+                None,
+                request_id,
+                entry_timestamp().and_then(seconds_to_rfc3339),
             );
+            push(out, error, origin);
         }
         return;
     }
     if let Some(topic) = str_field(obj, "topic") {
         let function = obj.get("function").and_then(Value::as_object);
-        let path = function
-            .and_then(|f| str_field(f, "path"))
-            .map(strip_js_extension);
-        let in_component = function
-            .and_then(|f| str_field(f, "component_path"))
-            .is_some();
-        let origin = Origin {
-            function: if in_component { None } else { path.clone() },
-            component_function: if in_component { path } else { None },
-            request_id: function
-                .and_then(|f| str_field(f, "request_id"))
-                .map(str::to_owned),
-            timestamp: obj.get("timestamp").and_then(millis_to_rfc3339),
+        let origin = stream_origin(
+            function.and_then(|f| str_field(f, "path")),
+            function
+                .and_then(|f| str_field(f, "component_path"))
+                .is_some(),
+            function.and_then(|f| str_field(f, "request_id")),
+            obj.get("timestamp")
+                .and_then(Value::as_f64)
+                .and_then(millis_to_rfc3339),
+        );
+        let text = match topic {
+            "console" => str_field(obj, "message"),
+            "function_execution" => str_field(obj, "error_message"),
+            _ => None,
         };
-        match topic {
-            "console" => {
-                if let Some(message) = str_field(obj, "message") {
-                    push(out, message, origin);
-                }
-            }
-            "function_execution" => {
-                if let Some(error) = str_field(obj, "error_message") {
-                    push(out, error, origin);
-                }
-            }
-            _ => {}
+        if let Some(text) = text {
+            push(out, text, origin);
         }
         return;
     }
@@ -334,7 +330,10 @@ fn object_messages(
             function: str_field(obj, "_functionPath").map(strip_js_extension),
             component_function: None,
             request_id: None,
-            timestamp: obj.get("_timestamp").and_then(millis_to_rfc3339),
+            timestamp: obj
+                .get("_timestamp")
+                .and_then(Value::as_f64)
+                .and_then(millis_to_rfc3339),
         };
         match topic {
             "_console" => {
@@ -401,14 +400,58 @@ fn strip_level_prefix(message: &str) -> &str {
     message
 }
 
-fn millis_to_rfc3339(value: &Value) -> Option<String> {
-    let ms = value.as_f64()?;
+fn millis_to_rfc3339(ms: f64) -> Option<String> {
     format_unix_millis(ms as i64)
 }
 
-fn seconds_to_rfc3339(value: &Value) -> Option<String> {
-    let s = value.as_f64()?;
+fn seconds_to_rfc3339(s: f64) -> Option<String> {
     format_unix_millis((s * 1000.0).round() as i64)
+}
+
+/// `--jsonl` entries are `Completion` records (and `Progress` ones for long actions).
+fn is_cli_entry_kind(kind: &str) -> bool {
+    kind == "Completion" || kind == "Progress"
+}
+
+/// Who logged a line of a `--jsonl` entry: the entry's function, and the component function
+/// that logged it (`udfPath`) when a component call did; an entry that is itself a component
+/// function is that function.
+fn cli_origin(
+    identifier: Option<&str>,
+    entry_in_component: bool,
+    sub_function: Option<&str>,
+    request_id: Option<&str>,
+    timestamp: Option<String>,
+) -> Origin {
+    let identifier = identifier.map(str::to_owned);
+    let (function, component_function) = match sub_function.map(strip_js_extension) {
+        Some(sub) => (identifier, Some(sub)),
+        None if entry_in_component => (None, identifier),
+        None => (identifier, None),
+    };
+    Origin {
+        function,
+        component_function,
+        request_id: request_id.map(str::to_owned),
+        timestamp,
+    }
+}
+
+/// Who logged a log-stream event: its function, a component function when it has a
+/// `component_path`.
+fn stream_origin(
+    path: Option<&str>,
+    in_component: bool,
+    request_id: Option<&str>,
+    timestamp: Option<String>,
+) -> Origin {
+    let path = path.map(strip_js_extension);
+    Origin {
+        function: if in_component { None } else { path.clone() },
+        component_function: if in_component { path } else { None },
+        request_id: request_id.map(str::to_owned),
+        timestamp,
+    }
 }
 
 /// Unix milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
@@ -464,6 +507,77 @@ mod tests {
             out[0].origin.timestamp.as_deref(),
             Some("2026-01-15T14:03:10.123Z")
         );
+    }
+
+    type Decoded = (Vec<JsonMessage>, JsonTally, Vec<ExecutionUsage>);
+
+    fn through_value(line: &str, needles: &[String]) -> Option<Decoded> {
+        let value: Value = serde_json::from_str(line).ok()?;
+        let (mut out, mut tally, mut usages) = (Vec::new(), JsonTally::default(), Vec::new());
+        messages(&value, needles, &mut out, &mut tally);
+        usage(&value, &mut |u| usages.push(u));
+        Some((out, tally, usages))
+    }
+
+    fn through_typed(line: &str, needles: &[String]) -> Option<Decoded> {
+        let (mut out, mut tally, mut usages) = (Vec::new(), JsonTally::default(), Vec::new());
+        typed_line(line.as_bytes(), needles, &mut out, &mut tally, &mut |u| {
+            usages.push(u);
+        })
+        .then_some((out, tally, usages))
+    }
+
+    /// Every line the typed decode accepts gives what the `Value` walk gives: the real sample
+    /// lines, and odd variants of them (nulls, wrong types, arrays, Axiom's `data`, escapes).
+    #[test]
+    fn the_typed_decode_reads_as_the_value_walk_or_declines() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+        let mut lines: Vec<String> = Vec::new();
+        for name in [
+            "convex-logs.jsonl",
+            "webhook-v2.jsonl",
+            "datadog.jsonl",
+            "log-stream-v1.jsonl",
+        ] {
+            let text = std::fs::read_to_string(root.join(name)).unwrap();
+            lines.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        let originals = lines.clone();
+        for line in &originals {
+            lines.push(format!(
+                r#"{{"_time":"2026-01-15T14:03:10Z","data":{line}}}"#
+            ));
+            lines.push(format!("[{line}]"));
+            lines.push(line.replacen('{', r#"{"data":null,"#, 1));
+            lines.push(line.replacen('{', r#"{"function":["x"],"#, 1));
+            lines.push(line.replace(r#""cachedResult":false"#, r#""cachedResult":true"#));
+            lines.push(line.replace(
+                r#""systemMetadata":null"#,
+                r#""systemMetadata":{"code":"warning:TooManyDocumentsRead"}"#,
+            ));
+            lines.push(line.replace(
+                r#""system_code":null"#,
+                r#""system_code":"warning:TooManyReads""#,
+            ));
+            lines.push(line.replace(r#""messages":["#, r#""messages":[1,"#));
+            lines.push(line.replace(r#""componentPath":null"#, r#""componentPath":"betterAuth""#));
+            lines.push(line.replace(r#""timestamp":"#, r#""timestamp":"x","ts":"#));
+            lines.push(line.replace("userId", r"user\u0049d"));
+        }
+        let needles = vec!["Querying without an index".to_owned(), "Listing".to_owned()];
+        let mut typed = 0;
+        for line in &lines {
+            let Some(decoded) = through_typed(line, &needles) else {
+                continue;
+            };
+            typed += 1;
+            assert_eq!(Some(decoded), through_value(line, &needles), "{line}");
+        }
+        assert!(typed > originals.len(), "{typed} of {} lines", lines.len());
     }
 
     #[test]

@@ -316,7 +316,7 @@ impl<'m> Scanner<'m> {
                     if is_json_line(line) {
                         self.counts.records += 1;
                         let line_no = first_line + lines.before(block, begin);
-                        self.json_line(line, line_no, emit);
+                        self.json_line(line, block_text.is_some(), line_no, emit);
                     }
                 }
                 (_, Some(pos)) => {
@@ -331,7 +331,7 @@ impl<'m> Scanner<'m> {
                     let line_no = first_line + lines.before(block, begin);
                     if json {
                         self.counts.records += 1;
-                        self.json_line(line, line_no, emit);
+                        self.json_line(line, block_text.is_some(), line_no, emit);
                         continue;
                     }
                     let headers = header_scanned_to..begin;
@@ -473,8 +473,16 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    fn json_line(&mut self, line: &[u8], line_no: u64, emit: &mut dyn FnMut(ScanEvent)) {
-        if !self.hit_finder.is_match(line) && json::may_carry_usage(line) {
+    /// One JSONL line; `valid_utf8` when its block is known to be valid UTF-8.
+    fn json_line(
+        &mut self,
+        line: &[u8],
+        valid_utf8: bool,
+        line_no: u64,
+        emit: &mut dyn FnMut(ScanEvent),
+    ) {
+        let hit = self.hit_finder.is_match(line);
+        if !hit && json::may_carry_usage(line) {
             // No message to match, but the execution's cost, to join to its signals.
             if let Err(err) = json::usage_of_line(line, &mut |usage| emit(ScanEvent::Usage(usage)))
             {
@@ -485,13 +493,29 @@ impl<'m> Scanner<'m> {
             }
             return;
         }
-        if !self.hit_finder.is_match(line) {
+        if !hit {
             if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
                 emit(ScanEvent::Problem {
                     line: Some(line_no),
                     message: format!("invalid JSON: {err}"),
                 });
             }
+            return;
+        }
+        let mut messages = Vec::new();
+        let mut tally = json::JsonTally::default();
+        let typed = (valid_utf8 || std::str::from_utf8(line).is_ok())
+            && json::typed_line(
+                line,
+                &self.needles,
+                &mut messages,
+                &mut tally,
+                &mut |usage| {
+                    emit(ScanEvent::Usage(usage));
+                },
+            );
+        if typed {
+            self.json_messages(messages, tally, line_no, emit);
             return;
         }
         match serde_json::from_slice::<serde_json::Value>(line) {
@@ -523,6 +547,16 @@ impl<'m> Scanner<'m> {
         let mut tally = json::JsonTally::default();
         json::messages(value, &self.needles, &mut messages, &mut tally);
         json::usage(value, &mut |usage| emit(ScanEvent::Usage(usage)));
+        self.json_messages(messages, tally, line_no, emit);
+    }
+
+    fn json_messages(
+        &mut self,
+        messages: Vec<json::JsonMessage>,
+        tally: json::JsonTally,
+        line_no: u64,
+        emit: &mut dyn FnMut(ScanEvent),
+    ) {
         self.counts.cached_replays += tally.cached_replays;
         for message in messages {
             let matches = self.matcher.find(&message.text);

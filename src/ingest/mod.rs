@@ -274,18 +274,26 @@ fn read_all(
 }
 
 fn with_progress(raw: Box<dyn Read>, len: Option<u64>) -> Box<dyn Read> {
-    match len {
-        Some(len) if len >= PROGRESS_MIN_BYTES && io::IsTerminal::is_terminal(&io::stderr()) => {
-            let bar = indicatif::ProgressBar::new(len).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            Box::new(ProgressRead { inner: raw, bar })
-        }
-        _ => raw,
+    match len.and_then(progress_bar) {
+        Some(bar) => Box::new(ProgressRead { inner: raw, bar }),
+        None => raw,
     }
+}
+
+/// A progress bar over `len` bytes, for an input large enough to want one when stderr is a
+/// terminal; `None` otherwise. Parts of a split file share one (`ProgressBar` is `Sync`).
+pub(crate) fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+    if len < PROGRESS_MIN_BYTES || !io::IsTerminal::is_terminal(&io::stderr()) {
+        return None;
+    }
+    Some(
+        indicatif::ProgressBar::new(len).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+    )
 }
 
 struct ProgressRead {

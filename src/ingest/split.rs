@@ -139,7 +139,11 @@ pub fn scan_split<S: Send>(
 
     let source: Arc<str> = Arc::from(input.name().as_str());
     let ranges: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-    let scan_part = &|matcher: &Matcher, index: usize, assumed: Option<Origin>| {
+    let progress = super::progress_bar(len);
+    let scan_part = &|matcher: &Matcher,
+                      index: usize,
+                      assumed: Option<Origin>,
+                      progress: Option<&indicatif::ProgressBar>| {
         scan_range(
             &file,
             ranges[index],
@@ -149,6 +153,7 @@ pub fn scan_split<S: Send>(
             matcher,
             Arc::clone(&source),
             parallelism.block_bytes,
+            progress,
             new_sink,
             record,
         )
@@ -158,7 +163,8 @@ pub fn scan_split<S: Send>(
         let workers: Vec<_> = (0..ranges.len())
             .map(|index| {
                 let matcher = matcher.fresh();
-                scope.spawn(move || scan_part(&matcher, index, None))
+                let progress = progress.as_ref();
+                scope.spawn(move || scan_part(&matcher, index, None, progress))
             })
             .collect();
         workers
@@ -169,10 +175,14 @@ pub fn scan_split<S: Send>(
             })
             .collect()
     });
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    // A rescan re-reads bytes the bar has already counted: it goes without one.
     for index in 1..scanned.len() {
         let before = scanned[index - 1].last_header.clone();
         if scanned[index].used_assumed_header && before.is_some() {
-            scanned[index] = scan_part(matcher, index, before);
+            scanned[index] = scan_part(matcher, index, before, None);
         }
     }
 
@@ -267,6 +277,7 @@ fn scan_range<S>(
     matcher: &Matcher,
     source: Arc<str>,
     block_bytes: usize,
+    progress: Option<&indicatif::ProgressBar>,
     new_sink: &(dyn Fn() -> S + Sync),
     record: &(dyn Fn(&mut S, ScanEvent) + Sync),
 ) -> PartScan<S> {
@@ -290,6 +301,9 @@ fn scan_range<S>(
         match file.read_at(&mut block[..want], at) {
             Ok(0) => break,
             Ok(n) => {
+                if let Some(bar) = progress {
+                    bar.inc(n as u64);
+                }
                 scanner.feed(&block[..n], &mut emit);
                 at += n as u64;
             }

@@ -347,3 +347,78 @@ fn the_binary_gives_the_same_document_at_any_thread_count() {
         .assert()
         .code(2);
 }
+
+/// A file of 64 MiB or more read in parts shows one progress bar, advanced by every part, when
+/// stderr is a terminal, and none on a pipe.
+#[test]
+fn a_split_file_shows_its_progress_on_a_terminal_only() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let round = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-logs")
+            .join("convex-logs.txt"),
+    )
+    .unwrap();
+    let mut bytes = Vec::with_capacity(66 * 1024 * 1024);
+    while bytes.len() < 65 * 1024 * 1024 {
+        bytes.extend_from_slice(&round);
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    drop(bytes);
+    let args = ["report", "big.log", "--format", "json", "--threads", "2"];
+
+    let piped = crate::common::bin()
+        .current_dir(dir.path())
+        .env("RUST_LOG", "ba_index_advisor=debug")
+        .args(args)
+        .output()
+        .unwrap();
+    let piped_stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(piped.status.success(), "{piped_stderr}");
+    assert!(piped_stderr.contains("big.log read in 2 part(s)"));
+    assert!(
+        !piped_stderr.contains("MiB"),
+        "no bar on a pipe: {piped_stderr}"
+    );
+
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 160,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
+    cmd.args(args);
+    cmd.cwd(dir.path());
+    cmd.env("RUST_LOG", "ba_index_advisor=debug");
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("NO_COLOR", "1");
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let collected = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    let output = String::from_utf8_lossy(&collected.join().unwrap()).into_owned();
+    assert!(status.success(), "{status:?}: {output}");
+    assert!(output.contains("big.log read in 2 part(s)"), "{output}");
+    assert!(
+        output.contains("/65.0"),
+        "a bar over the whole file: {output}"
+    );
+    assert!(output.contains("eta"), "{output}");
+}
