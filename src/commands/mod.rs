@@ -1,5 +1,6 @@
 //! One module per subcommand: argument types and the glue from arguments to the library.
-//! `log_store` is not a command: the `--from axiom|datadog` arguments the commands share.
+//! `log_store` and `output` are not commands: the `--from axiom|datadog` arguments, and the
+//! `--format` and printing of the report, that the commands share.
 
 pub mod apply;
 pub mod completions;
@@ -8,6 +9,7 @@ pub mod doctor;
 pub mod ignore;
 pub mod init;
 pub mod log_store;
+pub mod output;
 pub mod pr;
 pub mod predict;
 pub mod report;

@@ -1,10 +1,9 @@
 //! `predict`: the missing indexes the installed Better Auth code will ask for, before any log
 //! shows them; with logs, one report of both. `--write` writes the plan as `apply` does.
 
-use crate::commands::report::ReportFormat;
+use crate::commands::output::{ReportFormat, print_report};
 use crate::config::Config;
 use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
-use crate::render;
 use crate::schema;
 use clap::Args;
 use std::io::Write;
@@ -86,18 +85,7 @@ pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
     for package in &report.predicted_from {
         crate::errln!("read {} {}", package.name, package.version);
     }
-    let stdout = std::io::stdout();
-    let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
-    let rendered = match args.format {
-        ReportFormat::Table => {
-            render::table::render(&report, color, render::table::terminal_width(), &[])
-        }
-        ReportFormat::Json => render::json::render(&report),
-        ReportFormat::Markdown => render::markdown::render(&report, &[]),
-    };
-    let mut out = stdout.lock();
-    out.write_all(rendered.as_bytes())?;
-    out.flush()?;
+    print_report(&report, args.format, &[])?;
     for error in &report.stats.errors {
         crate::errln!("error: {error}");
     }

@@ -1,21 +1,14 @@
 //! `report`: read log dumps, print findings and the index plan.
 
 use crate::commands::log_store::{self, StoreArgs};
+use crate::commands::output::{ReportFormat, print_report};
 use crate::config::Config;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::insights;
-use crate::render::{self, next::Invocation, next::next_steps};
-use clap::{Args, ValueEnum};
-use std::io::Write;
+use crate::render::next::{Invocation, next_steps};
+use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Markdown,
-}
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -119,18 +112,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         schema_dir: args.schema_dir.as_deref(),
     };
     let next = next_steps(&report, &invocation);
-    let stdout = std::io::stdout();
-    let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
-    let rendered = match args.format {
-        ReportFormat::Table => {
-            render::table::render(&report, color, render::table::terminal_width(), &next)
-        }
-        ReportFormat::Json => render::json::render(&report),
-        ReportFormat::Markdown => render::markdown::render(&report, &next),
-    };
-    let mut out = stdout.lock();
-    out.write_all(rendered.as_bytes())?;
-    out.flush()?;
+    print_report(&report, args.format, &next)?;
     for error in &report.stats.errors {
         crate::errln!("error: {error}");
     }

@@ -28,15 +28,36 @@ fn packages() -> &'static Path {
     })
 }
 
-/// A project with the case's schema under convex/betterAuth and, when `installed`, the packages'
-/// node_modules.
+/// The overlay every case starts from: the generated tables and no index of its own.
+const BARE_OVERLAY: &str = "import { defineSchema } from \"convex/server\";\n\
+import { tables } from \"./generatedSchema\";\n\n\
+const schema = defineSchema({\n  ...tables,\n});\n\nexport default schema;\n";
+
+/// Which real generated file a case reads: a real app's organization/admin schema (natedunn/kino),
+/// the component 0.12.5 example's, or none yet (the test runs the component's generator).
+fn generated_file(case: &str) -> Option<PathBuf> {
+    let folder = match case {
+        "org_admin" => "alias_import",
+        "next_0_12_5" => "documented",
+        _ => return None,
+    };
+    Some(
+        root()
+            .join("tests/fixtures/schema")
+            .join(folder)
+            .join("generatedSchema.ts"),
+    )
+}
+
+/// A project with the case's generated file and the bare overlay under convex/betterAuth and,
+/// when `installed`, the packages' node_modules.
 fn project(case: &str, installed: bool) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("convex/betterAuth");
     std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(root().join("tests/fixtures/predict").join(case)).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    std::fs::write(dir.join("schema.ts"), BARE_OVERLAY).unwrap();
+    if let Some(generated) = generated_file(case) {
+        std::fs::copy(generated, dir.join("generatedSchema.ts")).unwrap();
     }
     if installed {
         std::os::unix::fs::symlink(
