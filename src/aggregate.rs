@@ -202,12 +202,8 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn add(&mut self, signal: &Signal) {
-        self.add_owned(signal.clone());
-    }
-
-    /// `add`, taking the signal: its strings move into the finding instead of being copied.
-    pub fn add_owned(&mut self, mut signal: Signal) {
+    /// Counts a signal; its strings move into the finding instead of being copied.
+    pub fn add(&mut self, mut signal: Signal) {
         self.signals += 1;
         let key = (
             std::mem::take(&mut signal.table),

@@ -27,7 +27,7 @@ impl Collected {
         match event {
             ScanEvent::Signal(signal) => {
                 self.legacy_underscore += u64::from(signal.legacy_underscore);
-                self.aggregator.add_owned(signal);
+                self.aggregator.add(signal);
                 None
             }
             ScanEvent::Usage(usage) => {
