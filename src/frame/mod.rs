@@ -6,6 +6,7 @@
 //! parsed. A record is a CLI line with its continuation lines, a JSONL entry, or a log-stream
 //! event; a raw multi-line warning (dashboard copy, bare paste) takes its following lines.
 
+mod block_index;
 pub mod document;
 pub mod json;
 mod needles;
@@ -14,6 +15,7 @@ pub mod text;
 use crate::document::Suspect;
 use crate::parse::{Match, Matcher};
 use crate::signal::{Location, Origin, Signal};
+use block_index::{BlockIndex, BlockIndexer};
 use memchr::memmem;
 use needles::Needles;
 use std::borrow::Cow;
@@ -77,7 +79,9 @@ pub struct Scanner<'m> {
     hit_finder: Needles,
     /// Where JSON lines may start: after a newline, `{` or `[`.
     json_finder: Needles,
-    positions: Vec<usize>,
+    /// Lines, headers and needle hits of each block, found in one pass.
+    indexer: BlockIndexer,
+    block_index: BlockIndex,
     source: Arc<str>,
     lines_done: u64,
     carry: Vec<u8>,
@@ -104,12 +108,14 @@ impl<'m> Scanner<'m> {
     pub fn new(matcher: &'m Matcher, source: Arc<str>) -> Self {
         let needles = matcher.rules().needles();
         let hit_finder = Needles::new(&needles);
+        let indexer = BlockIndexer::new(&needles, HEADER_MARK);
         Self {
             matcher,
             needles,
             hit_finder,
             json_finder: Needles::new(&[b"\n{", b"\n["]),
-            positions: Vec::new(),
+            indexer,
+            block_index: BlockIndex::default(),
             source,
             lines_done: 0,
             carry: Vec::new(),
@@ -265,7 +271,9 @@ impl<'m> Scanner<'m> {
     /// what is emitted never depends on where the blocks were cut.
     fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         let first_line = self.lines_done + 1;
-        let block_text = self.check_utf8(block, first_line, emit);
+        let mut index = std::mem::take(&mut self.block_index);
+        self.indexer.index(block, 0, &mut index);
+        let block_text = self.check_utf8(block, index.ascii, first_line, emit);
 
         let mut start = 0;
         if self.pending.is_some() {
@@ -281,11 +289,9 @@ impl<'m> Scanner<'m> {
         let json_input = self.json_input == Some(true);
         // Lines a pending rendering took still count, and still set the last header, exactly
         // as when the rendering and its lines arrive in one chunk.
-        let (marks, last_mark) = header_marks(block);
-        self.counts.records += marks;
+        self.counts.records += index.headers;
 
-        let mut hits = std::mem::take(&mut self.positions);
-        self.hit_finder.find_all(&block[start..], &mut hits);
+        let hits = &index.hits;
         let mut json_starts = std::mem::take(&mut self.json_positions);
         json_starts.clear();
         if json_input {
@@ -303,13 +309,13 @@ impl<'m> Scanner<'m> {
         let mut next_free = start;
         let (mut next_hit, mut next_json) = (0, 0);
         loop {
-            while next_hit < hits.len() && start + hits[next_hit] < next_free {
+            while next_hit < hits.len() && hits[next_hit].0 < next_free {
                 next_hit += 1;
             }
-            let hit = hits.get(next_hit).map(|&h| start + h);
+            let hit = hits.get(next_hit).copied();
             let json_line = json_line_at(next_json);
             match (json_line, hit) {
-                (Some(begin), hit) if hit.is_none_or(|h| begin <= h) => {
+                (Some(begin), hit) if hit.is_none_or(|(h, _)| begin <= h) => {
                     next_json += 1;
                     let end = line_end(block, begin);
                     let line = &block[begin..end];
@@ -319,7 +325,7 @@ impl<'m> Scanner<'m> {
                         self.json_line(line, block_text.is_some(), line_no, emit);
                     }
                 }
-                (_, Some(pos)) => {
+                (_, Some((pos, lines_before))) => {
                     let begin = memchr::memrchr(b'\n', &block[..pos]).map_or(0, |i| i + 1);
                     let end = line_end(block, begin);
                     next_free = end + 1;
@@ -328,7 +334,7 @@ impl<'m> Scanner<'m> {
                     if json && json_input {
                         continue;
                     }
-                    let line_no = first_line + lines.before(block, begin);
+                    let line_no = first_line + lines_before;
                     if json {
                         self.counts.records += 1;
                         self.json_line(line, block_text.is_some(), line_no, emit);
@@ -350,18 +356,19 @@ impl<'m> Scanner<'m> {
                 _ => break,
             }
         }
-        self.positions = hits;
         self.json_positions = json_starts;
 
-        if last_mark.is_some_and(|mark| mark >= header_scanned_to)
+        if index
+            .last_header
+            .is_some_and(|mark| mark >= header_scanned_to)
             && let Some(origin) = last_header_in(block, header_scanned_to..block.len())
         {
             self.last_header = Some(origin);
             self.header_known = true;
         }
-        let line_count = lines.total(block);
-        self.lines_done += line_count;
-        self.counts.lines += line_count;
+        self.lines_done += index.lines;
+        self.counts.lines += index.lines;
+        self.block_index = index;
     }
 
     /// The block as text when it is valid UTF-8 (its lines are then sliced from it, not
@@ -369,9 +376,14 @@ impl<'m> Scanner<'m> {
     fn check_utf8<'b>(
         &mut self,
         block: &'b [u8],
+        ascii: bool,
         first_line: u64,
         emit: &mut dyn FnMut(ScanEvent),
     ) -> Option<&'b str> {
+        if ascii {
+            // SAFETY: ASCII is valid UTF-8.
+            return Some(unsafe { std::str::from_utf8_unchecked(block) });
+        }
         let err = match std::str::from_utf8(block) {
             Ok(text) => return Some(text),
             Err(err) => err,
@@ -661,22 +673,6 @@ fn decode_line(raw: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// How many record headers (`[CONVEX `) `block` has, and where the last one starts. Every
-/// line of a CLI log has one, too often for a substring searcher's per-match restart: this
-/// looks for the mark's rare `X` and checks the bytes around it.
-fn header_marks(block: &[u8]) -> (u64, Option<usize>) {
-    const BEFORE: usize = HEADER_MARK.len() - 2;
-    let mut count = 0;
-    let mut last = None;
-    for x in memchr::memchr_iter(b'X', block) {
-        if x >= BEFORE && block[x - BEFORE..].starts_with(HEADER_MARK) {
-            count += 1;
-            last = Some(x - BEFORE);
-        }
-    }
-    (count, last)
-}
-
 /// Where the line starting at `begin` ends (its `\n`, or the block's end).
 fn line_end(block: &[u8], begin: usize) -> usize {
     begin + memchr::memchr(b'\n', &block[begin..]).unwrap_or(block.len() - begin)
@@ -717,9 +713,5 @@ impl LineCounter {
         self.lines += memchr::memchr_iter(b'\n', &block[self.counted_to..pos]).count() as u64;
         self.counted_to = pos;
         self.lines
-    }
-
-    fn total(&mut self, block: &[u8]) -> u64 {
-        self.before(block, block.len())
     }
 }

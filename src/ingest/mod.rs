@@ -6,6 +6,7 @@ pub mod encoding;
 pub mod follow;
 pub mod lines;
 pub mod live;
+mod mapped;
 pub mod split;
 pub mod stdin;
 

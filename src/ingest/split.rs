@@ -18,8 +18,6 @@ use crate::frame::{self, ScanCounts, ScanEvent, Scanner, document};
 use crate::parse::Matcher;
 use crate::signal::Origin;
 use std::fs::File;
-use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 /// How a large regular file is read.
@@ -77,7 +75,6 @@ struct PartScan<S> {
     sink: S,
     counts: ScanCounts,
     problems: Vec<(Option<u64>, String)>,
-    failure: Option<io::Error>,
     used_assumed_header: bool,
     last_header: Option<Origin>,
 }
@@ -108,9 +105,10 @@ pub fn scan_split<S: Send>(
     if wanted < 2 {
         return None;
     }
-    let mut head = vec![0u8; CUT_WINDOW];
-    let head_len = read_fully_at(&file, &mut head, 0).ok()?;
-    let head = &head[..head_len];
+    let map = super::mapped::map(&file).ok()?;
+    let len = len.min(map.len() as u64);
+    let bytes: &[u8] = &map[..len as usize];
+    let head = &bytes[..bytes.len().min(CUT_WINDOW)];
     if head.starts_with(&[0x1f, 0x8b])
         || encoding::utf16_bom(head).is_some()
         || document::looks_like_document(head)
@@ -125,7 +123,7 @@ pub fn scan_split<S: Send>(
     let mut bounds = vec![0u64];
     for k in 1..wanted {
         let nominal = len * k / wanted;
-        if let Some(cut) = find_cut(&file, len, nominal, quiet_lines, &needles)
+        if let Some(cut) = find_cut(bytes, nominal, quiet_lines, &needles)
             && cut > *bounds.last().unwrap_or(&0)
             && cut < len
         {
@@ -144,9 +142,9 @@ pub fn scan_split<S: Send>(
                       index: usize,
                       assumed: Option<Origin>,
                       progress: Option<&indicatif::ProgressBar>| {
+        let (start, end) = ranges[index];
         scan_range(
-            &file,
-            ranges[index],
+            &bytes[start as usize..end as usize],
             index == 0,
             json_input,
             assumed,
@@ -190,7 +188,6 @@ pub fn scan_split<S: Send>(
     let mut counts = ScanCounts::default();
     let mut parts = Vec::with_capacity(scanned.len());
     let mut problems = Vec::new();
-    let mut failure = None;
     let mut reported_invalid_utf8 = false;
     for part in scanned {
         let line_offset = counts.lines;
@@ -212,16 +209,12 @@ pub fn scan_split<S: Send>(
         counts.records += part.counts.records;
         counts.suspects += part.counts.suspects;
         counts.cached_replays += part.counts.cached_replays;
-        failure = failure.or(part.failure);
         parts.push(Part {
             sink: part.sink,
             line_offset,
         });
     }
     super::in_line_order(&mut problems);
-    if let Some(source) = failure {
-        problems.push(InputError::Io { path: name, source });
-    }
     Some(SplitScan {
         parts,
         counts,
@@ -232,16 +225,15 @@ pub fn scan_split<S: Send>(
 /// The first line start at or after `nominal` that follows `quiet_lines` lines without a
 /// needle, looked for within `CUT_WINDOW` bytes either side.
 fn find_cut(
-    file: &File,
-    len: u64,
+    bytes: &[u8],
     nominal: u64,
     quiet_lines: usize,
     needles: &frame::NeedleFinder,
 ) -> Option<u64> {
+    let len = bytes.len() as u64;
     let window_start = nominal.saturating_sub(CUT_WINDOW as u64);
-    let mut window = vec![0u8; 2 * CUT_WINDOW];
-    let n = read_fully_at(file, &mut window, window_start).ok()?;
-    let window = &window[..n];
+    let window_end = (nominal + CUT_WINDOW as u64).min(len);
+    let window = &bytes[window_start as usize..window_end as usize];
     let from = usize::try_from(nominal - window_start).ok()?;
     // Line starts at or after `nominal`: just after a `\n` at or after `nominal - 1`.
     let mut search = from.saturating_sub(1);
@@ -269,8 +261,7 @@ fn find_cut(
 
 #[allow(clippy::too_many_arguments)]
 fn scan_range<S>(
-    file: &File,
-    (start, end): (u64, u64),
+    part: &[u8],
     first: bool,
     json_input: bool,
     assumed: Option<Origin>,
@@ -293,25 +284,13 @@ fn scan_range<S>(
         ScanEvent::Problem { line, message } => problems.push((line, message)),
         other => record(&mut sink, other),
     };
-    let mut block = vec![0u8; block_bytes.max(1)];
-    let mut at = start;
-    let mut failure = None;
-    while at < end && !scanner.stopped() {
-        let want = usize::try_from(end - at).map_or(block.len(), |left| left.min(block.len()));
-        match file.read_at(&mut block[..want], at) {
-            Ok(0) => break,
-            Ok(n) => {
-                if let Some(bar) = progress {
-                    bar.inc(n as u64);
-                }
-                scanner.feed(&block[..n], &mut emit);
-                at += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
+    for block in part.chunks(block_bytes.max(1)) {
+        if scanner.stopped() {
+            break;
+        }
+        scanner.feed(block, &mut emit);
+        if let Some(bar) = progress {
+            bar.inc(block.len() as u64);
         }
     }
     scanner.finish(&mut emit);
@@ -321,19 +300,5 @@ fn scan_range<S>(
         last_header: scanner.last_header().cloned(),
         sink,
         problems,
-        failure,
     }
-}
-
-fn read_fully_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
