@@ -5,6 +5,7 @@ use crate::signal::{Location, Signal, SignalKind};
 use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 /// How many sample locations a finding keeps.
 pub const MAX_SAMPLES: usize = 3;
@@ -22,14 +23,14 @@ const LOOKUP_FUNCTIONS: &[&str] = &["findOne", "updateOne", "deleteOne"];
 /// a split input counts its lines from its own start, and the merge moves them.
 #[derive(Debug, Clone)]
 struct Sighting {
-    timestamp: Option<String>,
+    timestamp: Option<Arc<str>>,
     location: Location,
 }
 
 impl Sighting {
     fn seen(&self) -> Seen {
         Seen {
-            timestamp: self.timestamp.clone(),
+            timestamp: self.timestamp.as_deref().map(str::to_owned),
             location: self.location.to_string(),
         }
     }
@@ -190,7 +191,8 @@ pub fn ignore_reason(fields: &[String]) -> Option<&'static str> {
 }
 
 /// A finding's key: its table and field list.
-type Key = (String, Vec<String>);
+/// Shared with the signals: looking one up or adding one copies no string.
+type Key = (Arc<str>, Arc<[String]>);
 
 /// Collects signals; `finish` turns them into ranked findings.
 #[derive(Debug, Default)]
@@ -250,7 +252,7 @@ impl Aggregator {
         let mut findings = Vec::new();
         let mut ignored = Vec::new();
         for (key, acc) in &self.findings {
-            let (table, fields) = key.clone();
+            let (table, fields) = (key.0.to_string(), key.1.to_vec());
             let samples = acc.samples.iter().map(ToString::to_string).collect();
             if let Some(reason) = ignore_reason(&fields) {
                 ignored.push(Ignored {
@@ -298,7 +300,7 @@ impl Aggregator {
     /// The executions (by `request_key`) that logged one list: what insights join by request id.
     pub fn requests(&self, table: &str, fields: &[String]) -> Option<&HashSet<u64>> {
         self.index
-            .get(&(table.to_owned(), fields.to_vec()))
+            .get(&(Arc::from(table), Arc::from(fields)))
             .map(|&at| &self.findings[at].1.requests)
     }
 }

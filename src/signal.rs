@@ -28,21 +28,23 @@ pub enum SignalKind {
 }
 
 /// Who logged the line: the app function at the top of the execution, and the component
-/// function (e.g. `adapter:findOne`) when the format names it.
+/// function (e.g. `adapter:findOne`) when the format names it. Shared strings: a scanner hands
+/// the same function name and timestamp to many signals without copying them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
-    pub function: Option<String>,
-    pub component_function: Option<String>,
-    pub request_id: Option<String>,
+    pub function: Option<Arc<str>>,
+    pub component_function: Option<Arc<str>>,
+    pub request_id: Option<Arc<str>>,
     /// As printed: opaque locale text for CLI output, RFC 3339 for JSON formats.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<Arc<str>>,
 }
 
 /// One missing-index signal, normalised: fields are in index order with version quirks removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signal {
-    pub table: String,
-    pub fields: Vec<String>,
+    /// Shared with the matcher's cache and the aggregate's key: a signal copies no string.
+    pub table: Arc<str>,
+    pub fields: Arc<[String]>,
     pub kind: SignalKind,
     pub rule_id: Arc<str>,
     /// The list was printed by `@convex-dev/better-auth` < 0.11.2 (`_`-prefixed range/sort fields).

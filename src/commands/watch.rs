@@ -498,7 +498,7 @@ impl LiveState<'_> {
                 continue;
             }
             if let Some(reason) = self.tracker.ignored(&signal.table, &signal.fields) {
-                let key = (signal.table.clone(), signal.fields.clone());
+                let key = (signal.table.to_string(), signal.fields.to_vec());
                 if self.announced.insert(key) {
                     view.ignored(&signal.table, &signal.fields, &reason)?;
                 }

@@ -8,6 +8,7 @@ use crate::signal::Origin;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// One console line or error text from a JSON record, with who logged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,14 +132,27 @@ struct StreamUsage {
 /// carry a read-limit warning is read whole (the warning sits in its log lines).
 pub fn usage_of_line(
     line: &[u8],
+    text: Option<&str>,
     emit: &mut dyn FnMut(ExecutionUsage),
 ) -> Result<(), serde_json::Error> {
     if memchr::memmem::find(line, b"TooMany").is_some() {
-        usage(&serde_json::from_slice::<Value>(line)?, emit);
+        usage(&decode::<Value>(line, text)?, emit);
     } else {
-        emit_usage(serde_json::from_slice(line)?, false, emit);
+        emit_usage(decode(line, text)?, false, emit);
     }
     Ok(())
+}
+
+/// Decodes a JSON line from its text when it is known to be UTF-8 (serde then skips its check
+/// of every string it borrows), from its bytes otherwise.
+pub fn decode<'a, T: serde::Deserialize<'a>>(
+    line: &'a [u8],
+    text: Option<&'a str>,
+) -> Result<T, serde_json::Error> {
+    match text {
+        Some(text) => serde_json::from_str(text),
+        None => serde_json::from_slice(line),
+    }
 }
 
 fn emit_usage(
@@ -201,7 +215,7 @@ fn is_read_limit_code(code: &str) -> bool {
 /// as [`messages`] and [`usage`] do on its `Value`, without building one; `false` when the line
 /// is not a shape the typed decode knows (then decode a `Value`).
 pub fn typed_line(
-    line: &[u8],
+    line: &str,
     needles: &[String],
     out: &mut Vec<JsonMessage>,
     tally: &mut JsonTally,
@@ -327,13 +341,16 @@ fn object_messages(
     }
     if let Some(topic) = str_field(obj, "_topic") {
         let origin = Origin {
-            function: str_field(obj, "_functionPath").map(strip_js_extension),
+            function: str_field(obj, "_functionPath")
+                .map(strip_js_extension)
+                .map(Arc::from),
             component_function: None,
             request_id: None,
             timestamp: obj
                 .get("_timestamp")
                 .and_then(Value::as_f64)
-                .and_then(millis_to_rfc3339),
+                .and_then(millis_to_rfc3339)
+                .map(Arc::from),
         };
         match topic {
             "_console" => {
@@ -430,10 +447,10 @@ fn cli_origin(
         None => (identifier, None),
     };
     Origin {
-        function,
-        component_function,
-        request_id: request_id.map(str::to_owned),
-        timestamp,
+        function: function.map(Arc::from),
+        component_function: component_function.map(Arc::from),
+        request_id: request_id.map(Arc::from),
+        timestamp: timestamp.map(Arc::from),
     }
 }
 
@@ -445,12 +462,12 @@ fn stream_origin(
     request_id: Option<&str>,
     timestamp: Option<String>,
 ) -> Origin {
-    let path = path.map(strip_js_extension);
+    let path: Option<Arc<str>> = path.map(strip_js_extension).map(Arc::from);
     Origin {
         function: if in_component { None } else { path.clone() },
         component_function: if in_component { path } else { None },
-        request_id: request_id.map(str::to_owned),
-        timestamp,
+        request_id: request_id.map(Arc::from),
+        timestamp: timestamp.map(Arc::from),
     }
 }
 
@@ -521,7 +538,7 @@ mod tests {
 
     fn through_typed(line: &str, needles: &[String]) -> Option<Decoded> {
         let (mut out, mut tally, mut usages) = (Vec::new(), JsonTally::default(), Vec::new());
-        typed_line(line.as_bytes(), needles, &mut out, &mut tally, &mut |u| {
+        typed_line(line, needles, &mut out, &mut tally, &mut |u| {
             usages.push(u);
         })
         .then_some((out, tally, usages))

@@ -82,6 +82,7 @@ pub struct Scanner<'m> {
     /// Lines, headers and needle hits of each block, found in one pass.
     indexer: BlockIndexer,
     block_index: BlockIndex,
+    names: text::OriginNames,
     source: Arc<str>,
     lines_done: u64,
     carry: Vec<u8>,
@@ -116,6 +117,7 @@ impl<'m> Scanner<'m> {
             json_finder: Needles::new(&[b"\n{", b"\n["]),
             indexer,
             block_index: BlockIndex::default(),
+            names: text::OriginNames::default(),
             source,
             lines_done: 0,
             carry: Vec::new(),
@@ -322,7 +324,8 @@ impl<'m> Scanner<'m> {
                     if is_json_line(line) {
                         self.counts.records += 1;
                         let line_no = first_line + lines.before(block, begin);
-                        self.json_line(line, block_text.is_some(), line_no, emit);
+                        let text = block_text.map(|text| &text[begin..end]);
+                        self.json_line(line, text, line_no, emit);
                     }
                 }
                 (_, Some((pos, lines_before))) => {
@@ -337,7 +340,8 @@ impl<'m> Scanner<'m> {
                     let line_no = first_line + lines_before;
                     if json {
                         self.counts.records += 1;
-                        self.json_line(line, block_text.is_some(), line_no, emit);
+                        let text = block_text.map(|text| &text[begin..end]);
+                        self.json_line(line, text, line_no, emit);
                         continue;
                     }
                     let headers = header_scanned_to..begin;
@@ -361,7 +365,8 @@ impl<'m> Scanner<'m> {
         if index
             .last_header
             .is_some_and(|mark| mark >= header_scanned_to)
-            && let Some(origin) = last_header_in(block, header_scanned_to..block.len())
+            && let Some(origin) =
+                last_header_in(block, header_scanned_to..block.len(), &mut self.names)
         {
             self.last_header = Some(origin);
             self.header_known = true;
@@ -437,7 +442,7 @@ impl<'m> Scanner<'m> {
         following: &[u8],
         emit: &mut dyn FnMut(ScanEvent),
     ) {
-        let split = text::split_line(decoded);
+        let split = text::split_line(decoded, &mut self.names);
         let origin = if split.has_header {
             self.header_known = true;
             let origin = split.origin;
@@ -445,7 +450,7 @@ impl<'m> Scanner<'m> {
             origin
         } else {
             let (block, range) = headers;
-            if let Some(origin) = last_header_in(block, range) {
+            if let Some(origin) = last_header_in(block, range, &mut self.names) {
                 self.last_header = Some(origin);
                 self.header_known = true;
             }
@@ -456,7 +461,7 @@ impl<'m> Scanner<'m> {
         };
         let matches = self.matcher.find(split.message);
         if !matches.is_empty() {
-            self.emit_matches(matches, origin, line_no, emit);
+            self.emit_matches(&matches, origin, line_no, emit);
             return;
         }
         let wanted = self.matcher.lines_wanted(split.message, 1);
@@ -481,22 +486,25 @@ impl<'m> Scanner<'m> {
             let first = pending.text.lines().next().unwrap_or("");
             self.suspect_or_nothing(first, pending.line, emit);
         } else {
-            self.emit_matches(matches, pending.origin, pending.line, emit);
+            self.emit_matches(&matches, pending.origin, pending.line, emit);
         }
     }
 
-    /// One JSONL line; `valid_utf8` when its block is known to be valid UTF-8.
+    /// One JSONL line; `text` is the line when its block is known to be valid UTF-8.
     fn json_line(
         &mut self,
         line: &[u8],
-        valid_utf8: bool,
+        text: Option<&str>,
         line_no: u64,
         emit: &mut dyn FnMut(ScanEvent),
     ) {
+        // Decoding from text skips serde's UTF-8 check of every string it borrows.
+        let text = text.or_else(|| std::str::from_utf8(line).ok());
         let hit = self.hit_finder.is_match(line);
         if !hit && json::may_carry_usage(line) {
             // No message to match, but the execution's cost, to join to its signals.
-            if let Err(err) = json::usage_of_line(line, &mut |usage| emit(ScanEvent::Usage(usage)))
+            if let Err(err) =
+                json::usage_of_line(line, text, &mut |usage| emit(ScanEvent::Usage(usage)))
             {
                 emit(ScanEvent::Problem {
                     line: Some(line_no),
@@ -506,7 +514,7 @@ impl<'m> Scanner<'m> {
             return;
         }
         if !hit {
-            if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+            if let Err(err) = json::decode::<serde::de::IgnoredAny>(line, text) {
                 emit(ScanEvent::Problem {
                     line: Some(line_no),
                     message: format!("invalid JSON: {err}"),
@@ -516,8 +524,8 @@ impl<'m> Scanner<'m> {
         }
         let mut messages = Vec::new();
         let mut tally = json::JsonTally::default();
-        let typed = (valid_utf8 || std::str::from_utf8(line).is_ok())
-            && json::typed_line(
+        let typed = text.is_some_and(|line| {
+            json::typed_line(
                 line,
                 &self.needles,
                 &mut messages,
@@ -525,7 +533,8 @@ impl<'m> Scanner<'m> {
                 &mut |usage| {
                     emit(ScanEvent::Usage(usage));
                 },
-            );
+            )
+        });
         if typed {
             self.json_messages(messages, tally, line_no, emit);
             return;
@@ -542,7 +551,7 @@ impl<'m> Scanner<'m> {
                 if matches.is_empty() {
                     self.suspect_or_nothing(&decoded, line_no, emit);
                 } else {
-                    self.emit_matches(matches, Origin::default(), line_no, emit);
+                    self.emit_matches(&matches, Origin::default(), line_no, emit);
                 }
             }
         }
@@ -575,7 +584,7 @@ impl<'m> Scanner<'m> {
             if matches.is_empty() {
                 self.suspect_or_nothing(&message.text, line_no, emit);
             } else {
-                self.emit_matches(matches, message.origin, line_no, emit);
+                self.emit_matches(&matches, message.origin, line_no, emit);
             }
         }
     }
@@ -589,14 +598,14 @@ impl<'m> Scanner<'m> {
 
     fn emit_matches(
         &mut self,
-        matches: Vec<Match>,
+        matches: &[Match],
         origin: Origin,
         line: u64,
         emit: &mut dyn FnMut(ScanEvent),
     ) {
         let last = matches.len().saturating_sub(1);
         let mut origin = Some(origin);
-        for (i, m) in matches.into_iter().enumerate() {
+        for (i, m) in matches.iter().enumerate() {
             // The last signal of a record takes its origin; only the others copy it.
             let origin = if i == last {
                 origin.take().unwrap_or_default()
@@ -604,10 +613,10 @@ impl<'m> Scanner<'m> {
                 origin.clone().unwrap_or_default()
             };
             emit(ScanEvent::Signal(Signal {
-                table: m.table,
-                fields: m.fields,
+                table: Arc::clone(&m.table),
+                fields: Arc::clone(&m.fields),
                 kind: m.kind,
-                rule_id: m.rule_id,
+                rule_id: Arc::clone(&m.rule_id),
                 legacy_underscore: m.legacy_underscore,
                 origin,
                 location: Location {
@@ -679,13 +688,17 @@ fn line_end(block: &[u8], begin: usize) -> usize {
 }
 
 /// The origin of the last line in `block[range]` that is a record header.
-fn last_header_in(block: &[u8], range: std::ops::Range<usize>) -> Option<Origin> {
+fn last_header_in(
+    block: &[u8],
+    range: std::ops::Range<usize>,
+    names: &mut text::OriginNames,
+) -> Option<Origin> {
     let mut end = range.end;
     while end > range.start {
         let mark = range.start + HEADER_FINDER_REV.rfind(&block[range.start..end])?;
         let begin = memchr::memrchr(b'\n', &block[..mark]).map_or(0, |i| i + 1);
         let line = decode_line(&block[begin..line_end(block, begin)]);
-        let split = text::split_line(&line);
+        let split = text::split_line(&line, names);
         if split.has_header {
             return Some(split.origin);
         }

@@ -3,7 +3,8 @@
 
 use crate::signal::Origin;
 use regex::Regex;
-use std::sync::LazyLock;
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, LazyLock};
 
 /// A dashboard row copied with Cmd/Ctrl+C: `MMM dd, HH:mm:ss.SSS <T> <function>[ in <component>][ <time>] <content>`.
 static DASHBOARD_ROW: LazyLock<Regex> = LazyLock::new(|| {
@@ -28,11 +29,44 @@ pub struct TextLine<'a> {
     pub has_header: bool,
 }
 
+/// The strings of the origins one scanner builds, shared: a function name is stored once, and
+/// the lines of one second share their timestamp. So a header line costs no allocation once its
+/// function has been seen.
+#[derive(Debug, Default)]
+pub struct OriginNames {
+    names: FxHashMap<Box<str>, Arc<str>>,
+    timestamp: Option<Arc<str>>,
+}
+
+/// Distinct function names kept before the table starts over (a bound, not a working set).
+const MAX_NAMES: usize = 4096;
+
+impl OriginNames {
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return Arc::clone(shared);
+        }
+        if self.names.len() >= MAX_NAMES {
+            self.names.clear();
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.names.insert(Box::from(name), Arc::clone(&shared));
+        shared
+    }
+
+    fn timestamp(&mut self, timestamp: &str) -> Arc<str> {
+        match &self.timestamp {
+            Some(last) if **last == *timestamp => Arc::clone(last),
+            _ => Arc::clone(self.timestamp.insert(Arc::from(timestamp))),
+        }
+    }
+}
+
 /// Splits a line (ANSI already stripped) into header and message.
-pub fn split_line(line: &str) -> TextLine<'_> {
+pub fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine<'a> {
     if let Some((ts, path, message)) = split_cli_header(line) {
         return TextLine {
-            origin: origin_for_path(path, None, ts),
+            origin: origin_for_path(path, None, ts, names),
             message,
             has_header: true,
         };
@@ -42,7 +76,7 @@ pub fn split_line(line: &str) -> TextLine<'_> {
         let component = caps.name("component").map(|m| m.as_str());
         let end = caps.get(0).map_or(0, |m| m.end());
         return TextLine {
-            origin: origin_for_path(path, component, caps.name("ts").map(|m| m.as_str())),
+            origin: origin_for_path(path, component, caps.name("ts").map(|m| m.as_str()), names),
             message: &line[end..],
             has_header: true,
         };
@@ -80,14 +114,19 @@ fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
     Some(((!ts.is_empty()).then_some(ts), path, message))
 }
 
-fn origin_for_path(path: &str, component: Option<&str>, ts: Option<&str>) -> Origin {
+fn origin_for_path(
+    path: &str,
+    component: Option<&str>,
+    ts: Option<&str>,
+    names: &mut OriginNames,
+) -> Origin {
     let is_component = component.is_some() || is_component_function(path);
-    let path = path.to_owned();
+    let path = names.name(path);
     Origin {
-        function: (!is_component).then(|| path.clone()),
+        function: (!is_component).then(|| Arc::clone(&path)),
         component_function: is_component.then_some(path),
         request_id: None,
-        timestamp: ts.map(str::to_owned),
+        timestamp: ts.map(|ts| names.timestamp(ts)),
     }
 }
 
@@ -165,7 +204,7 @@ mod tests {
             "1/15/2026, 2:03:09\u{202f}PM",
         ] {
             let line = format!("{ts} [CONVEX Q(users:byEmail)] [WARN] 'x'");
-            let split = split_line(&line);
+            let split = split_line(&line, &mut OriginNames::default());
             assert_eq!(split.origin.timestamp.as_deref(), Some(ts));
             assert_eq!(split.origin.function.as_deref(), Some("users:byEmail"));
             assert_eq!(split.message, "'x'");
@@ -176,6 +215,7 @@ mod tests {
     fn http_action_path_and_error_line_without_level() {
         let split = split_line(
             "1/15/2026, 2:03:14 PM [CONVEX H(POST /api/auth/sign-in/email)] Uncaught Error: No index found for user.email",
+            &mut OriginNames::default(),
         );
         assert_eq!(
             split.origin.function.as_deref(),
@@ -189,7 +229,10 @@ mod tests {
 
     #[test]
     fn client_echo_has_no_timestamp_and_adapter_is_a_component_function() {
-        let split = split_line("[CONVEX Q(adapter:findMany)] [WARN] 'w'");
+        let split = split_line(
+            "[CONVEX Q(adapter:findMany)] [WARN] 'w'",
+            &mut OriginNames::default(),
+        );
         assert_eq!(split.origin.timestamp, None);
         assert_eq!(split.origin.function, None);
         assert_eq!(
@@ -202,6 +245,7 @@ mod tests {
     fn dashboard_row_with_component() {
         let split = split_line(
             "Jan 15, 14:03:10.113 Q adapter:findMany in betterAuth [WARN] Querying without an index on table \"member\".",
+            &mut OriginNames::default(),
         );
         assert_eq!(
             split.origin.timestamp.as_deref(),

@@ -7,8 +7,8 @@
 //!   `max_lines - 1` lines with no needle, so no rendering can be waiting there;
 //! - the record header a line without one inherits: each part starts assuming none, and says
 //!   whether a line used that assumption; such a part is scanned again, in order, with the
-//!   header the previous part ended with (rare: a hit line without a header, before any header
-//!   line in its part);
+//!   header in force at its start: the last header line of the parts before it (rare: a hit
+//!   line without a header, before any header line in its part);
 //! - whether the input is JSONL, the head checks (binary data, a byte-order mark), the first
 //!   invalid UTF-8: decided on the input's head, or kept for the first part only;
 //! - line numbers: each part counts from its own start; the merge adds the lines before it.
@@ -176,12 +176,15 @@ pub fn scan_split<S: Send>(
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
+    // The header in force where a part starts is the last one before it, which may lie several
+    // parts back: a part without a header line of its own passes on the one it was given.
     // A rescan re-reads bytes the bar has already counted: it goes without one.
-    for index in 1..scanned.len() {
-        let before = scanned[index - 1].last_header.clone();
-        if scanned[index].used_assumed_header && before.is_some() {
-            scanned[index] = scan_part(matcher, index, before, None);
+    let mut in_force: Option<Origin> = None;
+    for (index, part) in scanned.iter_mut().enumerate() {
+        if part.used_assumed_header && in_force.is_some() {
+            *part = scan_part(matcher, index, in_force.clone(), None);
         }
+        in_force = part.last_header.clone().or(in_force);
     }
 
     let name = input.name();

@@ -24,8 +24,8 @@ const MAX_ESCAPE_LAYERS: usize = 3;
 pub struct Match {
     pub rule_id: Arc<str>,
     pub kind: SignalKind,
-    pub table: String,
-    pub fields: Vec<String>,
+    pub table: Arc<str>,
+    pub fields: Arc<[String]>,
     pub legacy_underscore: bool,
 }
 
@@ -35,7 +35,7 @@ pub struct Matcher {
     rules: RuleSet,
     /// Table names for splitting `<table><field>`, longest first.
     tables: Vec<String>,
-    cache: RefCell<FxHashMap<Box<str>, Vec<Match>>>,
+    cache: RefCell<FxHashMap<Box<str>, Arc<[Match]>>>,
 }
 
 impl Matcher {
@@ -66,16 +66,16 @@ impl Matcher {
     }
 
     /// Every match in `text`, trying it as is and then after each layer of unescaping.
-    pub fn find(&self, text: &str) -> Vec<Match> {
+    pub fn find(&self, text: &str) -> Arc<[Match]> {
         if let Some(found) = self.cache.borrow().get(text) {
-            return found.clone();
+            return Arc::clone(found);
         }
-        let found = self.find_uncached(text);
+        let found: Arc<[Match]> = self.find_uncached(text).into();
         let mut cache = self.cache.borrow_mut();
         if cache.len() >= CACHE_ENTRIES {
             cache.clear();
         }
-        cache.insert(Box::from(text), found.clone());
+        cache.insert(Box::from(text), Arc::clone(&found));
         found
     }
 
@@ -157,8 +157,8 @@ impl Matcher {
         Some(Match {
             rule_id: rule.id.clone(),
             kind: rule.kind,
-            table,
-            fields,
+            table: table.into(),
+            fields: fields.into(),
             legacy_underscore,
         })
     }
@@ -195,8 +195,8 @@ mod tests {
     fn object_inspect_rendering_from_issue_157() {
         let found = matcher().find(ISSUE_157);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].table, "member");
-        assert_eq!(found[0].fields, ["organizationId", "userId"]);
+        assert_eq!(&*found[0].table, "member");
+        assert_eq!(*found[0].fields, ["organizationId", "userId"]);
         assert!(!found[0].legacy_underscore);
     }
 
@@ -204,14 +204,14 @@ mod tests {
     fn legacy_underscore_is_stripped_after_the_first_field() {
         let text = ISSUE_157.replace("[organizationId, userId]", "[userId, _expiresAt]");
         let found = matcher().find(&text);
-        assert_eq!(found[0].fields, ["userId", "expiresAt"]);
+        assert_eq!(*found[0].fields, ["userId", "expiresAt"]);
         assert!(found[0].legacy_underscore);
     }
 
     #[test]
     fn id_only_list_is_kept_verbatim() {
         let text = ISSUE_157.replace("[organizationId, userId]", "[_id]");
-        assert_eq!(matcher().find(&text)[0].fields, ["_id"]);
+        assert_eq!(*matcher().find(&text)[0].fields, ["_id"]);
     }
 
     #[test]
@@ -226,13 +226,13 @@ mod tests {
         let m = matcher();
         let dotted = m.find("Uncaught Error: No index found for user.email\n    at paginate");
         assert_eq!(
-            (dotted[0].table.as_str(), dotted[0].fields.clone()),
+            (&*dotted[0].table, dotted[0].fields.to_vec()),
             ("user", vec!["email".to_owned()])
         );
         let dotless = m.find("[Error: No index found for twoFactoruserId]");
         assert_eq!(dotless.len(), 1);
         assert_eq!(
-            (dotless[0].table.as_str(), dotless[0].fields.clone()),
+            (&*dotless[0].table, dotless[0].fields.to_vec()),
             ("twoFactor", vec!["userId".to_owned()])
         );
     }
@@ -244,7 +244,7 @@ mod tests {
             Some(vec!["users".into(), "user".into()]),
         );
         let found = m.find("No index found for usersemail");
-        assert_eq!(found[0].table, "users");
-        assert_eq!(found[0].fields, ["email"]);
+        assert_eq!(&*found[0].table, "users");
+        assert_eq!(*found[0].fields, ["email"]);
     }
 }

@@ -34,7 +34,7 @@ impl Live {
         if let (ScanEvent::Signal(signal), Some(ts)) = (&event, timestamp_ms) {
             *self
                 .activity
-                .entry((signal.table.clone(), signal.fields.clone()))
+                .entry((signal.table.to_string(), signal.fields.to_vec()))
                 .or_default()
                 .entry(ts.div_euclid(HOUR_MS))
                 .or_default() += 1;

@@ -215,7 +215,7 @@ impl Tracker {
         {
             return None;
         }
-        let key = (signal.table.clone(), signal.fields.clone());
+        let key = (signal.table.to_string(), signal.fields.to_vec());
         let second = self.second(now);
         let mut created = false;
         if !self.entries.contains_key(&key) {
@@ -253,10 +253,10 @@ impl Tracker {
         entry.last_seen = now;
         entry.dirty = true;
         if let Some(function) = &signal.origin.function {
-            if let Some(n) = entry.callers.get_mut(function) {
+            if let Some(n) = entry.callers.get_mut(&**function) {
                 *n += 1;
             } else if entry.callers.len() < MAX_CALLERS {
-                entry.callers.insert(function.clone(), 1);
+                entry.callers.insert(function.to_string(), 1);
             }
         }
         let before = entry.status;
@@ -525,7 +525,7 @@ mod tests {
     fn signal(table: &str, fields: &[&str]) -> Signal {
         Signal {
             table: table.into(),
-            fields: strings(fields),
+            fields: strings(fields).into(),
             kind: SignalKind::MissingIndexWarning,
             rule_id: "r".into(),
             legacy_underscore: false,

@@ -98,13 +98,12 @@ struct SystemMetadata<'a> {
 impl<'a> Record<'a> {
     /// The record on `line` (valid UTF-8: serde skips the strings it ignores unchecked, where
     /// a `Value` would refuse invalid ones), when it is an object of a shape this decode knows.
-    pub(super) fn decode(line: &'a [u8]) -> Option<Self> {
+    pub(super) fn decode(line: &'a str) -> Option<Self> {
         // A derived struct also accepts an array (fields by position); a record is an object.
-        let first = line.iter().find(|b| !b.is_ascii_whitespace())?;
-        if *first != b'{' {
+        if !line.trim_ascii_start().starts_with('{') {
             return None;
         }
-        let record: Self = serde_json::from_slice(line).ok()?;
+        let record: Self = serde_json::from_str(line).ok()?;
         record.known().then_some(record)
     }
 
