@@ -4,7 +4,7 @@ use crate::document::{CallerCount, Finding, Ignored, Impact, Risk, Seen};
 use crate::signal::{Location, Signal, SignalKind};
 use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// How many sample locations a finding keeps.
@@ -40,7 +40,7 @@ impl Sighting {
 struct Accumulator {
     count: u64,
     /// The executions (by request key) that logged this list: counted, and joined to usage.
-    requests: HashSet<u64>,
+    requests: RequestKeys,
     kinds: Vec<SignalKind>,
     /// In the order they were first seen: which ones are named depends on it.
     callers: Vec<(String, u64)>,
@@ -106,7 +106,11 @@ impl Accumulator {
     /// both would have gathered.
     fn append(&mut self, later: Accumulator, line_offset: u64) {
         self.count += later.count;
-        self.requests.extend(later.requests);
+        let mut smaller = later.requests;
+        if smaller.len() > self.requests.len() {
+            std::mem::swap(&mut smaller, &mut self.requests);
+        }
+        self.requests.extend(smaller);
         for kind in later.kinds {
             self.add_kind(kind);
         }
@@ -298,7 +302,7 @@ impl Aggregator {
     }
 
     /// The executions (by `request_key`) that logged one list: what insights join by request id.
-    pub fn requests(&self, table: &str, fields: &[String]) -> Option<&HashSet<u64>> {
+    pub fn requests(&self, table: &str, fields: &[String]) -> Option<&RequestKeys> {
         self.index
             .get(&(Arc::from(table), Arc::from(fields)))
             .map(|&at| &self.findings[at].1.requests)
@@ -351,18 +355,87 @@ pub fn request_key(request_id: &str) -> u64 {
     hasher.finish()
 }
 
-/// What one execution read, once its usage was found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A set of request keys.
+pub type RequestKeys = HashSet<u64, BuildHasherDefault<KeyHasher>>;
+
+/// Hashes a request key, which is already a hash, by passing it through.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
+
+/// What one execution read, in 8 bytes: the usage join keeps one per execution of the input,
+/// so its size is what the join's memory grows by. Documents in the low 31 bits and bytes in
+/// 32 (each at most Convex's per-execution read limits, far below; larger counts saturate, and
+/// the all-ones value means "not reported"), and whether a read-limit warning was logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ExecutionCost {
-    documents_read: Option<u64>,
-    bytes_read: Option<u64>,
-    limit_warning: bool,
+    documents_and_warning: u32,
+    bytes: u32,
+}
+
+const DOCUMENTS_UNKNOWN: u32 = u32::MAX >> 1;
+const LIMIT_WARNING_BIT: u32 = 1 << 31;
+const BYTES_UNKNOWN: u32 = u32::MAX;
+
+impl Default for ExecutionCost {
+    fn default() -> Self {
+        Self::new(None, None, false)
+    }
+}
+
+impl ExecutionCost {
+    fn new(documents: Option<u64>, bytes: Option<u64>, limit_warning: bool) -> Self {
+        let saturate =
+            |n: u64, unknown: u32| u32::try_from(n).map_or(unknown - 1, |n| n.min(unknown - 1));
+        let documents = documents.map_or(DOCUMENTS_UNKNOWN, |n| saturate(n, DOCUMENTS_UNKNOWN));
+        Self {
+            documents_and_warning: documents | if limit_warning { LIMIT_WARNING_BIT } else { 0 },
+            bytes: bytes.map_or(BYTES_UNKNOWN, |n| saturate(n, BYTES_UNKNOWN)),
+        }
+    }
+
+    fn documents_read(self) -> Option<u64> {
+        let documents = self.documents_and_warning & !LIMIT_WARNING_BIT;
+        (documents != DOCUMENTS_UNKNOWN).then_some(u64::from(documents))
+    }
+
+    fn bytes_read(self) -> Option<u64> {
+        (self.bytes != BYTES_UNKNOWN).then_some(u64::from(self.bytes))
+    }
+
+    fn limit_warning(self) -> bool {
+        self.documents_and_warning & LIMIT_WARNING_BIT != 0
+    }
+
+    /// The larger of each count (a reported one over none), and either warning.
+    fn merge(&mut self, other: Self) {
+        *self = Self::new(
+            self.documents_read().max(other.documents_read()),
+            self.bytes_read().max(other.bytes_read()),
+            self.limit_warning() || other.limit_warning(),
+        );
+    }
 }
 
 /// Every execution's usage, by request key, as the records report it (in any order).
 #[derive(Debug, Default)]
 pub struct UsageIndex {
-    executions: HashMap<u64, ExecutionCost>,
+    executions: HashMap<u64, ExecutionCost, BuildHasherDefault<KeyHasher>>,
 }
 
 impl UsageIndex {
@@ -374,40 +447,37 @@ impl UsageIndex {
         bytes: Option<u64>,
         limit_warning: bool,
     ) {
-        let cost = self.executions.entry(request_key(request_id)).or_default();
-        cost.documents_read = cost.documents_read.max(documents);
-        cost.bytes_read = cost.bytes_read.max(bytes);
-        cost.limit_warning |= limit_warning;
+        self.executions
+            .entry(request_key(request_id))
+            .or_default()
+            .merge(ExecutionCost::new(documents, bytes, limit_warning));
     }
 
     /// Adds another index's reports, as if they came after these.
     pub fn append(&mut self, later: UsageIndex) {
-        if self.executions.is_empty() {
-            // The first input or part: taken as it is, not copied entry by entry into a second
-            // map while the first is still held.
-            self.executions = later.executions;
-            return;
+        // The smaller map goes into the larger (the result is the same either way): the first
+        // input or part is taken as it is, and no map is copied into a second one while held.
+        let mut smaller = later.executions;
+        if smaller.len() > self.executions.len() {
+            std::mem::swap(&mut smaller, &mut self.executions);
         }
-        for (key, cost) in later.executions {
-            let mine = self.executions.entry(key).or_default();
-            mine.documents_read = mine.documents_read.max(cost.documents_read);
-            mine.bytes_read = mine.bytes_read.max(cost.bytes_read);
-            mine.limit_warning |= cost.limit_warning;
+        for (key, cost) in smaller {
+            self.executions.entry(key).or_default().merge(cost);
         }
     }
 
     /// The cost of the executions that logged one list; `None` when none of them reported usage.
-    fn impact(&self, requests: &HashSet<u64>) -> Option<Impact> {
+    fn impact(&self, requests: &RequestKeys) -> Option<Impact> {
         let mut impact = Impact::default();
         let mut bytes = None::<u64>;
         for cost in requests.iter().filter_map(|r| self.executions.get(r)) {
-            impact.limit_warnings += u64::from(cost.limit_warning);
-            if let Some(documents) = cost.documents_read {
+            impact.limit_warnings += u64::from(cost.limit_warning());
+            if let Some(documents) = cost.documents_read() {
                 impact.executions_measured += 1;
                 impact.documents_read += documents;
                 impact.max_documents_read = impact.max_documents_read.max(documents);
             }
-            if let Some(b) = cost.bytes_read {
+            if let Some(b) = cost.bytes_read() {
                 bytes = Some(bytes.unwrap_or(0) + b);
             }
         }

@@ -13,11 +13,10 @@
 //! request ids) is one that logged it: a scan without an index reads every row of the table, so
 //! it conflicts with every write to that table.
 
-use crate::aggregate::request_key;
+use crate::aggregate::{RequestKeys, request_key};
 use crate::document::{Finding, InsightRef};
 use crate::frame::text::strip_js_extension;
 use serde::Deserialize;
-use std::collections::HashSet;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -154,7 +153,7 @@ impl Insight {
     }
 
     /// Whether one of the recent events is an execution that logged the list.
-    fn logged(&self, requests: Option<&HashSet<u64>>) -> bool {
+    fn logged(&self, requests: Option<&RequestKeys>) -> bool {
         let Some(requests) = requests else {
             return false;
         };
@@ -165,7 +164,7 @@ impl Insight {
     }
 
     /// This insight as the suggestion shows it, when it is behind the suggestion.
-    fn join(&self, finding: &Finding, requests: Option<&HashSet<u64>>) -> Option<InsightRef> {
+    fn join(&self, finding: &Finding, requests: Option<&RequestKeys>) -> Option<InsightRef> {
         let reads: Vec<&TableRead> = self
             .events()
             .iter()
@@ -231,7 +230,7 @@ fn same_table(name: &str, table: &str) -> bool {
 pub fn join<'a>(
     insights: &Insights,
     findings: &mut [Finding],
-    requests: impl Fn(&Finding) -> Option<&'a HashSet<u64>>,
+    requests: impl Fn(&Finding) -> Option<&'a RequestKeys>,
 ) -> Vec<String> {
     let mut joined = vec![false; insights.insights.len()];
     for finding in findings.iter_mut() {
@@ -398,7 +397,7 @@ mod tests {
             "functionId":"other:fn","count":1,"recentEvents":[{"request_id":"abc","calls":[]}]}]}"#,
         );
         let mut found = vec![finding("member", &["members:get"], &[])];
-        let requests: HashSet<u64> = [request_key("abc")].into();
+        let requests: RequestKeys = [request_key("abc")].into_iter().collect();
         join(&ins, &mut found, |_| Some(&requests));
         assert_eq!(found[0].insights.len(), 1);
         assert_eq!(found[0].insights[0].documents_read, None);

@@ -396,7 +396,7 @@ impl Engine {
     fn join_insights<'a>(
         &self,
         findings: &mut [Finding],
-        requests: impl Fn(&Finding) -> Option<&'a std::collections::HashSet<u64>>,
+        requests: impl Fn(&Finding) -> Option<&'a crate::aggregate::RequestKeys>,
     ) -> Vec<String> {
         let Some(insights) = &self.insights else {
             return Vec::new();

@@ -116,11 +116,18 @@ impl BlockIndexer {
             && std::arch::is_x86_feature_detected!("popcnt")
             && std::arch::is_x86_feature_detected!("bmi1")
             && self.header.bytes.len() <= 8
-            && self.needles.len() <= MAX_VECTOR_NEEDLES
         {
-            // SAFETY: AVX2 is available, checked just above.
-            unsafe { self.index_avx2(block, start, out) };
-            return;
+            // SAFETY: AVX2, POPCNT and BMI1 are available, checked just above. The loop is
+            // compiled once per needle count, so its needle tests are unrolled.
+            unsafe {
+                match self.needles.len() {
+                    1 => return self.index_avx2::<1>(block, start, out),
+                    2 => return self.index_avx2::<2>(block, start, out),
+                    3 => return self.index_avx2::<3>(block, start, out),
+                    4 => return self.index_avx2::<4>(block, start, out),
+                    _ => {}
+                }
+            }
         }
         self.index_portable(block, start, out);
     }
@@ -152,17 +159,21 @@ impl BlockIndexer {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,popcnt,bmi1")]
-    unsafe fn index_avx2(&self, block: &[u8], start: usize, out: &mut BlockIndex) {
+    unsafe fn index_avx2<const NEEDLES: usize>(
+        &self,
+        block: &[u8],
+        start: usize,
+        out: &mut BlockIndex,
+    ) {
         use std::arch::x86_64::*;
         // Plain code rather than closures, so every intrinsic is inlined with AVX2 enabled.
         let ptr = block.as_ptr();
         let newline = _mm256_set1_epi8(b'\n' as i8);
         let header = VectorPair::new(&self.header);
-        let mut needles = [header; MAX_VECTOR_NEEDLES];
+        let mut needles = [header; NEEDLES];
         for (slot, needle) in needles.iter_mut().zip(&self.needles) {
             *slot = VectorPair::new(needle);
         }
-        let needles = &needles[..self.needles.len()];
 
         let mut lines = 0u64;
         let mut high = _mm256_setzero_si256();
@@ -187,7 +198,7 @@ impl BlockIndexer {
             // SAFETY: as above.
             let mut header_mask = unsafe { header.mask64(ptr.add(at)) };
             let mut needle_mask = 0;
-            for needle in needles {
+            for needle in &needles {
                 // SAFETY: as above.
                 needle_mask |= unsafe { needle.mask64(ptr.add(at)) };
             }
@@ -309,9 +320,6 @@ fn wide(low: i32, high: i32) -> u64 {
 /// How far ahead of the vector loop its input is prefetched.
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_AHEAD: usize = 4096;
-
-/// How many needles the vector loop tests at once; more go the portable way.
-const MAX_VECTOR_NEEDLES: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -32,6 +32,9 @@ pub struct Parallelism {
 }
 
 const MIN_PART_BYTES: u64 = 4 * 1024 * 1024;
+/// How much of the mapped file a part reads before it lets the pages go: what a part adds to
+/// the resident memory, at most.
+const RELEASE_BYTES: usize = 2 * 1024 * 1024;
 /// How far around a nominal cut a record boundary is looked for; a part boundary that cannot
 /// be placed within it is dropped (the part before it grows).
 const CUT_WINDOW: usize = 256 * 1024;
@@ -105,9 +108,9 @@ pub fn scan_split<S: Send>(
     if wanted < 2 {
         return None;
     }
-    let map = super::mapped::map(&file).ok()?;
-    let len = len.min(map.len() as u64);
-    let bytes: &[u8] = &map[..len as usize];
+    let map = super::mapped::MappedFile::open(&file).ok()?;
+    let len = len.min(map.bytes().len() as u64);
+    let bytes: &[u8] = &map.bytes()[..len as usize];
     let head = &bytes[..bytes.len().min(CUT_WINDOW)];
     if head.starts_with(&[0x1f, 0x8b])
         || encoding::utf16_bom(head).is_some()
@@ -144,7 +147,8 @@ pub fn scan_split<S: Send>(
                       progress: Option<&indicatif::ProgressBar>| {
         let (start, end) = ranges[index];
         scan_range(
-            &bytes[start as usize..end as usize],
+            &map,
+            start as usize..end as usize,
             index == 0,
             json_input,
             assumed,
@@ -264,7 +268,8 @@ fn find_cut(
 
 #[allow(clippy::too_many_arguments)]
 fn scan_range<S>(
-    part: &[u8],
+    map: &super::mapped::MappedFile,
+    part: std::ops::Range<usize>,
     first: bool,
     json_input: bool,
     assumed: Option<Origin>,
@@ -287,15 +292,23 @@ fn scan_range<S>(
         ScanEvent::Problem { line, message } => problems.push((line, message)),
         other => record(&mut sink, other),
     };
-    for block in part.chunks(block_bytes.max(1)) {
+    let mut released_to = part.start;
+    let mut at = part.start;
+    for block in map.bytes()[part.clone()].chunks(block_bytes.max(1)) {
         if scanner.stopped() {
             break;
         }
         scanner.feed(block, &mut emit);
+        at += block.len();
+        if at - released_to >= RELEASE_BYTES {
+            map.release(released_to..at);
+            released_to = at;
+        }
         if let Some(bar) = progress {
             bar.inc(block.len() as u64);
         }
     }
+    map.release(released_to..part.end);
     scanner.finish(&mut emit);
     PartScan {
         counts: scanner.counts(),
