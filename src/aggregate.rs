@@ -43,14 +43,14 @@ struct Accumulator {
     requests: RequestKeys,
     kinds: Vec<SignalKind>,
     /// In the order they were first seen: which ones are named depends on it.
-    callers: Vec<(String, u64)>,
+    callers: Vec<(Arc<str>, u64)>,
     other_callers: u64,
-    component_functions: Vec<(String, u64)>,
+    component_functions: Vec<(Arc<str>, u64)>,
     first_seen: Option<Sighting>,
     last_seen: Option<Sighting>,
     samples: Vec<Location>,
     legacy_underscore: u64,
-    rules: Vec<String>,
+    rules: Vec<Arc<str>>,
     lookup: bool,
 }
 
@@ -95,9 +95,9 @@ impl Accumulator {
         }
     }
 
-    fn add_rule(&mut self, rule: &str) {
-        if !self.rules.iter().any(|r| r == rule) {
-            self.rules.push(rule.to_owned());
+    fn add_rule(&mut self, rule: &Arc<str>) {
+        if !self.rules.iter().any(|r| same(r, rule)) {
+            self.rules.push(Arc::clone(rule));
         }
     }
 
@@ -160,11 +160,17 @@ impl Accumulator {
 }
 
 /// Counts `n` calls of `key`, in a list that names at most `MAX_CALLERS` (the first seen).
-fn count_bounded(list: &mut Vec<(String, u64)>, overflow: &mut u64, key: &str, n: u64) {
-    if let Some((_, count)) = list.iter_mut().find(|(k, _)| k == key) {
+/// Whether two shared strings are equal: the same allocation (a scanner shares each name)
+/// answers without comparing bytes.
+fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+fn count_bounded(list: &mut Vec<(Arc<str>, u64)>, overflow: &mut u64, key: &Arc<str>, n: u64) {
+    if let Some((_, count)) = list.iter_mut().find(|(k, _)| same(k, key)) {
         *count += n;
     } else if list.len() < MAX_CALLERS {
-        list.push((key.to_owned(), n));
+        list.push((Arc::clone(key), n));
     } else {
         *overflow += n;
     }
@@ -292,7 +298,7 @@ impl Aggregator {
                     .seen(),
                 samples,
                 legacy_underscore: acc.legacy_underscore,
-                rules: acc.rules.clone(),
+                rules: acc.rules.iter().map(|rule| rule.to_string()).collect(),
                 status: None,
                 exact: None,
             });
@@ -331,11 +337,11 @@ pub fn rank(findings: &mut [Finding]) {
     });
 }
 
-fn ranked(list: &[(String, u64)]) -> Vec<CallerCount> {
+fn ranked(list: &[(Arc<str>, u64)]) -> Vec<CallerCount> {
     let mut callers: Vec<CallerCount> = list
         .iter()
         .map(|(function, count)| CallerCount {
-            function: function.clone(),
+            function: function.to_string(),
             count: *count,
         })
         .collect();

@@ -198,7 +198,10 @@ impl Engine {
         }
         if self.parallelism.threads < 2 {
             for input in &inputs {
-                collected.append_input(read_input(&self.matcher, input));
+                let read = self
+                    .read_split(input)
+                    .unwrap_or_else(|| read_input(&self.matcher, input));
+                collected.append_input(read);
             }
             return collected;
         }
@@ -218,7 +221,7 @@ impl Engine {
         collected
     }
 
-    /// `input` read in parts over the threads, when it is a file worth splitting.
+    /// `input` read through a memory map in parts over the threads, when it is a large file.
     fn read_split(&self, input: &ingest::Input) -> Option<InputRead> {
         let split = ingest::scan_split(
             input,

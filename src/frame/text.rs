@@ -102,7 +102,9 @@ fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
         return None;
     }
     let body = &after[2..];
-    let (path, rest) = match body.find(")] ") {
+    static PATH_END: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b")] "));
+    let (path, rest) = match PATH_END.find(body.as_bytes()) {
         Some(end) => (&body[..end], &body[end + 3..]),
         None => (body.strip_suffix(")]")?, ""),
     };
@@ -160,7 +162,7 @@ pub fn strip_js_extension(path: &str) -> String {
 
 /// Removes SGR colour codes (`ESC [ … m`) and OSC-8 hyperlinks (`ESC ] 8 ;; … ESC \`).
 pub fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
-    if !line.contains('\u{1b}') {
+    if memchr::memchr(0x1b, line.as_bytes()).is_none() {
         return std::borrow::Cow::Borrowed(line);
     }
     let mut out = String::with_capacity(line.len());

@@ -1,4 +1,4 @@
-//! One large regular file read on several threads: cut into parts at line starts where no
+//! One large regular file read through a memory map on several threads: cut into parts at line starts where no
 //! record can straddle the cut, each part scanned into its own sink, and the parts handed back
 //! in order with the line each one starts after, so their merge is what one pass would give.
 //!
@@ -82,9 +82,10 @@ struct PartScan<S> {
     last_header: Option<Origin>,
 }
 
-/// Reads `input` in parts on several threads when it is a regular file large enough to split
-/// that needs no decoding (not gzip, not UTF-16, not a JSON document); `None` otherwise (read
-/// it in one pass). `record` puts one event into a part's sink.
+/// Reads `input` through a memory map, in as many parts as there are threads and part sizes in
+/// it (one at `--threads 1`), when it is a regular file of at least one part that needs no
+/// decoding (not gzip, not UTF-16, not a JSON document); `None` otherwise (read it as a
+/// stream). `record` puts one event into a part's sink.
 pub fn scan_split<S: Send>(
     input: &Input,
     matcher: &Matcher,
@@ -95,9 +96,6 @@ pub fn scan_split<S: Send>(
     let Input::File(path) = input else {
         return None;
     };
-    if parallelism.threads < 2 {
-        return None;
-    }
     let file = File::open(path).ok()?;
     let metadata = file.metadata().ok()?;
     if !metadata.is_file() {
@@ -105,7 +103,7 @@ pub fn scan_split<S: Send>(
     }
     let len = metadata.len();
     let wanted = (len / parallelism.min_part_bytes.max(1)).min(parallelism.threads as u64);
-    if wanted < 2 {
+    if wanted == 0 {
         return None;
     }
     let map = super::mapped::MappedFile::open(&file).ok()?;
@@ -134,9 +132,6 @@ pub fn scan_split<S: Send>(
         }
     }
     bounds.push(len);
-    if bounds.len() < 3 {
-        return None;
-    }
 
     let source: Arc<str> = Arc::from(input.name().as_str());
     let ranges: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
