@@ -4,9 +4,10 @@
 //! number of lines before it. Each byte is loaded once; the per-line work is left to the few
 //! lines a needle is on.
 //!
-//! Every literal is recognised by two of its bytes (the rarest pair, as `memchr` ranks them) at
-//! their offsets, then confirmed whole. On x86-64 with AVX2 that test runs on 32 positions at a
-//! time; elsewhere the same answer comes from `memchr`'s searchers, one pass each.
+//! Every literal is recognised by two of its bytes at their offsets (its rarest byte, as
+//! `memchr` ranks them, and the byte at its far end), then confirmed whole. On x86-64 that test
+//! runs on 64 positions at a time, with AVX-512BW where the CPU has it and AVX2 otherwise;
+//! elsewhere the same answer comes from `memchr`'s searchers, one pass each.
 
 use memchr::arch::all::packedpair::Pair;
 use memchr::memmem::Finder;
@@ -120,6 +121,17 @@ impl BlockIndexer {
             // SAFETY: AVX2, POPCNT and BMI1 are available, checked just above. The loop is
             // compiled once per needle count, so its needle tests are unrolled.
             unsafe {
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                {
+                    match self.needles.len() {
+                        1 => return self.index_avx512::<1>(block, start, out),
+                        2 => return self.index_avx512::<2>(block, start, out),
+                        3 => return self.index_avx512::<3>(block, start, out),
+                        4 => return self.index_avx512::<4>(block, start, out),
+                        _ => {}
+                    }
+                }
                 match self.needles.len() {
                     1 => return self.index_avx2::<1>(block, start, out),
                     2 => return self.index_avx2::<2>(block, start, out),
@@ -174,13 +186,11 @@ impl BlockIndexer {
         for (slot, needle) in needles.iter_mut().zip(&self.needles) {
             *slot = VectorPair::new(needle);
         }
-
-        let mut lines = 0u64;
         let mut high = _mm256_setzero_si256();
-        let (mut headers, mut last_header) = (0, usize::MAX);
-        let mut at = 0;
+        let mut scan = LoopState::default();
         let end = block.len().saturating_sub(self.reach + 64);
-        while at < end {
+        while scan.at < end {
+            let at = scan.at;
             // SAFETY: `at + reach + 64 <= block.len()`, and every offset is at most `reach`.
             let (low_half, high_half) = unsafe {
                 (
@@ -196,43 +206,158 @@ impl BlockIndexer {
                 _mm256_movemask_epi8(_mm256_cmpeq_epi8(high_half, newline)),
             );
             // SAFETY: as above.
-            let mut header_mask = unsafe { header.mask64(ptr.add(at)) };
+            let header_mask = unsafe { header.mask64(ptr.add(at)) };
             let mut needle_mask = 0;
             for needle in &needles {
                 // SAFETY: as above.
                 needle_mask |= unsafe { needle.mask64(ptr.add(at)) };
             }
-            // Most 64-byte stretches hold one line start or none: the first candidate is
-            // checked without a branch (a mispredicted one per line would cost more than the
-            // rest of the loop), any further ones in a loop.
-            let pos = at + (header_mask.trailing_zeros() as usize & 63);
-            // SAFETY: `pos + 8 <= at + 64 + reach`, and `reach >= 8`.
-            let word = unsafe { ptr.add(pos).cast::<u64>().read_unaligned() };
-            let found = header_mask != 0 && word & self.header_word.1 == self.header_word.0;
-            headers += u64::from(found);
-            last_header = if found { pos } else { last_header };
-            header_mask &= header_mask.wrapping_sub(1);
-            while header_mask != 0 {
-                let pos = at + header_mask.trailing_zeros() as usize;
-                header_mask &= header_mask - 1;
-                if self.header.at(block, pos) {
-                    headers += 1;
-                    last_header = pos;
-                }
-            }
-            while needle_mask != 0 {
-                let bit = needle_mask.trailing_zeros();
-                needle_mask &= needle_mask - 1;
-                let pos = at + bit as usize;
-                if pos >= start && self.needles.iter().any(|n| n.at(block, pos)) {
-                    let before = (line_mask & ((1u64 << bit) - 1)).count_ones();
-                    out.hits.push((pos, lines + u64::from(before)));
-                }
-            }
-            lines += u64::from(line_mask.count_ones());
-            at += 64;
+            // SAFETY: as above; `reach >= 8`.
+            unsafe {
+                self.account(
+                    block,
+                    start,
+                    &mut scan,
+                    line_mask,
+                    header_mask,
+                    needle_mask,
+                    out,
+                )
+            };
         }
-        let mut ascii = _mm256_movemask_epi8(high) == 0;
+        self.finish_tail(block, start, scan, _mm256_movemask_epi8(high) == 0, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,popcnt,bmi1")]
+    unsafe fn index_avx512<const NEEDLES: usize>(
+        &self,
+        block: &[u8],
+        start: usize,
+        out: &mut BlockIndex,
+    ) {
+        use std::arch::x86_64::*;
+        let ptr = block.as_ptr();
+        let newline = _mm512_set1_epi8(b'\n' as i8);
+        let pair = |literal: &Literal| {
+            (
+                literal.first.0,
+                _mm512_set1_epi8(literal.first.1 as i8),
+                literal.second.0,
+                _mm512_set1_epi8(literal.second.1 as i8),
+            )
+        };
+        let header = pair(&self.header);
+        let mut needles = [header; NEEDLES];
+        for (slot, needle) in needles.iter_mut().zip(&self.needles) {
+            *slot = pair(needle);
+        }
+        let mut high = _mm512_setzero_si512();
+        let mut scan = LoopState::default();
+        let end = block.len().saturating_sub(self.reach + 64);
+        while scan.at < end {
+            let at = scan.at;
+            // SAFETY (every load): `at + reach + 64 <= block.len()`, and every offset is at most
+            // `reach`.
+            let bytes = unsafe { _mm512_loadu_si512(ptr.add(at).cast()) };
+            _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
+            high = _mm512_or_si512(high, bytes);
+            let line_mask = _mm512_cmpeq_epi8_mask(bytes, newline);
+            let test = |(i, a, j, b): (usize, __m512i, usize, __m512i)| {
+                // SAFETY: as above.
+                unsafe {
+                    _mm512_mask_cmpeq_epi8_mask(
+                        _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(ptr.add(at + i).cast()), a),
+                        _mm512_loadu_si512(ptr.add(at + j).cast()),
+                        b,
+                    )
+                }
+            };
+            let header_mask = test(header);
+            let mut needle_mask = 0;
+            for &needle in &needles {
+                needle_mask |= test(needle);
+            }
+            // SAFETY: as above; `reach >= 8`.
+            unsafe {
+                self.account(
+                    block,
+                    start,
+                    &mut scan,
+                    line_mask,
+                    header_mask,
+                    needle_mask,
+                    out,
+                )
+            };
+        }
+        let ascii = _mm512_movepi8_mask(high) == 0;
+        self.finish_tail(block, start, scan, ascii, out);
+    }
+
+    /// What the vector loops found in the 64 bytes at `scan.at`: the newlines, the header
+    /// candidates and the needle candidates as masks, checked here and counted.
+    /// SAFETY: 8 bytes must be readable after `scan.at + 63`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn account(
+        &self,
+        block: &[u8],
+        start: usize,
+        scan: &mut LoopState,
+        line_mask: u64,
+        mut header_mask: u64,
+        mut needle_mask: u64,
+        out: &mut BlockIndex,
+    ) {
+        let at = scan.at;
+        // Most 64-byte stretches hold one line start or none: the first candidate is checked
+        // without a branch (a mispredicted one per line would cost more than the rest of the
+        // loop), any further ones in a loop.
+        let pos = at + (header_mask.trailing_zeros() as usize & 63);
+        // SAFETY: the caller's promise.
+        let word = unsafe { block.as_ptr().add(pos).cast::<u64>().read_unaligned() };
+        let found = header_mask != 0 && word & self.header_word.1 == self.header_word.0;
+        scan.headers += u64::from(found);
+        scan.last_header = if found { pos } else { scan.last_header };
+        header_mask &= header_mask.wrapping_sub(1);
+        while header_mask != 0 {
+            let pos = at + header_mask.trailing_zeros() as usize;
+            header_mask &= header_mask - 1;
+            if self.header.at(block, pos) {
+                scan.headers += 1;
+                scan.last_header = pos;
+            }
+        }
+        while needle_mask != 0 {
+            let bit = needle_mask.trailing_zeros();
+            needle_mask &= needle_mask - 1;
+            let pos = at + bit as usize;
+            if pos >= start && self.needles.iter().any(|n| n.at(block, pos)) {
+                let before = (line_mask & ((1u64 << bit) - 1)).count_ones();
+                out.hits.push((pos, scan.lines + u64::from(before)));
+            }
+        }
+        scan.lines += u64::from(line_mask.count_ones());
+        scan.at += 64;
+    }
+
+    /// The bytes after the vector loop, one at a time, and the totals.
+    fn finish_tail(
+        &self,
+        block: &[u8],
+        start: usize,
+        scan: LoopState,
+        ascii: bool,
+        out: &mut BlockIndex,
+    ) {
+        let LoopState {
+            at,
+            mut lines,
+            mut headers,
+            last_header,
+        } = scan;
+        let mut ascii = ascii;
         let mut last_header = (last_header != usize::MAX).then_some(last_header);
         for pos in at..block.len() {
             let byte = block[pos];
@@ -250,6 +375,27 @@ impl BlockIndexer {
         out.ascii = ascii;
         out.headers = headers;
         out.last_header = last_header;
+    }
+}
+
+/// Where a vector loop is, and what it has counted.
+#[derive(Debug, Clone, Copy)]
+struct LoopState {
+    at: usize,
+    lines: u64,
+    headers: u64,
+    /// `usize::MAX` for none, so the loop updates it without a branch.
+    last_header: usize,
+}
+
+impl Default for LoopState {
+    fn default() -> Self {
+        Self {
+            at: 0,
+            lines: 0,
+            headers: 0,
+            last_header: usize::MAX,
+        }
     }
 }
 
@@ -325,11 +471,41 @@ const PREFETCH_AHEAD: usize = 4096;
 mod tests {
     use super::*;
 
+    /// What `index` answers, checked against every vector loop this machine can run, and the
+    /// portable answer.
     fn both(indexer: &BlockIndexer, block: &[u8], start: usize) -> (BlockIndex, BlockIndex) {
         let mut fast = BlockIndex::default();
         indexer.index(block, start, &mut fast);
         let mut portable = BlockIndex::default();
         indexer.index_portable(block, start, &mut portable);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let detected = |feature| {
+                std::arch::is_x86_feature_detected!("popcnt")
+                    && std::arch::is_x86_feature_detected!("bmi1")
+                    && match feature {
+                        "avx2" => std::arch::is_x86_feature_detected!("avx2"),
+                        _ => {
+                            std::arch::is_x86_feature_detected!("avx512f")
+                                && std::arch::is_x86_feature_detected!("avx512bw")
+                        }
+                    }
+            };
+            for feature in ["avx2", "avx512bw"] {
+                if !detected(feature) || indexer.needles.len() != 2 {
+                    continue;
+                }
+                let mut vector = BlockIndex::default();
+                // SAFETY: the feature was detected just above.
+                unsafe {
+                    match feature {
+                        "avx2" => indexer.index_avx2::<2>(block, start, &mut vector),
+                        _ => indexer.index_avx512::<2>(block, start, &mut vector),
+                    }
+                }
+                assert_eq!(vector, portable, "{feature}");
+            }
+        }
         (fast, portable)
     }
 
