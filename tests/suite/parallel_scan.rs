@@ -486,3 +486,51 @@ fn a_split_file_shows_its_progress_on_a_terminal_only() {
     );
     assert!(output.contains("eta"), "{output}");
 }
+
+/// A file truncated while it is read (a log rotated with `copytruncate`) ends the command with a
+/// clear message and exit code 2, never a crash by SIGBUS: the file is read through a memory
+/// map. Whenever the truncation lands (before the read, during it, after it), the command exits
+/// by itself and says what happened.
+#[test]
+fn a_file_truncated_while_it_is_read_is_a_clear_error() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rotating.log");
+    let line =
+        b"1/15/2026, 2:03:19 PM [CONVEX Q(messages:list)] [LOG] 'Listing messages' { count: 3 }\n";
+    let mut bytes = Vec::with_capacity(64 << 20);
+    while bytes.len() < 64 << 20 {
+        bytes.extend_from_slice(line);
+    }
+    let mut outcomes = Vec::new();
+    for delay_ms in [40, 120, 300] {
+        std::fs::write(&path, &bytes).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ba-index-advisor"))
+            .args(["report", "--threads", "1", "--format", "json"])
+            .arg(&path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.signal(), None, "killed by a signal: {stderr}");
+        match out.status.code() {
+            Some(0) => outcomes.push("read before the truncation"),
+            Some(2) if stderr.contains("an input file shrank while it was being read") => {
+                assert!(out.stdout.is_empty(), "a partial report was printed");
+                outcomes.push("truncated during the read");
+            }
+            Some(2) if stderr.contains("empty input") => outcomes.push("truncated before"),
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+    }
+    eprintln!("outcomes: {outcomes:?}");
+}
