@@ -491,3 +491,48 @@ impl UsageIndex {
         (impact.executions_measured > 0 || impact.limit_warnings > 0).then_some(impact)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_execution_cost_keeps_what_was_reported_in_eight_bytes() {
+        assert_eq!(std::mem::size_of::<ExecutionCost>(), 8);
+        let unknown = ExecutionCost::default();
+        assert_eq!(
+            (
+                unknown.documents_read(),
+                unknown.bytes_read(),
+                unknown.limit_warning()
+            ),
+            (None, None, false)
+        );
+        let cost = ExecutionCost::new(Some(0), Some(16_777_216), true);
+        assert_eq!(
+            (
+                cost.documents_read(),
+                cost.bytes_read(),
+                cost.limit_warning()
+            ),
+            (Some(0), Some(16_777_216), true)
+        );
+        let huge = ExecutionCost::new(Some(u64::MAX), Some(u64::MAX), false);
+        assert_eq!(
+            huge.documents_read(),
+            Some(u64::from(DOCUMENTS_UNKNOWN - 1))
+        );
+        assert_eq!(huge.bytes_read(), Some(u64::from(BYTES_UNKNOWN - 1)));
+
+        let mut merged = ExecutionCost::new(Some(40), None, false);
+        merged.merge(ExecutionCost::new(Some(12), Some(900), true));
+        assert_eq!(
+            (
+                merged.documents_read(),
+                merged.bytes_read(),
+                merged.limit_warning()
+            ),
+            (Some(40), Some(900), true)
+        );
+    }
+}

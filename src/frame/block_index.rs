@@ -108,9 +108,8 @@ impl BlockIndexer {
         }
     }
 
-    /// Indexes `block` from `start` (the lines, headers and ASCII check cover the whole block;
-    /// only needle hits at or after `start` are listed).
-    pub fn index(&self, block: &[u8], start: usize, out: &mut BlockIndex) {
+    /// Indexes `block`.
+    pub fn index(&self, block: &[u8], out: &mut BlockIndex) {
         out.hits.clear();
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2")
@@ -125,27 +124,27 @@ impl BlockIndexer {
                     && std::arch::is_x86_feature_detected!("avx512bw")
                 {
                     match self.needles.len() {
-                        1 => return self.index_avx512::<1>(block, start, out),
-                        2 => return self.index_avx512::<2>(block, start, out),
-                        3 => return self.index_avx512::<3>(block, start, out),
-                        4 => return self.index_avx512::<4>(block, start, out),
+                        1 => return self.index_avx512::<1>(block, out),
+                        2 => return self.index_avx512::<2>(block, out),
+                        3 => return self.index_avx512::<3>(block, out),
+                        4 => return self.index_avx512::<4>(block, out),
                         _ => {}
                     }
                 }
                 match self.needles.len() {
-                    1 => return self.index_avx2::<1>(block, start, out),
-                    2 => return self.index_avx2::<2>(block, start, out),
-                    3 => return self.index_avx2::<3>(block, start, out),
-                    4 => return self.index_avx2::<4>(block, start, out),
+                    1 => return self.index_avx2::<1>(block, out),
+                    2 => return self.index_avx2::<2>(block, out),
+                    3 => return self.index_avx2::<3>(block, out),
+                    4 => return self.index_avx2::<4>(block, out),
                     _ => {}
                 }
             }
         }
-        self.index_portable(block, start, out);
+        self.index_portable(block, out);
     }
 
     /// The same answer from `memchr`'s searchers, one pass per question.
-    fn index_portable(&self, block: &[u8], start: usize, out: &mut BlockIndex) {
+    fn index_portable(&self, block: &[u8], out: &mut BlockIndex) {
         out.ascii = block.is_ascii();
         out.headers = 0;
         out.last_header = None;
@@ -156,7 +155,7 @@ impl BlockIndexer {
         let mut positions: Vec<usize> = self
             .needles
             .iter()
-            .flat_map(|n| n.finder.find_iter(&block[start..]).map(|p| p + start))
+            .flat_map(|n| n.finder.find_iter(block))
             .collect();
         positions.sort_unstable();
         positions.dedup();
@@ -171,14 +170,8 @@ impl BlockIndexer {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,popcnt,bmi1")]
-    unsafe fn index_avx2<const NEEDLES: usize>(
-        &self,
-        block: &[u8],
-        start: usize,
-        out: &mut BlockIndex,
-    ) {
+    unsafe fn index_avx2<const NEEDLES: usize>(&self, block: &[u8], out: &mut BlockIndex) {
         use std::arch::x86_64::*;
-        // Plain code rather than closures, so every intrinsic is inlined with AVX2 enabled.
         let ptr = block.as_ptr();
         let newline = _mm256_set1_epi8(b'\n' as i8);
         let header = VectorPair::new(&self.header);
@@ -212,30 +205,20 @@ impl BlockIndexer {
                 // SAFETY: as above.
                 needle_mask |= unsafe { needle.mask64(ptr.add(at)) };
             }
-            // SAFETY: as above; `reach >= 8`.
-            unsafe {
-                self.account(
-                    block,
-                    start,
-                    &mut scan,
-                    line_mask,
-                    header_mask,
-                    needle_mask,
-                    out,
-                )
+            let masks = Masks {
+                lines: line_mask,
+                headers: header_mask,
+                needles: needle_mask,
             };
+            // SAFETY: as above; `reach >= 8`.
+            unsafe { self.account(block, &mut scan, masks, out) };
         }
-        self.finish_tail(block, start, scan, _mm256_movemask_epi8(high) == 0, out);
+        self.finish_tail(block, scan, _mm256_movemask_epi8(high) == 0, out);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,popcnt,bmi1")]
-    unsafe fn index_avx512<const NEEDLES: usize>(
-        &self,
-        block: &[u8],
-        start: usize,
-        out: &mut BlockIndex,
-    ) {
+    unsafe fn index_avx512<const NEEDLES: usize>(&self, block: &[u8], out: &mut BlockIndex) {
         use std::arch::x86_64::*;
         let ptr = block.as_ptr();
         let newline = _mm512_set1_epi8(b'\n' as i8);
@@ -278,38 +261,33 @@ impl BlockIndexer {
             for &needle in &needles {
                 needle_mask |= test(needle);
             }
-            // SAFETY: as above; `reach >= 8`.
-            unsafe {
-                self.account(
-                    block,
-                    start,
-                    &mut scan,
-                    line_mask,
-                    header_mask,
-                    needle_mask,
-                    out,
-                )
+            let masks = Masks {
+                lines: line_mask,
+                headers: header_mask,
+                needles: needle_mask,
             };
+            // SAFETY: as above; `reach >= 8`.
+            unsafe { self.account(block, &mut scan, masks, out) };
         }
         let ascii = _mm512_movepi8_mask(high) == 0;
-        self.finish_tail(block, start, scan, ascii, out);
+        self.finish_tail(block, scan, ascii, out);
     }
 
-    /// What the vector loops found in the 64 bytes at `scan.at`: the newlines, the header
-    /// candidates and the needle candidates as masks, checked here and counted.
+    /// Checks and counts what a vector loop found in the 64 bytes at `scan.at`.
     /// SAFETY: 8 bytes must be readable after `scan.at + 63`.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn account(
         &self,
         block: &[u8],
-        start: usize,
         scan: &mut LoopState,
-        line_mask: u64,
-        mut header_mask: u64,
-        mut needle_mask: u64,
+        masks: Masks,
         out: &mut BlockIndex,
     ) {
+        let Masks {
+            lines: line_mask,
+            headers: mut header_mask,
+            needles: mut needle_mask,
+        } = masks;
         let at = scan.at;
         // Most 64-byte stretches hold one line start or none: the first candidate is checked
         // without a branch (a mispredicted one per line would cost more than the rest of the
@@ -333,7 +311,7 @@ impl BlockIndexer {
             let bit = needle_mask.trailing_zeros();
             needle_mask &= needle_mask - 1;
             let pos = at + bit as usize;
-            if pos >= start && self.needles.iter().any(|n| n.at(block, pos)) {
+            if self.needles.iter().any(|n| n.at(block, pos)) {
                 let before = (line_mask & ((1u64 << bit) - 1)).count_ones();
                 out.hits.push((pos, scan.lines + u64::from(before)));
             }
@@ -343,14 +321,7 @@ impl BlockIndexer {
     }
 
     /// The bytes after the vector loop, one at a time, and the totals.
-    fn finish_tail(
-        &self,
-        block: &[u8],
-        start: usize,
-        scan: LoopState,
-        ascii: bool,
-        out: &mut BlockIndex,
-    ) {
+    fn finish_tail(&self, block: &[u8], scan: LoopState, ascii: bool, out: &mut BlockIndex) {
         let LoopState {
             at,
             mut lines,
@@ -366,7 +337,7 @@ impl BlockIndexer {
                 headers += 1;
                 last_header = Some(pos);
             }
-            if pos >= start && self.needles.iter().any(|n| n.at(block, pos)) {
+            if self.needles.iter().any(|n| n.at(block, pos)) {
                 out.hits.push((pos, lines));
             }
             lines += u64::from(byte == b'\n');
@@ -376,6 +347,15 @@ impl BlockIndexer {
         out.headers = headers;
         out.last_header = last_header;
     }
+}
+
+/// What a vector loop found in 64 bytes, bit `i` for position `i`: newlines, header candidates
+/// (their pair of bytes), needle candidates.
+#[derive(Debug, Clone, Copy)]
+struct Masks {
+    lines: u64,
+    headers: u64,
+    needles: u64,
 }
 
 /// Where a vector loop is, and what it has counted.
@@ -473,11 +453,11 @@ mod tests {
 
     /// What `index` answers, checked against every vector loop this machine can run, and the
     /// portable answer.
-    fn both(indexer: &BlockIndexer, block: &[u8], start: usize) -> (BlockIndex, BlockIndex) {
+    fn both(indexer: &BlockIndexer, block: &[u8]) -> (BlockIndex, BlockIndex) {
         let mut fast = BlockIndex::default();
-        indexer.index(block, start, &mut fast);
+        indexer.index(block, &mut fast);
         let mut portable = BlockIndex::default();
-        indexer.index_portable(block, start, &mut portable);
+        indexer.index_portable(block, &mut portable);
         #[cfg(target_arch = "x86_64")]
         {
             let detected = |feature| {
@@ -499,8 +479,8 @@ mod tests {
                 // SAFETY: the feature was detected just above.
                 unsafe {
                     match feature {
-                        "avx2" => indexer.index_avx2::<2>(block, start, &mut vector),
-                        _ => indexer.index_avx512::<2>(block, start, &mut vector),
+                        "avx2" => indexer.index_avx2::<2>(block, &mut vector),
+                        _ => indexer.index_avx512::<2>(block, &mut vector),
                     }
                 }
                 assert_eq!(vector, portable, "{feature}");
@@ -515,7 +495,7 @@ mod tests {
         let block = b"1/15/2026, 1:00:00 PM [CONVEX Q(a:b)] [WARN] 'Querying without an index on table \"member\"'\n\
                       continuation\n\
                       [CONVEX M(x:y)] No index found for user.email\n";
-        let (fast, portable) = both(&indexer, block, 0);
+        let (fast, portable) = both(&indexer, block);
         assert_eq!(fast, portable);
         assert_eq!(fast.lines, 3);
         assert_eq!(fast.headers, 2);
@@ -540,8 +520,8 @@ mod tests {
             b"withou",
             b"plain text of a log line ",
         ];
-        // A deterministic walk over many mixtures and every start, so each literal lands at
-        // every offset of a vector and across the tail.
+        // A deterministic walk over many mixtures, so each literal lands at every offset of a
+        // vector and across the tail.
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         for _ in 0..400 {
             let mut block = Vec::new();
@@ -551,10 +531,8 @@ mod tests {
                 state ^= state << 17;
                 block.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
             }
-            for start in [0, 1, 31, 33, 100] {
-                let (fast, portable) = both(&indexer, &block, start);
-                assert_eq!(fast, portable, "{:?}", String::from_utf8_lossy(&block));
-            }
+            let (fast, portable) = both(&indexer, &block);
+            assert_eq!(fast, portable, "{:?}", String::from_utf8_lossy(&block));
         }
     }
 }

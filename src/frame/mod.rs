@@ -2,9 +2,10 @@
 //! file, a gzip stream, stdin or a followed log) and it emits events.
 //!
 //! Most lines are not about indexes, so the scanner first finds the few lines that contain a
-//! rule's needle (one Aho-Corasick pass over a whole chunk) and only those are framed and
-//! parsed. A record is a CLI line with its continuation lines, a JSONL entry, or a log-stream
-//! event; a raw multi-line warning (dashboard copy, bare paste) takes its following lines.
+//! rule's needle (one pass over each block, `block_index`, which also counts its lines and
+//! record headers) and only those are framed and parsed. A record is a CLI line with its
+//! continuation lines, a JSONL entry, or a log-stream event; a raw multi-line warning
+//! (dashboard copy, bare paste) takes its following lines.
 
 mod block_index;
 pub mod document;
@@ -274,7 +275,7 @@ impl<'m> Scanner<'m> {
     fn process_block(&mut self, block: &[u8], emit: &mut dyn FnMut(ScanEvent)) {
         let first_line = self.lines_done + 1;
         let mut index = std::mem::take(&mut self.block_index);
-        self.indexer.index(block, 0, &mut index);
+        self.indexer.index(block, &mut index);
         let block_text = self.check_utf8(block, index.ascii, first_line, emit);
 
         let mut start = 0;
