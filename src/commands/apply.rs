@@ -1,11 +1,10 @@
 //! `apply`: writes the planned indexes into the overlay `schema.ts`, from logs or a saved report.
 
+use crate::commands::output::print_change;
 use crate::config::Config;
 use crate::document::Report;
 use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
-use crate::schema;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -79,28 +78,12 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         crate::errln!("warning: {error}");
     }
     describe(report);
-    let label = engine
-        .component()
-        .map(|c| schema::display_path(&c.schema.path))
-        .unwrap_or_default();
-    let Some(change) = applied.change else {
-        crate::errln!("{label}: nothing to change");
-        return Ok(ExitCode::SUCCESS);
-    };
-    if preview {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(change.unified_diff(&label).as_bytes())?;
-        stdout.flush()?;
-        return Ok(if args.check {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        });
-    }
-    for line in change.written_lines(&label) {
-        crate::errln!("{line}");
-    }
-    Ok(ExitCode::SUCCESS)
+    let changed = print_change(&engine, applied.change.as_ref(), preview)?;
+    Ok(if changed && args.check {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// What became of each finding, on stderr: dismissed ones with the reason, the rest with their

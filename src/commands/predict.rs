@@ -1,12 +1,10 @@
 //! `predict`: the missing indexes the installed Better Auth code will ask for, before any log
 //! shows them; with logs, one report of both. `--write` writes the plan as `apply` does.
 
-use crate::commands::output::{ReportFormat, print_report};
+use crate::commands::output::{ReportFormat, print_change, print_report};
 use crate::config::Config;
 use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
-use crate::schema;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,25 +58,9 @@ pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         engine.read(&args.logs)
     };
-    let label = engine
-        .component()
-        .map(|c| schema::display_path(&c.schema.path))
-        .unwrap_or_default();
     if args.write || args.dry_run {
         let applied = engine.apply(args.dry_run, |engine| engine.conclude(&collected))?;
-        let Some(change) = applied.change else {
-            crate::errln!("{label}: nothing to change");
-            return Ok(ExitCode::SUCCESS);
-        };
-        if args.dry_run {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(change.unified_diff(&label).as_bytes())?;
-            stdout.flush()?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        for line in change.written_lines(&label) {
-            crate::errln!("{line}");
-        }
+        print_change(&engine, applied.change.as_ref(), args.dry_run)?;
         return Ok(ExitCode::SUCCESS);
     }
     let report = engine.conclude(&collected);

@@ -247,19 +247,29 @@ pub fn messages(
     }
 }
 
+/// Keeps `text` as one of the record's messages when it contains any of `needles`.
+pub(super) fn keep_if_mentioned(
+    out: &mut Vec<JsonMessage>,
+    needles: &[String],
+    text: &str,
+    origin: Origin,
+) {
+    if needles.iter().any(|n| text.contains(n.as_str())) {
+        out.push(JsonMessage {
+            text: text.to_owned(),
+            origin,
+        });
+    }
+}
+
 fn object_messages(
     obj: &Map<String, Value>,
     needles: &[String],
     out: &mut Vec<JsonMessage>,
     tally: &mut JsonTally,
 ) {
-    let push = |out: &mut Vec<JsonMessage>, text: &str, origin: Origin| {
-        if needles.iter().any(|n| text.contains(n.as_str())) {
-            out.push(JsonMessage {
-                text: text.to_owned(),
-                origin,
-            });
-        }
+    let push = |out: &mut Vec<JsonMessage>, text: &str, origin| {
+        keep_if_mentioned(out, needles, text, origin);
     };
     if let Some(kind) = str_field(obj, "kind")
         && is_cli_entry_kind(kind)
@@ -271,7 +281,18 @@ fn object_messages(
         let identifier = str_field(obj, "identifier");
         let entry_in_component = str_field(obj, "componentPath").is_some();
         let request_id = str_field(obj, "requestId");
-        let entry_timestamp = || obj.get("timestamp").and_then(Value::as_f64);
+        // A line or error the entry itself logged, with no component function of its own.
+        let entry_origin = || {
+            cli_origin(
+                identifier,
+                entry_in_component,
+                None,
+                request_id,
+                obj.get("timestamp")
+                    .and_then(Value::as_f64)
+                    .and_then(seconds_to_rfc3339),
+            )
+        };
         for line in obj
             .get("logLines")
             .and_then(Value::as_array)
@@ -281,14 +302,7 @@ fn object_messages(
             let Some(line_obj) = line.as_object() else {
                 // Older backends sent plain `"[LEVEL] messages"` strings.
                 if let Some(text) = line.as_str() {
-                    let origin = cli_origin(
-                        identifier,
-                        entry_in_component,
-                        None,
-                        request_id,
-                        entry_timestamp().and_then(seconds_to_rfc3339),
-                    );
-                    push(out, strip_level_prefix(text), origin);
+                    push(out, strip_level_prefix(text), entry_origin());
                 }
                 continue;
             };
@@ -306,14 +320,7 @@ fn object_messages(
             push(out, &text, origin);
         }
         if let Some(error) = str_field(obj, "error") {
-            let origin = cli_origin(
-                identifier,
-                entry_in_component,
-                None,
-                request_id,
-                entry_timestamp().and_then(seconds_to_rfc3339),
-            );
-            push(out, error, origin);
+            push(out, error, entry_origin());
         }
         return;
     }

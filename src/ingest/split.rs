@@ -1,6 +1,7 @@
-//! One large regular file read through a memory map on several threads: cut into parts at line starts where no
-//! record can straddle the cut, each part scanned into its own sink, and the parts handed back
-//! in order with the line each one starts after, so their merge is what one pass would give.
+//! One large regular file read through a memory map on several threads: cut into parts at
+//! line starts where no record can straddle the cut, each part scanned into its own sink, and
+//! the parts handed back in order with the line each one starts after, so their merge is what
+//! one pass would give.
 //!
 //! What a scanner carries from one line to the next, and how a cut keeps it exact:
 //! - a raw multi-line rendering waiting for its lines: a cut is only made after

@@ -93,3 +93,44 @@ pub fn suggestions(report: &serde_json::Value) -> Vec<(String, Vec<String>, u64)
         })
         .collect()
 }
+
+/// Runs the binary with `args` on a real pseudo-terminal (160 columns, `TERM=xterm-256color`,
+/// `NO_COLOR`) to the end: whether it succeeded, and everything it wrote to the terminal.
+/// `setup` adds the rest of the command (working directory, environment).
+pub fn run_in_pty(
+    args: &[&str],
+    setup: impl FnOnce(&mut portable_pty::CommandBuilder),
+) -> (portable_pty::ExitStatus, String) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 160,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("NO_COLOR", "1");
+    setup(&mut cmd);
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let collected = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    let output = String::from_utf8_lossy(&collected.join().unwrap()).into_owned();
+    (status, output)
+}

@@ -416,7 +416,6 @@ fn the_binary_gives_the_same_document_at_any_thread_count() {
 /// stderr is a terminal, and none on a pipe.
 #[test]
 fn a_split_file_shows_its_progress_on_a_terminal_only() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.log");
     let round = std::fs::read(
@@ -447,37 +446,10 @@ fn a_split_file_shows_its_progress_on_a_terminal_only() {
         "no bar on a pipe: {piped_stderr}"
     );
 
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 160,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
-    cmd.args(args);
-    cmd.cwd(dir.path());
-    cmd.env("RUST_LOG", "ba_index_advisor=debug");
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("NO_COLOR", "1");
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let collected = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
-            if n == 0 {
-                break;
-            }
-            all.extend_from_slice(&buf[..n]);
-        }
-        all
+    let (status, output) = crate::common::run_in_pty(&args, |cmd| {
+        cmd.cwd(dir.path());
+        cmd.env("RUST_LOG", "ba_index_advisor=debug");
     });
-    let status = child.wait().unwrap();
-    drop(pty.master);
-    let output = String::from_utf8_lossy(&collected.join().unwrap()).into_owned();
     assert!(status.success(), "{status:?}: {output}");
     assert!(output.contains("big.log read in 2 part(s)"), "{output}");
     assert!(

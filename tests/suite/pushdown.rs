@@ -942,7 +942,6 @@ async fn a_partial_slice_is_read_again_in_halves() {
 /// the report.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_terminal_shows_the_pull_progress() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let fake = fake_with(
         Shape::Axiom,
         Tally {
@@ -953,17 +952,12 @@ async fn a_terminal_shows_the_pull_progress() {
     .await;
     let uri = fake.server.uri();
     let output = tokio::task::spawn_blocking(move || {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 160,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
-        cmd.args(["report", "--from", "axiom", "--dataset", "convex-logs"]);
-        cmd.args([
+        let args = [
+            "report",
+            "--from",
+            "axiom",
+            "--dataset",
+            "convex-logs",
             "--start",
             START,
             "--end",
@@ -971,29 +965,13 @@ async fn a_terminal_shows_the_pull_progress() {
             "--slice",
             "10m",
             "--axiom-url",
-        ]);
-        cmd.arg(&uri);
-        cmd.env("AXIOM_TOKEN", AXIOM_TOKEN);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("NO_COLOR", "1");
-        let mut child = pty.slave.spawn_command(cmd).unwrap();
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let collected = std::thread::spawn(move || {
-            let mut all = Vec::new();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
-                if n == 0 {
-                    break;
-                }
-                all.extend_from_slice(&buf[..n]);
-            }
-            all
+            &uri,
+        ];
+        let (status, output) = crate::common::run_in_pty(&args, |cmd| {
+            cmd.env("AXIOM_TOKEN", AXIOM_TOKEN);
         });
-        let status = child.wait().unwrap();
-        drop(pty.master);
         assert!(status.success(), "{status:?}");
-        String::from_utf8_lossy(&collected.join().unwrap()).into_owned()
+        output
     })
     .await
     .unwrap();

@@ -6,10 +6,9 @@
 
 use super::{
     CliUsage, ExecutionUsage, FunctionProbe, JsonMessage, JsonTally, StreamUsage, UsageProbe,
-    cli_origin, emit_usage, is_cli_entry_kind, is_read_limit_code, millis_to_rfc3339,
-    seconds_to_rfc3339, stream_origin, strip_level_prefix,
+    cli_origin, emit_usage, is_cli_entry_kind, is_read_limit_code, keep_if_mentioned,
+    millis_to_rfc3339, seconds_to_rfc3339, stream_origin, strip_level_prefix,
 };
-use crate::signal::Origin;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -132,13 +131,8 @@ impl<'a> Record<'a> {
         out: &mut Vec<JsonMessage>,
         tally: &mut JsonTally,
     ) {
-        let push = |out: &mut Vec<JsonMessage>, text: &str, origin: Origin| {
-            if needles.iter().any(|n| text.contains(n.as_str())) {
-                out.push(JsonMessage {
-                    text: text.to_owned(),
-                    origin,
-                });
-            }
+        let push = |out: &mut Vec<JsonMessage>, text: &str, origin| {
+            keep_if_mentioned(out, needles, text, origin);
         };
         if self.is_cli_entry() {
             if self.cached_result == Some(true) {
@@ -148,18 +142,20 @@ impl<'a> Record<'a> {
             let identifier = text(&self.identifier);
             let entry_in_component = self.component_path.is_some();
             let request_id = text(&self.request_id);
-            let entry_timestamp = || self.timestamp.and_then(seconds_to_rfc3339);
+            // A line or error the entry itself logged, with no component function of its own.
+            let entry_origin = || {
+                cli_origin(
+                    identifier,
+                    entry_in_component,
+                    None,
+                    request_id,
+                    self.timestamp.and_then(seconds_to_rfc3339),
+                )
+            };
             for line in self.log_lines.iter().flatten() {
                 match line {
                     LogLine::Plain(message) => {
-                        let origin = cli_origin(
-                            identifier,
-                            entry_in_component,
-                            None,
-                            request_id,
-                            entry_timestamp(),
-                        );
-                        push(out, strip_level_prefix(message), origin);
+                        push(out, strip_level_prefix(message), entry_origin());
                     }
                     LogLine::Structured(line) => {
                         let origin = cli_origin(
@@ -174,14 +170,7 @@ impl<'a> Record<'a> {
                 }
             }
             if let Some(error) = text(&self.error) {
-                let origin = cli_origin(
-                    identifier,
-                    entry_in_component,
-                    None,
-                    request_id,
-                    entry_timestamp(),
-                );
-                push(out, error, origin);
+                push(out, error, entry_origin());
             }
             return;
         }
