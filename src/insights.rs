@@ -120,7 +120,7 @@ impl Insight {
     /// The function as the logs name it: convex strips `.js` from a udf path when it prints
     /// one, and so does the framer.
     fn function(&self) -> String {
-        strip_js_extension(&self.function_id)
+        strip_js_extension(&self.function_id).into_owned()
     }
 
     /// The function for people: a component's function after its path, as

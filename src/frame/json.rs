@@ -3,7 +3,9 @@
 
 mod record;
 
-use super::text::strip_js_extension;
+pub(crate) use record::Record;
+
+use super::text::{OriginNames, strip_js_extension};
 use crate::signal::Origin;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -12,9 +14,33 @@ use std::sync::Arc;
 
 /// One console line or error text from a JSON record, with who logged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonMessage {
-    pub text: String,
+pub struct JsonMessage<'a> {
+    pub text: Cow<'a, str>,
     pub origin: Origin,
+}
+
+/// Who logged a message, as borrowed parts of its record: they become a shared [`Origin`]
+/// only for a message that is kept.
+#[derive(Debug, Clone, Default)]
+struct OriginParts<'a> {
+    function: Option<Cow<'a, str>>,
+    component_function: Option<Cow<'a, str>>,
+    request_id: Option<&'a str>,
+    timestamp_ms: Option<i64>,
+}
+
+impl OriginParts<'_> {
+    fn share(&self, names: &mut OriginNames) -> Origin {
+        Origin {
+            function: self.function.as_deref().map(|name| names.name(name)),
+            component_function: self
+                .component_function
+                .as_deref()
+                .map(|name| names.name(name)),
+            request_id: self.request_id.map(Arc::from),
+            timestamp: self.timestamp_ms.and_then(|ms| names.unix_millis(ms)),
+        }
+    }
 }
 
 /// What a JSON record held, beyond its messages.
@@ -112,7 +138,7 @@ struct FunctionProbe<'a> {
     cached: Option<bool>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone, Copy)]
 #[serde(default, rename_all = "camelCase")]
 struct CliUsage {
     database_read_documents: Option<u64>,
@@ -120,7 +146,7 @@ struct CliUsage {
     database_io_read_bytes: Option<u64>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone, Copy)]
 #[serde(default)]
 struct StreamUsage {
     database_read_documents: Option<u64>,
@@ -211,66 +237,48 @@ fn is_read_limit_code(code: &str) -> bool {
     READ_LIMIT_CODES.contains(&code)
 }
 
-/// Collects the messages of one JSON line (valid UTF-8) that contain any of `needles` and sends its usage,
-/// as [`messages`] and [`usage`] do on its `Value`, without building one; `false` when the line
-/// is not a shape the typed decode knows (then decode a `Value`).
-pub fn typed_line(
-    line: &str,
-    needles: &[String],
-    out: &mut Vec<JsonMessage>,
-    tally: &mut JsonTally,
-    emit: &mut dyn FnMut(ExecutionUsage),
-) -> bool {
-    let Some(record) = record::Record::decode(line) else {
-        return false;
-    };
-    record.messages(needles, out, tally);
-    record.usage(emit);
-    true
-}
-
 /// Collects the messages of `value` that contain any of `needles`.
-pub fn messages(
-    value: &Value,
+pub fn messages<'v>(
+    value: &'v Value,
     needles: &[String],
-    out: &mut Vec<JsonMessage>,
+    names: &mut OriginNames,
+    out: &mut Vec<JsonMessage<'v>>,
     tally: &mut JsonTally,
 ) {
     match value {
         Value::Array(items) => {
             for item in items {
-                messages(item, needles, out, tally);
+                messages(item, needles, names, out, tally);
             }
         }
-        Value::Object(obj) => object_messages(obj, needles, out, tally),
+        Value::Object(obj) => object_messages(obj, needles, names, out, tally),
         _ => {}
     }
 }
 
 /// Keeps `text` as one of the record's messages when it contains any of `needles`.
-pub(super) fn keep_if_mentioned(
-    out: &mut Vec<JsonMessage>,
+fn keep_if_mentioned<'a>(
+    out: &mut Vec<JsonMessage<'a>>,
     needles: &[String],
-    text: &str,
-    origin: Origin,
+    names: &mut OriginNames,
+    text: Cow<'a, str>,
+    origin: &OriginParts<'_>,
 ) {
     if needles.iter().any(|n| text.contains(n.as_str())) {
         out.push(JsonMessage {
-            text: text.to_owned(),
-            origin,
+            text,
+            origin: origin.share(names),
         });
     }
 }
 
-fn object_messages(
-    obj: &Map<String, Value>,
+fn object_messages<'v>(
+    obj: &'v Map<String, Value>,
     needles: &[String],
-    out: &mut Vec<JsonMessage>,
+    names: &mut OriginNames,
+    out: &mut Vec<JsonMessage<'v>>,
     tally: &mut JsonTally,
 ) {
-    let push = |out: &mut Vec<JsonMessage>, text: &str, origin| {
-        keep_if_mentioned(out, needles, text, origin);
-    };
     if let Some(kind) = str_field(obj, "kind")
         && is_cli_entry_kind(kind)
     {
@@ -282,17 +290,15 @@ fn object_messages(
         let entry_in_component = str_field(obj, "componentPath").is_some();
         let request_id = str_field(obj, "requestId");
         // A line or error the entry itself logged, with no component function of its own.
-        let entry_origin = || {
-            cli_origin(
-                identifier,
-                entry_in_component,
-                None,
-                request_id,
-                obj.get("timestamp")
-                    .and_then(Value::as_f64)
-                    .and_then(seconds_to_rfc3339),
-            )
-        };
+        let entry_origin = cli_origin(
+            identifier,
+            entry_in_component,
+            None,
+            request_id,
+            obj.get("timestamp")
+                .and_then(Value::as_f64)
+                .map(seconds_to_millis),
+        );
         for line in obj
             .get("logLines")
             .and_then(Value::as_array)
@@ -302,7 +308,13 @@ fn object_messages(
             let Some(line_obj) = line.as_object() else {
                 // Older backends sent plain `"[LEVEL] messages"` strings.
                 if let Some(text) = line.as_str() {
-                    push(out, strip_level_prefix(text), entry_origin());
+                    keep_if_mentioned(
+                        out,
+                        needles,
+                        names,
+                        strip_level_prefix(text).into(),
+                        &entry_origin,
+                    );
                 }
                 continue;
             };
@@ -315,12 +327,12 @@ fn object_messages(
                 line_obj
                     .get("timestamp")
                     .and_then(Value::as_f64)
-                    .and_then(millis_to_rfc3339),
+                    .map(millis),
             );
-            push(out, &text, origin);
+            keep_if_mentioned(out, needles, names, text, &origin);
         }
         if let Some(error) = str_field(obj, "error") {
-            push(out, error, entry_origin());
+            keep_if_mentioned(out, needles, names, error.into(), &entry_origin);
         }
         return;
     }
@@ -332,9 +344,7 @@ fn object_messages(
                 .and_then(|f| str_field(f, "component_path"))
                 .is_some(),
             function.and_then(|f| str_field(f, "request_id")),
-            obj.get("timestamp")
-                .and_then(Value::as_f64)
-                .and_then(millis_to_rfc3339),
+            obj.get("timestamp").and_then(Value::as_f64).map(millis),
         );
         let text = match topic {
             "console" => str_field(obj, "message"),
@@ -342,32 +352,31 @@ fn object_messages(
             _ => None,
         };
         if let Some(text) = text {
-            push(out, text, origin);
+            keep_if_mentioned(out, needles, names, text.into(), &origin);
         }
         return;
     }
     if let Some(topic) = str_field(obj, "_topic") {
-        let origin = Origin {
-            function: str_field(obj, "_functionPath")
-                .map(strip_js_extension)
-                .map(Arc::from),
-            component_function: None,
-            request_id: None,
-            timestamp: obj
-                .get("_timestamp")
-                .and_then(Value::as_f64)
-                .and_then(millis_to_rfc3339)
-                .map(Arc::from),
+        let origin = OriginParts {
+            function: str_field(obj, "_functionPath").map(strip_js_extension),
+            timestamp_ms: obj.get("_timestamp").and_then(Value::as_f64).map(millis),
+            ..OriginParts::default()
         };
         match topic {
             "_console" => {
                 if let Some(message) = str_field(obj, "message") {
-                    push(out, strip_level_prefix(message), origin);
+                    keep_if_mentioned(
+                        out,
+                        needles,
+                        names,
+                        strip_level_prefix(message).into(),
+                        &origin,
+                    );
                 }
             }
             "_execution_record" => {
                 if let Some(reason) = str_field(obj, "reason") {
-                    push(out, reason, origin);
+                    keep_if_mentioned(out, needles, names, reason.into(), &origin);
                 }
             }
             _ => {}
@@ -376,7 +385,7 @@ fn object_messages(
     }
     // Axiom nests the event under `data`; PostHog carries it as a JSON string in `body`.
     if let Some(data) = obj.get("data") {
-        messages(data, needles, out, tally);
+        messages(data, needles, names, out, tally);
         return;
     }
     if let Some(body) = obj
@@ -385,14 +394,22 @@ fn object_messages(
         .and_then(Value::as_str)
         && let Ok(inner) = serde_json::from_str::<Value>(body)
     {
-        messages(&inner, needles, out, tally);
+        // The inner value lives only here: its messages are kept as owned text.
+        let mut inner_out = Vec::new();
+        messages(&inner, needles, names, &mut inner_out, tally);
+        out.extend(inner_out.into_iter().map(|message| JsonMessage {
+            text: Cow::Owned(message.text.into_owned()),
+            origin: message.origin,
+        }));
         return;
     }
     // An unknown shape: keep any string that mentions a needle, without attribution.
     for value in obj.values() {
         match value {
-            Value::String(s) => push(out, s, Origin::default()),
-            Value::Array(_) | Value::Object(_) => messages(value, needles, out, tally),
+            Value::String(s) => {
+                keep_if_mentioned(out, needles, names, s.into(), &OriginParts::default())
+            }
+            Value::Array(_) | Value::Object(_) => messages(value, needles, names, out, tally),
             _ => {}
         }
     }
@@ -402,15 +419,30 @@ fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     obj.get(key).and_then(Value::as_str)
 }
 
-fn joined_messages(line: &Map<String, Value>) -> String {
+fn joined_messages(line: &Map<String, Value>) -> Cow<'_, str> {
     match line.get("messages") {
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" "),
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
+        Some(Value::Array(parts)) => join_parts(parts.iter().filter_map(Value::as_str)),
+        Some(Value::String(s)) => s.into(),
+        _ => Cow::Borrowed(""),
+    }
+}
+
+/// A log line's `messages` joined by spaces (`console.log`'s arguments), borrowed when there is
+/// one.
+fn join_parts<'a>(mut parts: impl Iterator<Item = &'a str>) -> Cow<'a, str> {
+    let Some(first) = parts.next() else {
+        return Cow::Borrowed("");
+    };
+    match parts.next() {
+        None => Cow::Borrowed(first),
+        Some(second) => {
+            let mut joined = [first, second].join(" ");
+            for part in parts {
+                joined.push(' ');
+                joined.push_str(part);
+            }
+            Cow::Owned(joined)
+        }
     }
 }
 
@@ -424,12 +456,12 @@ fn strip_level_prefix(message: &str) -> &str {
     message
 }
 
-fn millis_to_rfc3339(ms: f64) -> Option<String> {
-    format_unix_millis(ms as i64)
+fn millis(ms: f64) -> i64 {
+    ms as i64
 }
 
-fn seconds_to_rfc3339(s: f64) -> Option<String> {
-    format_unix_millis((s * 1000.0).round() as i64)
+fn seconds_to_millis(s: f64) -> i64 {
+    (s * 1000.0).round() as i64
 }
 
 /// `--jsonl` entries are `Completion` records (and `Progress` ones for long actions).
@@ -440,46 +472,54 @@ fn is_cli_entry_kind(kind: &str) -> bool {
 /// Who logged a line of a `--jsonl` entry: the entry's function, and the component function
 /// that logged it (`udfPath`) when a component call did; an entry that is itself a component
 /// function is that function.
-fn cli_origin(
-    identifier: Option<&str>,
+fn cli_origin<'a>(
+    identifier: Option<&'a str>,
     entry_in_component: bool,
-    sub_function: Option<&str>,
-    request_id: Option<&str>,
-    timestamp: Option<String>,
-) -> Origin {
-    let identifier = identifier.map(str::to_owned);
+    sub_function: Option<&'a str>,
+    request_id: Option<&'a str>,
+    timestamp_ms: Option<i64>,
+) -> OriginParts<'a> {
     let (function, component_function) = match sub_function.map(strip_js_extension) {
-        Some(sub) => (identifier, Some(sub)),
-        None if entry_in_component => (None, identifier),
-        None => (identifier, None),
+        Some(sub) => (identifier.map(Cow::Borrowed), Some(sub)),
+        None if entry_in_component => (None, identifier.map(Cow::Borrowed)),
+        None => (identifier.map(Cow::Borrowed), None),
     };
-    Origin {
-        function: function.map(Arc::from),
-        component_function: component_function.map(Arc::from),
-        request_id: request_id.map(Arc::from),
-        timestamp: timestamp.map(Arc::from),
+    OriginParts {
+        function,
+        component_function,
+        request_id,
+        timestamp_ms,
     }
 }
 
 /// Who logged a log-stream event: its function, a component function when it has a
 /// `component_path`.
-fn stream_origin(
-    path: Option<&str>,
+fn stream_origin<'a>(
+    path: Option<&'a str>,
     in_component: bool,
-    request_id: Option<&str>,
-    timestamp: Option<String>,
-) -> Origin {
-    let path: Option<Arc<str>> = path.map(strip_js_extension).map(Arc::from);
-    Origin {
+    request_id: Option<&'a str>,
+    timestamp_ms: Option<i64>,
+) -> OriginParts<'a> {
+    let path = path.map(strip_js_extension);
+    OriginParts {
         function: if in_component { None } else { path.clone() },
         component_function: if in_component { path } else { None },
-        request_id: request_id.map(Arc::from),
-        timestamp: timestamp.map(Arc::from),
+        request_id,
+        timestamp_ms,
     }
 }
 
+/// The length of [`write_unix_millis`]'s text.
+pub(super) const UNIX_MILLIS_LEN: usize = 24;
+
 /// Unix milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
 pub fn format_unix_millis(ms: i64) -> Option<String> {
+    write_unix_millis(ms, &mut [0; UNIX_MILLIS_LEN]).map(str::to_owned)
+}
+
+/// [`format_unix_millis`] into `out`, digit by digit: a JSON record carries one timestamp per
+/// log line, and `format!` cost more than decoding the line.
+pub(super) fn write_unix_millis(ms: i64, out: &mut [u8; UNIX_MILLIS_LEN]) -> Option<&str> {
     let days = ms.div_euclid(86_400_000);
     let of_day = ms.rem_euclid(86_400_000);
     // Howard Hinnant's civil_from_days.
@@ -495,13 +535,25 @@ pub fn format_unix_millis(ms: i64) -> Option<String> {
     if !(0..=9999).contains(&year) {
         return None;
     }
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        of_day / 3_600_000,
-        of_day / 60_000 % 60,
-        of_day / 1000 % 60,
-        of_day % 1000
-    ))
+    let fields = [
+        (year, 4, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (of_day / 3_600_000, 2, b':'),
+        (of_day / 60_000 % 60, 2, b':'),
+        (of_day / 1000 % 60, 2, b'.'),
+        (of_day % 1000, 3, b'Z'),
+    ];
+    let mut at = 0;
+    for (mut value, digits, separator) in fields {
+        for slot in out[at..at + digits].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        out[at + digits] = separator;
+        at += digits + 1;
+    }
+    std::str::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -518,6 +570,7 @@ mod tests {
         messages(
             &entry,
             &["No index found".to_owned()],
+            &mut OriginNames::default(),
             &mut out,
             &mut JsonTally::default(),
         );
@@ -533,22 +586,38 @@ mod tests {
         );
     }
 
-    type Decoded = (Vec<JsonMessage>, JsonTally, Vec<ExecutionUsage>);
+    type Decoded = (Vec<JsonMessage<'static>>, JsonTally, Vec<ExecutionUsage>);
+
+    fn owned(messages: Vec<JsonMessage<'_>>) -> Vec<JsonMessage<'static>> {
+        messages
+            .into_iter()
+            .map(|message| JsonMessage {
+                text: Cow::Owned(message.text.into_owned()),
+                origin: message.origin,
+            })
+            .collect()
+    }
 
     fn through_value(line: &str, needles: &[String]) -> Option<Decoded> {
         let value: Value = serde_json::from_str(line).ok()?;
         let (mut out, mut tally, mut usages) = (Vec::new(), JsonTally::default(), Vec::new());
-        messages(&value, needles, &mut out, &mut tally);
+        messages(
+            &value,
+            needles,
+            &mut OriginNames::default(),
+            &mut out,
+            &mut tally,
+        );
         usage(&value, &mut |u| usages.push(u));
-        Some((out, tally, usages))
+        Some((owned(out), tally, usages))
     }
 
     fn through_typed(line: &str, needles: &[String]) -> Option<Decoded> {
+        let record = Record::decode(line)?;
         let (mut out, mut tally, mut usages) = (Vec::new(), JsonTally::default(), Vec::new());
-        typed_line(line, needles, &mut out, &mut tally, &mut |u| {
-            usages.push(u);
-        })
-        .then_some((out, tally, usages))
+        record.messages(needles, &mut OriginNames::default(), &mut out, &mut tally);
+        record.usage(&mut |u| usages.push(u));
+        Some((owned(out), tally, usages))
     }
 
     /// Every line the typed decode accepts gives what the `Value` walk gives: the real sample

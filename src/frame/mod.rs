@@ -523,20 +523,12 @@ impl<'m> Scanner<'m> {
             }
             return;
         }
-        let mut messages = Vec::new();
-        let mut tally = json::JsonTally::default();
-        let typed = text.is_some_and(|line| {
-            json::typed_line(
-                line,
-                &self.needles,
-                &mut messages,
-                &mut tally,
-                &mut |usage| {
-                    emit(ScanEvent::Usage(usage));
-                },
-            )
-        });
-        if typed {
+        // The typed decode reads the shapes it knows; anything else is walked as a `Value`.
+        if let Some(record) = text.and_then(json::Record::decode) {
+            let mut messages = Vec::new();
+            let mut tally = json::JsonTally::default();
+            record.messages(&self.needles, &mut self.names, &mut messages, &mut tally);
+            record.usage(&mut |usage| emit(ScanEvent::Usage(usage)));
             self.json_messages(messages, tally, line_no, emit);
             return;
         }
@@ -567,14 +559,20 @@ impl<'m> Scanner<'m> {
     ) {
         let mut messages = Vec::new();
         let mut tally = json::JsonTally::default();
-        json::messages(value, &self.needles, &mut messages, &mut tally);
+        json::messages(
+            value,
+            &self.needles,
+            &mut self.names,
+            &mut messages,
+            &mut tally,
+        );
         json::usage(value, &mut |usage| emit(ScanEvent::Usage(usage)));
         self.json_messages(messages, tally, line_no, emit);
     }
 
     fn json_messages(
         &mut self,
-        messages: Vec<json::JsonMessage>,
+        messages: Vec<json::JsonMessage<'_>>,
         tally: json::JsonTally,
         line_no: u64,
         emit: &mut dyn FnMut(ScanEvent),

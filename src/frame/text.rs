@@ -36,13 +36,15 @@ pub struct TextLine<'a> {
 pub struct OriginNames {
     names: FxHashMap<Box<str>, Arc<str>>,
     timestamp: Option<Arc<str>>,
+    /// The last Unix-milliseconds timestamp of a JSON record, and its text.
+    unix_millis: Option<(i64, Arc<str>)>,
 }
 
 /// Distinct function names kept before the table starts over (a bound, not a working set).
 const MAX_NAMES: usize = 4096;
 
 impl OriginNames {
-    fn name(&mut self, name: &str) -> Arc<str> {
+    pub(super) fn name(&mut self, name: &str) -> Arc<str> {
         if let Some(shared) = self.names.get(name) {
             return Arc::clone(shared);
         }
@@ -59,6 +61,20 @@ impl OriginNames {
             Some(last) if **last == *timestamp => Arc::clone(last),
             _ => Arc::clone(self.timestamp.insert(Arc::from(timestamp))),
         }
+    }
+
+    /// `ms` as RFC 3339 text (see [`super::json::write_unix_millis`]), shared with the record
+    /// before when it has the same timestamp.
+    pub(super) fn unix_millis(&mut self, ms: i64) -> Option<Arc<str>> {
+        if let Some((last, text)) = &self.unix_millis
+            && *last == ms
+        {
+            return Some(Arc::clone(text));
+        }
+        let mut buffer = [0; super::json::UNIX_MILLIS_LEN];
+        let text: Arc<str> = Arc::from(super::json::write_unix_millis(ms, &mut buffer)?);
+        self.unix_millis = Some((ms, Arc::clone(&text)));
+        Some(text)
     }
 }
 
@@ -151,12 +167,13 @@ fn is_component_function(path: &str) -> bool {
 }
 
 /// `adapter.js:findOne` (the canonical form log streams use for sub-function lines) → `adapter:findOne`.
-pub fn strip_js_extension(path: &str) -> String {
+pub fn strip_js_extension(path: &str) -> std::borrow::Cow<'_, str> {
     match path.split_once(':') {
-        Some((module, export)) => {
-            format!("{}:{export}", module.strip_suffix(".js").unwrap_or(module))
-        }
-        None => path.strip_suffix(".js").unwrap_or(path).to_owned(),
+        Some((module, export)) => match module.strip_suffix(".js") {
+            Some(module) => format!("{module}:{export}").into(),
+            None => path.into(),
+        },
+        None => path.strip_suffix(".js").unwrap_or(path).into(),
     }
 }
 

@@ -5,9 +5,9 @@
 //! makes [`Record::decode`] return `None`, and the caller walks a `Value` as before.
 
 use super::{
-    CliUsage, ExecutionUsage, FunctionProbe, JsonMessage, JsonTally, StreamUsage, UsageProbe,
-    cli_origin, emit_usage, is_cli_entry_kind, is_read_limit_code, keep_if_mentioned,
-    millis_to_rfc3339, seconds_to_rfc3339, stream_origin, strip_level_prefix,
+    CliUsage, ExecutionUsage, FunctionProbe, JsonMessage, JsonTally, OriginNames, StreamUsage,
+    UsageProbe, cli_origin, emit_usage, is_cli_entry_kind, is_read_limit_code, join_parts,
+    keep_if_mentioned, millis, seconds_to_millis, stream_origin, strip_level_prefix,
 };
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -20,7 +20,7 @@ use std::marker::PhantomData;
 /// read the same way.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-pub(super) struct Record<'a> {
+pub(crate) struct Record<'a> {
     #[serde(borrow)]
     kind: Option<Text<'a>>,
     #[serde(rename = "requestId", borrow)]
@@ -97,7 +97,7 @@ struct SystemMetadata<'a> {
 impl<'a> Record<'a> {
     /// The record on `line` (valid UTF-8: serde skips the strings it ignores unchecked, where
     /// a `Value` would refuse invalid ones), when it is an object of a shape this decode knows.
-    pub(super) fn decode(line: &'a str) -> Option<Self> {
+    pub(crate) fn decode(line: &'a str) -> Option<Self> {
         // A derived struct also accepts an array (fields by position); a record is an object.
         if !line.trim_ascii_start().starts_with('{') {
             return None;
@@ -125,15 +125,13 @@ impl<'a> Record<'a> {
     }
 
     /// The messages that contain any of `needles`, as `json::messages` collects them.
-    pub(super) fn messages(
-        &self,
+    pub(crate) fn messages<'r>(
+        &'r self,
         needles: &[String],
-        out: &mut Vec<JsonMessage>,
+        names: &mut OriginNames,
+        out: &mut Vec<JsonMessage<'r>>,
         tally: &mut JsonTally,
     ) {
-        let push = |out: &mut Vec<JsonMessage>, text: &str, origin| {
-            keep_if_mentioned(out, needles, text, origin);
-        };
         if self.is_cli_entry() {
             if self.cached_result == Some(true) {
                 tally.cached_replays += 1;
@@ -143,19 +141,18 @@ impl<'a> Record<'a> {
             let entry_in_component = self.component_path.is_some();
             let request_id = text(&self.request_id);
             // A line or error the entry itself logged, with no component function of its own.
-            let entry_origin = || {
-                cli_origin(
-                    identifier,
-                    entry_in_component,
-                    None,
-                    request_id,
-                    self.timestamp.and_then(seconds_to_rfc3339),
-                )
-            };
+            let entry_origin = cli_origin(
+                identifier,
+                entry_in_component,
+                None,
+                request_id,
+                self.timestamp.map(seconds_to_millis),
+            );
             for line in self.log_lines.iter().flatten() {
                 match line {
                     LogLine::Plain(message) => {
-                        push(out, strip_level_prefix(message), entry_origin());
+                        let message = strip_level_prefix(message).into();
+                        keep_if_mentioned(out, needles, names, message, &entry_origin);
                     }
                     LogLine::Structured(line) => {
                         let origin = cli_origin(
@@ -163,14 +160,14 @@ impl<'a> Record<'a> {
                             entry_in_component,
                             text(&line.udf_path),
                             request_id,
-                            line.timestamp.and_then(millis_to_rfc3339),
+                            line.timestamp.map(millis),
                         );
-                        push(out, &line.joined_messages(), origin);
+                        keep_if_mentioned(out, needles, names, line.joined_messages(), &origin);
                     }
                 }
             }
             if let Some(error) = text(&self.error) {
-                push(out, error, entry_origin());
+                keep_if_mentioned(out, needles, names, error.into(), &entry_origin);
             }
             return;
         }
@@ -180,7 +177,7 @@ impl<'a> Record<'a> {
                 function.and_then(|f| text(&f.path)),
                 function.is_some_and(|f| f.component_path.is_some()),
                 function.and_then(|f| text(&f.request_id)),
-                self.timestamp.and_then(millis_to_rfc3339),
+                self.timestamp.map(millis),
             );
             let message = match topic {
                 "console" => text(&self.message),
@@ -188,24 +185,24 @@ impl<'a> Record<'a> {
                 _ => None,
             };
             if let Some(message) = message {
-                push(out, message, origin);
+                keep_if_mentioned(out, needles, names, message.into(), &origin);
             }
             return;
         }
         if let Some(data) = &self.data {
-            data.0.messages(needles, out, tally);
+            data.0.messages(needles, names, out, tally);
         }
     }
 
     /// The usage and read-limit warning the record reports, as `json::usage` sends them.
-    pub(super) fn usage(self, emit: &mut dyn FnMut(ExecutionUsage)) {
+    pub(crate) fn usage(&self, emit: &mut dyn FnMut(ExecutionUsage)) {
         // As `read_limit_warning`: the event is the `data` of a record that has one.
         let limit_warning = self
             .data
             .as_ref()
-            .map_or(&self, |data| &data.0)
+            .map_or(self, |data| &data.0)
             .read_limit_warning();
-        emit_usage(self.into_probe(), limit_warning, emit);
+        emit_usage(self.probe(), limit_warning, emit);
     }
 
     fn read_limit_warning(&self) -> bool {
@@ -222,34 +219,30 @@ impl<'a> Record<'a> {
         in_lines || console
     }
 
-    fn into_probe(self) -> UsageProbe<'a> {
+    fn probe(&self) -> UsageProbe<'_> {
         UsageProbe {
-            kind: self.kind.map(|t| t.0),
-            request_id: self.request_id.map(|t| t.0),
+            kind: borrowed_text(&self.kind),
+            request_id: borrowed_text(&self.request_id),
             cached_result: self.cached_result,
-            usage_stats: self.usage_stats.map(|u| u.0),
-            topic: self.topic.map(|t| t.0),
-            function: self.function.map(|f| FunctionProbe {
-                request_id: f.0.request_id.map(|t| t.0),
+            usage_stats: self.usage_stats.as_ref().map(|u| u.0),
+            topic: borrowed_text(&self.topic),
+            function: self.function.as_ref().map(|f| FunctionProbe {
+                request_id: borrowed_text(&f.0.request_id),
                 cached: f.0.cached,
             }),
-            usage: self.usage.map(|u| u.0),
-            data: self.data.map(|data| Box::new(data.0.into_probe())),
+            usage: self.usage.as_ref().map(|u| u.0),
+            data: self.data.as_ref().map(|data| Box::new(data.0.probe())),
         }
     }
 }
 
 impl StructuredLine<'_> {
     /// `messages` joined by spaces, as `joined_messages` does.
-    fn joined_messages(&self) -> String {
+    fn joined_messages(&self) -> Cow<'_, str> {
         match &self.messages {
-            Some(Messages::Parts(parts)) => parts
-                .iter()
-                .map(|part| part.0.as_ref())
-                .collect::<Vec<_>>()
-                .join(" "),
-            Some(Messages::One(message)) => message.clone().into_owned(),
-            None => String::new(),
+            Some(Messages::Parts(parts)) => join_parts(parts.iter().map(|part| part.0.as_ref())),
+            Some(Messages::One(message)) => Cow::Borrowed(message),
+            None => Cow::Borrowed(""),
         }
     }
 }
@@ -263,6 +256,10 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 fn text<'r>(field: &'r Option<Text<'_>>) -> Option<&'r str> {
     field.as_ref().map(|t| t.0.as_ref())
+}
+
+fn borrowed_text<'r>(field: &'r Option<Text<'_>>) -> Option<Cow<'r, str>> {
+    text(field).map(Cow::Borrowed)
 }
 
 /// A JSON string, borrowed from the line when it has no escapes.
