@@ -439,10 +439,20 @@ impl ExecutionCost {
 }
 
 /// Every execution's usage, by request key, as the records report it (in any order).
+///
+/// It grows by one entry per execution read, so it is kept as sorted runs of 16-byte entries
+/// rather than a hash map (which held about twice that, and three times while it grew or took
+/// in another part). The latest reports wait in a small map; a full map becomes a run, and a run
+/// is merged into the one before it, in place from the back, once they are of similar length.
+/// So the runs stay few, and no merge needs a second copy of the index.
 #[derive(Debug, Default)]
 pub struct UsageIndex {
-    executions: HashMap<u64, ExecutionCost, BuildHasherDefault<KeyHasher>>,
+    runs: Vec<Vec<(u64, ExecutionCost)>>,
+    latest: HashMap<u64, ExecutionCost, BuildHasherDefault<KeyHasher>>,
 }
+
+/// Reports the latest map holds before it becomes a run.
+const LATEST_REPORTS: usize = 4096;
 
 impl UsageIndex {
     /// One record's report. A request reported twice (overlapping inputs) counts once.
@@ -453,30 +463,65 @@ impl UsageIndex {
         bytes: Option<u64>,
         limit_warning: bool,
     ) {
-        self.executions
-            .entry(request_key(request_id))
-            .or_default()
-            .merge(ExecutionCost::new(documents, bytes, limit_warning));
+        self.add_cost(
+            request_key(request_id),
+            ExecutionCost::new(documents, bytes, limit_warning),
+        );
     }
 
-    /// Adds another index's reports, as if they came after these.
+    fn add_cost(&mut self, key: u64, cost: ExecutionCost) {
+        self.latest.entry(key).or_default().merge(cost);
+        if self.latest.len() >= LATEST_REPORTS {
+            let mut run: Vec<_> = self.latest.drain().collect();
+            run.sort_unstable_by_key(|&(key, _)| key);
+            self.push_run(run);
+        }
+    }
+
+    /// Adds a sorted run, merging the last runs while the one before is at most twice as long.
+    fn push_run(&mut self, run: Vec<(u64, ExecutionCost)>) {
+        self.runs.push(run);
+        while let [.., before, last] = &self.runs[..]
+            && before.len() <= 2 * last.len()
+        {
+            let last = self.runs.pop().unwrap_or_default();
+            if let Some(before) = self.runs.last_mut() {
+                merge_runs(before, last);
+            }
+        }
+    }
+
+    /// Adds another index's reports, as if they came after these (the result is the same in
+    /// any order).
     pub fn append(&mut self, later: UsageIndex) {
-        // The smaller map goes into the larger (the result is the same either way): the first
-        // input or part is taken as it is, and no map is copied into a second one while held.
-        let mut smaller = later.executions;
-        if smaller.len() > self.executions.len() {
-            std::mem::swap(&mut smaller, &mut self.executions);
+        for run in later.runs {
+            self.push_run(run);
         }
-        for (key, cost) in smaller {
-            self.executions.entry(key).or_default().merge(cost);
+        for (key, cost) in later.latest {
+            self.add_cost(key, cost);
         }
+    }
+
+    /// What the request reported, all its reports merged.
+    fn cost(&self, key: u64) -> Option<ExecutionCost> {
+        let in_runs = self.runs.iter().filter_map(|run| {
+            run.binary_search_by_key(&key, |&(key, _)| key)
+                .ok()
+                .map(|at| run[at].1)
+        });
+        in_runs
+            .chain(self.latest.get(&key).copied())
+            .reduce(|mut cost, other| {
+                cost.merge(other);
+                cost
+            })
     }
 
     /// The cost of the executions that logged one list; `None` when none of them reported usage.
     fn impact(&self, requests: &RequestKeys) -> Option<Impact> {
         let mut impact = Impact::default();
         let mut bytes = None::<u64>;
-        for cost in requests.iter().filter_map(|r| self.executions.get(r)) {
+        for cost in requests.iter().filter_map(|&r| self.cost(r)) {
             impact.limit_warnings += u64::from(cost.limit_warning());
             if let Some(documents) = cost.documents_read() {
                 impact.executions_measured += 1;
@@ -492,9 +537,78 @@ impl UsageIndex {
     }
 }
 
+/// Merges the sorted run `newer` into the sorted run `into`, from the back into the room made
+/// at its end, one entry per key.
+fn merge_runs(into: &mut Vec<(u64, ExecutionCost)>, newer: Vec<(u64, ExecutionCost)>) {
+    let (mut older_left, mut newer_left) = (into.len(), newer.len());
+    into.resize(older_left + newer_left, (0, ExecutionCost::default()));
+    let mut write = into.len();
+    // `write` stays at or past `older_left + newer_left`, so no older entry is overwritten
+    // before it is read.
+    while newer_left > 0 {
+        write -= 1;
+        let (key, cost) = newer[newer_left - 1];
+        if older_left > 0 && into[older_left - 1].0 >= key {
+            let mut entry = into[older_left - 1];
+            older_left -= 1;
+            if entry.0 == key {
+                entry.1.merge(cost);
+                newer_left -= 1;
+            }
+            into[write] = entry;
+        } else {
+            into[write] = (key, cost);
+            newer_left -= 1;
+        }
+    }
+    // One slot per key both runs held is left between the untouched and the merged entries.
+    into.drain(older_left..write);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// The runs answer as one map of every report would, whatever the order of the
+        /// reports, the repeats, and how they were split into indexes appended together.
+        #[test]
+        fn the_usage_runs_answer_as_one_map_of_every_report(
+            reports in proptest::collection::vec(
+                (0u64..3000, proptest::option::of(0u64..50_000), proptest::bool::ANY),
+                0..20_000,
+            ),
+            cuts in proptest::collection::vec(0usize..20_000, 0..4),
+        ) {
+            let mut expected: HashMap<u64, ExecutionCost> = HashMap::new();
+            let mut parts = vec![UsageIndex::default()];
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            for (i, &(key, documents, warning)) in reports.iter().enumerate() {
+                if cuts.first() == Some(&i) {
+                    cuts.remove(0);
+                    parts.push(UsageIndex::default());
+                }
+                let cost = ExecutionCost::new(documents, documents.map(|d| d * 7), warning);
+                expected.entry(key).or_default().merge(cost);
+                if let Some(part) = parts.last_mut() {
+                    part.add_cost(key, cost);
+                }
+            }
+            let mut index = UsageIndex::default();
+            for part in parts {
+                index.append(part);
+            }
+            for key in 0..3001 {
+                proptest::prop_assert_eq!(index.cost(key), expected.get(&key).copied());
+            }
+            for pair in index.runs.windows(2) {
+                proptest::prop_assert!(pair[0].len() > 2 * pair[1].len());
+            }
+        }
+    }
 
     #[test]
     fn an_execution_cost_keeps_what_was_reported_in_eight_bytes() {
