@@ -181,37 +181,41 @@ impl BlockIndexer {
         }
         let mut high = _mm256_setzero_si256();
         let mut scan = LoopState::default();
+        let mut batch = [Masks::default(); BATCH];
         let end = block.len().saturating_sub(self.reach + 64);
         while scan.at < end {
-            let at = scan.at;
-            // SAFETY: `at + reach + 64 <= block.len()`, and every offset is at most `reach`.
-            let (low_half, high_half) = unsafe {
-                (
-                    _mm256_loadu_si256(ptr.add(at).cast()),
-                    _mm256_loadu_si256(ptr.add(at + 32).cast()),
-                )
-            };
-            // Reading ahead keeps the loads in flight across the branches taken at each line.
-            _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
-            high = _mm256_or_si256(high, _mm256_or_si256(low_half, high_half));
-            let line_mask = wide(
-                _mm256_movemask_epi8(_mm256_cmpeq_epi8(low_half, newline)),
-                _mm256_movemask_epi8(_mm256_cmpeq_epi8(high_half, newline)),
-            );
-            // SAFETY: as above.
-            let header_mask = unsafe { header.mask64(ptr.add(at)) };
-            let mut needle_mask = 0;
-            for needle in &needles {
-                // SAFETY: as above.
-                needle_mask |= unsafe { needle.mask64(ptr.add(at)) };
+            let count = (end - scan.at).div_ceil(64).min(BATCH);
+            for (k, masks) in batch[..count].iter_mut().enumerate() {
+                let at = scan.at + 64 * k;
+                // SAFETY: `at < end`, so `at + reach + 64 <= block.len()`, and every offset is
+                // at most `reach`.
+                let (low_half, high_half) = unsafe {
+                    (
+                        _mm256_loadu_si256(ptr.add(at).cast()),
+                        _mm256_loadu_si256(ptr.add(at + 32).cast()),
+                    )
+                };
+                _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
+                high = _mm256_or_si256(high, _mm256_or_si256(low_half, high_half));
+                let mut needle_mask = 0;
+                for needle in &needles {
+                    // SAFETY: as above.
+                    needle_mask |= unsafe { needle.mask64(ptr.add(at)) };
+                }
+                *masks = Masks {
+                    lines: wide(
+                        _mm256_movemask_epi8(_mm256_cmpeq_epi8(low_half, newline)),
+                        _mm256_movemask_epi8(_mm256_cmpeq_epi8(high_half, newline)),
+                    ),
+                    // SAFETY: as above.
+                    headers: unsafe { header.mask64(ptr.add(at)) },
+                    needles: needle_mask,
+                };
             }
-            let masks = Masks {
-                lines: line_mask,
-                headers: header_mask,
-                needles: needle_mask,
-            };
-            // SAFETY: as above; `reach >= 8`.
-            unsafe { self.account(block, &mut scan, masks, out) };
+            for &masks in &batch[..count] {
+                // SAFETY: as above; `reach >= 8`.
+                unsafe { self.account(block, &mut scan, masks, out) };
+            }
         }
         self.finish_tail(block, scan, _mm256_movemask_epi8(high) == 0, out);
     }
@@ -237,37 +241,41 @@ impl BlockIndexer {
         }
         let mut high = _mm512_setzero_si512();
         let mut scan = LoopState::default();
+        let mut batch = [Masks::default(); BATCH];
         let end = block.len().saturating_sub(self.reach + 64);
         while scan.at < end {
-            let at = scan.at;
-            // SAFETY (every load): `at + reach + 64 <= block.len()`, and every offset is at most
-            // `reach`.
-            let bytes = unsafe { _mm512_loadu_si512(ptr.add(at).cast()) };
-            _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
-            high = _mm512_or_si512(high, bytes);
-            let line_mask = _mm512_cmpeq_epi8_mask(bytes, newline);
-            let test = |(i, a, j, b): (usize, __m512i, usize, __m512i)| {
-                // SAFETY: as above.
-                unsafe {
-                    _mm512_mask_cmpeq_epi8_mask(
-                        _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(ptr.add(at + i).cast()), a),
-                        _mm512_loadu_si512(ptr.add(at + j).cast()),
-                        b,
-                    )
+            let count = (end - scan.at).div_ceil(64).min(BATCH);
+            for (k, masks) in batch[..count].iter_mut().enumerate() {
+                let at = scan.at + 64 * k;
+                // SAFETY (every load): `at < end`, so `at + reach + 64 <= block.len()`, and
+                // every offset is at most `reach`.
+                let bytes = unsafe { _mm512_loadu_si512(ptr.add(at).cast()) };
+                _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
+                high = _mm512_or_si512(high, bytes);
+                let test = |(i, a, j, b): (usize, __m512i, usize, __m512i)| {
+                    // SAFETY: as above.
+                    unsafe {
+                        _mm512_mask_cmpeq_epi8_mask(
+                            _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(ptr.add(at + i).cast()), a),
+                            _mm512_loadu_si512(ptr.add(at + j).cast()),
+                            b,
+                        )
+                    }
+                };
+                let mut needle_mask = 0;
+                for &needle in &needles {
+                    needle_mask |= test(needle);
                 }
-            };
-            let header_mask = test(header);
-            let mut needle_mask = 0;
-            for &needle in &needles {
-                needle_mask |= test(needle);
+                *masks = Masks {
+                    lines: _mm512_cmpeq_epi8_mask(bytes, newline),
+                    headers: test(header),
+                    needles: needle_mask,
+                };
             }
-            let masks = Masks {
-                lines: line_mask,
-                headers: header_mask,
-                needles: needle_mask,
-            };
-            // SAFETY: as above; `reach >= 8`.
-            unsafe { self.account(block, &mut scan, masks, out) };
+            for &masks in &batch[..count] {
+                // SAFETY: as above; `reach >= 8`.
+                unsafe { self.account(block, &mut scan, masks, out) };
+            }
         }
         let ascii = _mm512_movepi8_mask(high) == 0;
         self.finish_tail(block, scan, ascii, out);
@@ -351,7 +359,7 @@ impl BlockIndexer {
 
 /// What a vector loop found in 64 bytes, bit `i` for position `i`: newlines, header candidates
 /// (their pair of bytes), needle candidates.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Masks {
     lines: u64,
     headers: u64,
@@ -442,6 +450,12 @@ fn prefix_word(literal: &[u8]) -> (u64, u64) {
 fn wide(low: i32, high: i32) -> u64 {
     u64::from(low as u32) | (u64::from(high as u32) << 32)
 }
+
+/// The 64-byte stretches a vector loop tests before it checks and counts what it found. The
+/// tests make no call, so their constants stay in vector registers; the checks call out (a
+/// literal's comparison, a push), and would otherwise make the loop keep them on the stack.
+#[cfg(target_arch = "x86_64")]
+const BATCH: usize = 64;
 
 /// How far ahead of the vector loop its input is prefetched.
 #[cfg(target_arch = "x86_64")]
