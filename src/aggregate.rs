@@ -210,6 +210,9 @@ pub struct Aggregator {
     /// Each list's position in `findings`: the order lists were first seen in.
     index: FxHashMap<Key, usize>,
     findings: Vec<(Key, Accumulator)>,
+    /// The position of the last signal's list, by the identity of its strings: the signals of
+    /// one message share them, and a run of one warning skips hashing the list each time.
+    last: Option<(Key, usize)>,
     signals: u64,
 }
 
@@ -221,12 +224,23 @@ impl Aggregator {
             std::mem::take(&mut signal.table),
             std::mem::take(&mut signal.fields),
         );
-        let at = match self.index.get(&key) {
-            Some(&at) => at,
-            None => {
-                let at = self.findings.len();
-                self.index.insert(key.clone(), at);
-                self.findings.push((key, Accumulator::default()));
+        let at = match &self.last {
+            Some(((table, fields), at))
+                if Arc::ptr_eq(table, &key.0) && Arc::ptr_eq(fields, &key.1) =>
+            {
+                *at
+            }
+            _ => {
+                let at = match self.index.get(&key) {
+                    Some(&at) => at,
+                    None => {
+                        let at = self.findings.len();
+                        self.index.insert(key.clone(), at);
+                        self.findings.push((key.clone(), Accumulator::default()));
+                        at
+                    }
+                };
+                self.last = Some((key, at));
                 at
             }
         };
