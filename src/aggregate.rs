@@ -67,7 +67,7 @@ impl Accumulator {
         if let Some(function) = &signal.origin.component_function {
             let mut dropped = 0;
             count_bounded(&mut self.component_functions, &mut dropped, function, 1);
-            if is_lookup(function) {
+            if !self.lookup && is_lookup(function) {
                 self.lookup = true;
             }
         }
@@ -159,15 +159,21 @@ impl Accumulator {
     }
 }
 
-/// Counts `n` calls of `key`, in a list that names at most `MAX_CALLERS` (the first seen).
 /// Whether two shared strings are equal: the same allocation (a scanner shares each name)
 /// answers without comparing bytes.
 fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
     Arc::ptr_eq(a, b) || a == b
 }
 
+/// Counts `n` calls of `key`, in a list that names at most `MAX_CALLERS` (the first seen).
 fn count_bounded(list: &mut Vec<(Arc<str>, u64)>, overflow: &mut u64, key: &Arc<str>, n: u64) {
-    if let Some((_, count)) = list.iter_mut().find(|(k, _)| same(k, key)) {
+    // The scanner that made `key` shares each name, so it is usually found by its address;
+    // only a name from another scanner (or after its table started over) is compared.
+    let at = list
+        .iter()
+        .position(|(k, _)| Arc::ptr_eq(k, key))
+        .or_else(|| list.iter().position(|(k, _)| k == key));
+    if let Some((_, count)) = at.and_then(|at| list.get_mut(at)) {
         *count += n;
     } else if list.len() < MAX_CALLERS {
         list.push((Arc::clone(key), n));
@@ -204,15 +210,19 @@ pub fn ignore_reason(fields: &[String]) -> Option<&'static str> {
 /// Shared with the signals: looking one up or adding one copies no string.
 type Key = (Arc<str>, Arc<[String]>);
 
+/// Lists remembered by the identity of their strings (a cache: it starts over when full).
+const IDENTITIES: usize = 1024;
+
 /// Collects signals; `finish` turns them into ranked findings.
 #[derive(Debug, Default)]
 pub struct Aggregator {
     /// Each list's position in `findings`: the order lists were first seen in.
     index: FxHashMap<Key, usize>,
     findings: Vec<(Key, Accumulator)>,
-    /// The position of the last signal's list, by the identity of its strings: the signals of
-    /// one message share them, and a run of one warning skips hashing the list each time.
-    last: Option<(Key, usize)>,
+    /// Each list's position by the identity of its strings: the signals of one message share
+    /// them, so a repeated warning finds its list without hashing the table and fields. The
+    /// key is kept so its strings (and their addresses) stay alive.
+    by_identity: FxHashMap<(usize, usize), (Key, usize)>,
     signals: u64,
 }
 
@@ -224,13 +234,13 @@ impl Aggregator {
             std::mem::take(&mut signal.table),
             std::mem::take(&mut signal.fields),
         );
-        let at = match &self.last {
-            Some(((table, fields), at))
-                if Arc::ptr_eq(table, &key.0) && Arc::ptr_eq(fields, &key.1) =>
-            {
-                *at
-            }
-            _ => {
+        let identity = (
+            Arc::as_ptr(&key.0).cast::<u8>() as usize,
+            Arc::as_ptr(&key.1).cast::<u8>() as usize,
+        );
+        let at = match self.by_identity.get(&identity) {
+            Some(&(_, at)) => at,
+            None => {
                 let at = match self.index.get(&key) {
                     Some(&at) => at,
                     None => {
@@ -240,7 +250,10 @@ impl Aggregator {
                         at
                     }
                 };
-                self.last = Some((key, at));
+                if self.by_identity.len() >= IDENTITIES {
+                    self.by_identity.clear();
+                }
+                self.by_identity.insert(identity, (key, at));
                 at
             }
         };

@@ -308,7 +308,10 @@ impl<'m> Scanner<'m> {
         };
 
         let mut lines = LineCounter::default();
-        let mut header_scanned_to = 0;
+        // Where the last text hit's line begins: a header on it or after it is read again only
+        // when a later line needs it (a hit without a header of its own, or the block's end),
+        // so a hit with its own header hands its origin on without keeping a copy.
+        let mut headers_from = 0;
         let mut next_free = start;
         let (mut next_hit, mut next_json) = (0, 0);
         loop {
@@ -345,8 +348,8 @@ impl<'m> Scanner<'m> {
                         self.json_line(line, text, line_no, emit);
                         continue;
                     }
-                    let headers = header_scanned_to..begin;
-                    header_scanned_to = end;
+                    let headers = headers_from..begin;
+                    headers_from = begin;
                     let following = &block[(end + 1).min(block.len())..];
                     let text = match block_text {
                         Some(text) => text::strip_ansi(
@@ -363,11 +366,8 @@ impl<'m> Scanner<'m> {
         }
         self.json_positions = json_starts;
 
-        if index
-            .last_header
-            .is_some_and(|mark| mark >= header_scanned_to)
-            && let Some(origin) =
-                last_header_in(block, header_scanned_to..block.len(), &mut self.names)
+        if index.last_header.is_some_and(|mark| mark >= headers_from)
+            && let Some(origin) = last_header_in(block, headers_from..block.len(), &mut self.names)
         {
             self.last_header = Some(origin);
             self.header_known = true;
@@ -433,7 +433,7 @@ impl<'m> Scanner<'m> {
         used
     }
 
-    /// A line with a needle; `headers` is the part of its block since the last hit line, where
+    /// A line with a needle; `headers` is the part of its block from the last hit line on, where
     /// its record header is, if the line has none of its own.
     fn text_hit(
         &mut self,
@@ -446,9 +446,7 @@ impl<'m> Scanner<'m> {
         let split = text::split_line(decoded, &mut self.names);
         let origin = if split.has_header {
             self.header_known = true;
-            let origin = split.origin;
-            self.last_header = Some(origin.clone());
-            origin
+            split.origin
         } else {
             let (block, range) = headers;
             if let Some(origin) = last_header_in(block, range, &mut self.names) {

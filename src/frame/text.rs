@@ -34,7 +34,8 @@ pub struct TextLine<'a> {
 /// function has been seen.
 #[derive(Debug, Default)]
 pub struct OriginNames {
-    names: FxHashMap<Box<str>, Arc<str>>,
+    /// Each function name, and whether it names one of the component's adapter functions.
+    names: FxHashMap<Box<str>, (Arc<str>, bool)>,
     timestamp: Option<Arc<str>>,
     /// The last Unix-milliseconds timestamp of a JSON record, and its text.
     unix_millis: Option<(i64, Arc<str>)>,
@@ -45,15 +46,22 @@ const MAX_NAMES: usize = 4096;
 
 impl OriginNames {
     pub(super) fn name(&mut self, name: &str) -> Arc<str> {
-        if let Some(shared) = self.names.get(name) {
-            return Arc::clone(shared);
+        self.function(name).0
+    }
+
+    /// The shared name, and whether it is a component adapter function.
+    fn function(&mut self, name: &str) -> (Arc<str>, bool) {
+        if let Some((shared, is_component)) = self.names.get(name) {
+            return (Arc::clone(shared), *is_component);
         }
         if self.names.len() >= MAX_NAMES {
             self.names.clear();
         }
         let shared: Arc<str> = Arc::from(name);
-        self.names.insert(Box::from(name), Arc::clone(&shared));
-        shared
+        let is_component = is_component_function(name);
+        self.names
+            .insert(Box::from(name), (Arc::clone(&shared), is_component));
+        (shared, is_component)
     }
 
     fn timestamp(&mut self, timestamp: &str) -> Arc<str> {
@@ -109,18 +117,14 @@ pub fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine<'a> {
 /// `<T>` is Q, M, A, H (or `?` in the client echo); error lines have no `[LEVEL]`. The path runs
 /// to the first `)] `, because HTTP action paths may contain `)`.
 fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
-    static MARK: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"[CONVEX "));
-    let mark = MARK.find(line.as_bytes())?;
+    let mark = find_short(line.as_bytes(), b"[CONVEX ")?;
     let after = &line[mark + "[CONVEX ".len()..];
     let mut chars = after.chars();
     if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | '?')) || chars.next() != Some('(') {
         return None;
     }
     let body = &after[2..];
-    static PATH_END: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b")] "));
-    let (path, rest) = match PATH_END.find(body.as_bytes()) {
+    let (path, rest) = match find_short(body.as_bytes(), b")] ") {
         Some(end) => (&body[..end], &body[end + 3..]),
         None => (body.strip_suffix(")]")?, ""),
     };
@@ -132,14 +136,21 @@ fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
     Some(((!ts.is_empty()).then_some(ts), path, message))
 }
 
+/// Where `literal` first starts in `text`, found from its first byte: on one log line, a
+/// substring searcher's set-up would cost more than the search.
+fn find_short(text: &[u8], literal: &[u8]) -> Option<usize> {
+    let first = *literal.first()?;
+    memchr::memchr_iter(first, text).find(|&at| text[at..].starts_with(literal))
+}
+
 fn origin_for_path(
     path: &str,
     component: Option<&str>,
     ts: Option<&str>,
     names: &mut OriginNames,
 ) -> Origin {
-    let is_component = component.is_some() || is_component_function(path);
-    let path = names.name(path);
+    let (path, adapter_function) = names.function(path);
+    let is_component = component.is_some() || adapter_function;
     Origin {
         function: (!is_component).then(|| Arc::clone(&path)),
         component_function: is_component.then_some(path),
