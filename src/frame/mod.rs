@@ -329,7 +329,10 @@ impl<'m> Scanner<'m> {
                         self.counts.records += 1;
                         let line_no = first_line + lines.before(block, begin);
                         let text = block_text.map(|text| &text[begin..end]);
-                        self.json_line(line, text, line_no, emit);
+                        // The index lists every needle: the next one at or after the line's
+                        // start is on it if it is before its end.
+                        let mentions = hit.is_some_and(|(h, _)| h < end);
+                        self.json_line(line, text, mentions, line_no, emit);
                     }
                 }
                 (_, Some((pos, lines_before))) => {
@@ -345,7 +348,7 @@ impl<'m> Scanner<'m> {
                     if json {
                         self.counts.records += 1;
                         let text = block_text.map(|text| &text[begin..end]);
-                        self.json_line(line, text, line_no, emit);
+                        self.json_line(line, text, true, line_no, emit);
                         continue;
                     }
                     let headers = headers_from..begin;
@@ -444,8 +447,13 @@ impl<'m> Scanner<'m> {
         emit: &mut dyn FnMut(ScanEvent),
     ) {
         let split = text::split_line(decoded, &mut self.names);
-        let origin = if split.has_header {
+        let origin = if let Some(header) = split.header {
             self.header_known = true;
+            // The block index finds a CLI header again when a later line needs it; a dashboard
+            // row is kept now.
+            if header == text::Header::DashboardRow {
+                self.last_header = Some(split.origin.clone());
+            }
             split.origin
         } else {
             let (block, range) = headers;
@@ -489,17 +497,18 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    /// One JSONL line; `text` is the line when its block is known to be valid UTF-8.
+    /// One JSONL line; `text` is the line when its block is known to be valid UTF-8, `hit`
+    /// whether a needle is on it.
     fn json_line(
         &mut self,
         line: &[u8],
         text: Option<&str>,
+        hit: bool,
         line_no: u64,
         emit: &mut dyn FnMut(ScanEvent),
     ) {
         // Decoding from text skips serde's UTF-8 check of every string it borrows.
         let text = text.or_else(|| std::str::from_utf8(line).ok());
-        let hit = self.hit_finder.is_match(line);
         if !hit && json::may_carry_usage(line) {
             // No message to match, but the execution's cost, to join to its signals.
             if let Err(err) =
@@ -696,7 +705,7 @@ fn last_header_in(
         let begin = memchr::memrchr(b'\n', &block[..mark]).map_or(0, |i| i + 1);
         let line = decode_line(&block[begin..line_end(block, begin)]);
         let split = text::split_line(&line, names);
-        if split.has_header {
+        if split.header.is_some() {
             return Some(split.origin);
         }
         if begin <= range.start {

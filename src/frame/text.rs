@@ -26,7 +26,16 @@ static COMPONENT_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
 pub struct TextLine<'a> {
     pub origin: Origin,
     pub message: &'a str,
-    pub has_header: bool,
+    pub header: Option<Header>,
+}
+
+/// The kind of record header a line starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    /// The CLI's `… [CONVEX Q(path)] …`: its mark is what the block index finds again.
+    Cli,
+    /// A dashboard row copy.
+    DashboardRow,
 }
 
 /// The strings of the origins one scanner builds, shared: a function name is stored once, and
@@ -92,7 +101,7 @@ pub fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine<'a> {
         return TextLine {
             origin: origin_for_path(path, None, ts, names),
             message,
-            has_header: true,
+            header: Some(Header::Cli),
         };
     }
     if let Some(caps) = DASHBOARD_ROW.captures(line) {
@@ -102,13 +111,13 @@ pub fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine<'a> {
         return TextLine {
             origin: origin_for_path(path, component, caps.name("ts").map(|m| m.as_str()), names),
             message: &line[end..],
-            has_header: true,
+            header: Some(Header::DashboardRow),
         };
     }
     TextLine {
         origin: Origin::default(),
         message: line,
-        has_header: false,
+        header: None,
     }
 }
 

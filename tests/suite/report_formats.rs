@@ -185,6 +185,31 @@ fn bare_pasted_warning() {
     );
 }
 
+/// A warning pasted without a header, after a dashboard row: it is that row's execution, as a
+/// continuation of a CLI record is its header's.
+#[test]
+fn a_pasted_warning_after_a_dashboard_row_is_that_rows_execution() {
+    let dashboard =
+        std::fs::read_to_string(common::root().join("sample-logs/dashboard-copy.txt")).unwrap();
+    let bare =
+        std::fs::read_to_string(common::root().join("sample-logs/bare-warning.txt")).unwrap();
+    let row: String = dashboard.split_inclusive('\n').take(2).collect();
+    let out = bin()
+        .args(["report", "-", "--format", "json"])
+        .write_stdin(format!("{row}{bare}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report = json(&out.stdout);
+    let apikey = &report["suggestions"][0];
+    assert_eq!(apikey["table"], "apikey");
+    assert_eq!(apikey["first_seen"]["timestamp"], "Jan 15, 14:03:08.126");
+    assert_eq!(
+        apikey["component_functions"][0]["function"],
+        "adapter:findOne"
+    );
+}
+
 #[test]
 fn stdin_and_directory_inputs() {
     let text = std::fs::read(common::root().join("sample-logs/convex-logs.txt")).unwrap();
