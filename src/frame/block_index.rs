@@ -1,5 +1,6 @@
 //! One pass over a block of complete lines that finds everything the scanner needs from its
-//! bulk: how many lines it has, whether it is all ASCII (then it needs no UTF-8 check), the
+//! bulk: how many lines it has, whether it is all ASCII (then it needs no UTF-8 check), whether
+//! it holds an ESC byte (else no line has colour codes to strip), the
 //! record headers (`[CONVEX `: how many, and the last), and every needle occurrence with the
 //! number of lines before it. Each byte is loaded once; the per-line work is left to the few
 //! lines a needle is on.
@@ -75,6 +76,8 @@ pub struct BlockIndexer {
 pub struct BlockIndex {
     pub lines: u64,
     pub ascii: bool,
+    /// Whether an ESC byte (a colour code's or a hyperlink's) is in the block.
+    pub escapes: bool,
     pub headers: u64,
     /// Where the last header mark starts.
     pub last_header: Option<usize>,
@@ -146,6 +149,7 @@ impl BlockIndexer {
     /// The same answer from `memchr`'s searchers, one pass per question.
     fn index_portable(&self, block: &[u8], out: &mut BlockIndex) {
         out.ascii = block.is_ascii();
+        out.escapes = memchr::memchr(ESC, block).is_some();
         out.headers = 0;
         out.last_header = None;
         for at in self.header.finder.find_iter(block) {
@@ -179,7 +183,9 @@ impl BlockIndexer {
         for (slot, needle) in needles.iter_mut().zip(&self.needles) {
             *slot = VectorPair::new(needle);
         }
+        let esc = _mm256_set1_epi8(ESC as i8);
         let mut high = _mm256_setzero_si256();
+        let mut escapes = _mm256_setzero_si256();
         let mut scan = LoopState::default();
         let mut batch = [Masks::default(); BATCH];
         let end = block.len().saturating_sub(self.reach + 64);
@@ -197,6 +203,13 @@ impl BlockIndexer {
                 };
                 _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
                 high = _mm256_or_si256(high, _mm256_or_si256(low_half, high_half));
+                escapes = _mm256_or_si256(
+                    escapes,
+                    _mm256_or_si256(
+                        _mm256_cmpeq_epi8(low_half, esc),
+                        _mm256_cmpeq_epi8(high_half, esc),
+                    ),
+                );
                 let mut needle_mask = 0;
                 for needle in &needles {
                     // SAFETY: as above.
@@ -217,7 +230,11 @@ impl BlockIndexer {
                 unsafe { self.account(block, &mut scan, masks, out) };
             }
         }
-        self.finish_tail(block, scan, _mm256_movemask_epi8(high) == 0, out);
+        let seen = Seen {
+            ascii: _mm256_movemask_epi8(high) == 0,
+            escapes: _mm256_movemask_epi8(escapes) != 0,
+        };
+        self.finish_tail(block, scan, seen, out);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -239,7 +256,9 @@ impl BlockIndexer {
         for (slot, needle) in needles.iter_mut().zip(&self.needles) {
             *slot = pair(needle);
         }
+        let esc = _mm512_set1_epi8(ESC as i8);
         let mut high = _mm512_setzero_si512();
+        let mut escapes = 0u64;
         let mut scan = LoopState::default();
         let mut batch = [Masks::default(); BATCH];
         let end = block.len().saturating_sub(self.reach + 64);
@@ -252,6 +271,7 @@ impl BlockIndexer {
                 let bytes = unsafe { _mm512_loadu_si512(ptr.add(at).cast()) };
                 _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
                 high = _mm512_or_si512(high, bytes);
+                escapes |= _mm512_cmpeq_epi8_mask(bytes, esc);
                 let test = |(i, a, j, b): (usize, __m512i, usize, __m512i)| {
                     // SAFETY: as above.
                     unsafe {
@@ -277,8 +297,11 @@ impl BlockIndexer {
                 unsafe { self.account(block, &mut scan, masks, out) };
             }
         }
-        let ascii = _mm512_movepi8_mask(high) == 0;
-        self.finish_tail(block, scan, ascii, out);
+        let seen = Seen {
+            ascii: _mm512_movepi8_mask(high) == 0,
+            escapes: escapes != 0,
+        };
+        self.finish_tail(block, scan, seen, out);
     }
 
     /// Checks and counts what a vector loop found in the 64 bytes at `scan.at`.
@@ -329,18 +352,22 @@ impl BlockIndexer {
     }
 
     /// The bytes after the vector loop, one at a time, and the totals.
-    fn finish_tail(&self, block: &[u8], scan: LoopState, ascii: bool, out: &mut BlockIndex) {
+    fn finish_tail(&self, block: &[u8], scan: LoopState, seen: Seen, out: &mut BlockIndex) {
         let LoopState {
             at,
             mut lines,
             mut headers,
             last_header,
         } = scan;
-        let mut ascii = ascii;
+        let Seen {
+            mut ascii,
+            mut escapes,
+        } = seen;
         let mut last_header = (last_header != usize::MAX).then_some(last_header);
         for pos in at..block.len() {
             let byte = block[pos];
             ascii &= byte.is_ascii();
+            escapes |= byte == ESC;
             if self.header.at(block, pos) {
                 headers += 1;
                 last_header = Some(pos);
@@ -352,6 +379,7 @@ impl BlockIndexer {
         }
         out.lines = lines;
         out.ascii = ascii;
+        out.escapes = escapes;
         out.headers = headers;
         out.last_header = last_header;
     }
@@ -365,6 +393,16 @@ struct Masks {
     headers: u64,
     needles: u64,
 }
+
+/// What a vector loop saw of the bytes it read.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    ascii: bool,
+    escapes: bool,
+}
+
+/// The byte that starts a colour code or a hyperlink.
+const ESC: u8 = 0x1b;
 
 /// Where a vector loop is, and what it has counted.
 #[derive(Debug, Clone, Copy)]
@@ -523,7 +561,8 @@ mod tests {
     #[test]
     fn the_vector_loop_and_the_portable_searchers_agree_everywhere() {
         let indexer = BlockIndexer::new(&["without an index", "No index found"], b"[CONVEX ");
-        let pieces: [&[u8]; 9] = [
+        let pieces: [&[u8]; 10] = [
+            b"\x1b[2m",
             b"\n",
             b"[CONVEX Q(f)] ",
             b"without an index",

@@ -355,11 +355,15 @@ impl<'m> Scanner<'m> {
                     headers_from = begin;
                     let following = &block[(end + 1).min(block.len())..];
                     let text = match block_text {
-                        Some(text) => text::strip_ansi(
-                            text[begin..end]
-                                .strip_suffix('\r')
-                                .unwrap_or(&text[begin..end]),
-                        ),
+                        Some(text) => {
+                            let line = &text[begin..end];
+                            let line = line.strip_suffix('\r').unwrap_or(line);
+                            if index.escapes {
+                                text::strip_ansi(line)
+                            } else {
+                                Cow::Borrowed(line)
+                            }
+                        }
                         None => decode_line(line),
                     };
                     self.text_hit(&text, line_no, (block, headers), following, emit);
