@@ -6,10 +6,9 @@ pub mod unescape;
 
 use crate::signal::SignalKind;
 use rules::{Rule, RuleSet, SUSPECT_PHRASES};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// Distinct message texts whose matches are remembered. A busy log repeats the same few
@@ -36,33 +35,7 @@ pub struct Matcher {
     rules: RuleSet,
     /// Table names for splitting `<table><field>`, longest first.
     tables: Vec<String>,
-    cache: RefCell<MatchCache>,
-}
-
-/// Each distinct message text's matches.
-type MatchCache = HashMap<Box<str>, Arc<[Match]>, BuildHasherDefault<EndsHasher>>;
-
-/// Hashes a message by its length and its first and last 32 bytes: messages differ there (the
-/// table comes early, the fields last), and a warning is hundreds of bytes long. Messages that
-/// agree on those are still told apart by the map's comparison.
-#[derive(Default)]
-struct EndsHasher(rustc_hash::FxHasher);
-
-impl Hasher for EndsHasher {
-    fn finish(&self) -> u64 {
-        self.0.finish()
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const END: usize = 32;
-        self.0.write_usize(bytes.len());
-        if bytes.len() <= 2 * END {
-            self.0.write(bytes);
-        } else {
-            self.0.write(&bytes[..END]);
-            self.0.write(&bytes[bytes.len() - END..]);
-        }
-    }
+    cache: RefCell<FxHashMap<Box<str>, Arc<[Match]>>>,
 }
 
 impl Matcher {
