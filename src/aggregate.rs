@@ -529,26 +529,34 @@ impl UsageIndex {
         }
     }
 
-    /// What the request reported, all its reports merged.
-    fn cost(&self, key: u64) -> Option<ExecutionCost> {
-        let in_runs = self.runs.iter().filter_map(|run| {
-            run.binary_search_by_key(&key, |&(key, _)| key)
-                .ok()
-                .map(|at| run[at].1)
-        });
-        in_runs
-            .chain(self.latest.get(&key).copied())
-            .reduce(|mut cost, other| {
-                cost.merge(other);
-                cost
-            })
+    /// Calls `each` with what each of `requests` reported (those that did), all its reports
+    /// merged. The keys are taken in order, so each run is walked forward once, galloping over
+    /// the entries between two keys, rather than searched from its middle for every key.
+    fn each_cost(&self, requests: &RequestKeys, mut each: impl FnMut(u64, ExecutionCost)) {
+        let mut keys: Vec<u64> = requests.iter().copied().collect();
+        keys.sort_unstable();
+        let mut cursors = vec![0; self.runs.len()];
+        for key in keys {
+            let mut found: Option<ExecutionCost> = self.latest.get(&key).copied();
+            for (run, at) in self.runs.iter().zip(&mut cursors) {
+                *at = seek(run, *at, key);
+                if let Some(&(entry, cost)) = run.get(*at)
+                    && entry == key
+                {
+                    found.get_or_insert(cost).merge(cost);
+                }
+            }
+            if let Some(cost) = found {
+                each(key, cost);
+            }
+        }
     }
 
     /// The cost of the executions that logged one list; `None` when none of them reported usage.
     fn impact(&self, requests: &RequestKeys) -> Option<Impact> {
         let mut impact = Impact::default();
         let mut bytes = None::<u64>;
-        for cost in requests.iter().filter_map(|&r| self.cost(r)) {
+        self.each_cost(requests, |_, cost| {
             impact.limit_warnings += u64::from(cost.limit_warning());
             if let Some(documents) = cost.documents_read() {
                 impact.executions_measured += 1;
@@ -558,10 +566,22 @@ impl UsageIndex {
             if let Some(b) = cost.bytes_read() {
                 bytes = Some(bytes.unwrap_or(0) + b);
             }
-        }
+        });
         impact.bytes_read = bytes;
         (impact.executions_measured > 0 || impact.limit_warnings > 0).then_some(impact)
     }
+}
+
+/// The first position at or after `from` whose key is at least `key`: doubling steps from
+/// `from`, then a binary search within the last step.
+fn seek(run: &[(u64, ExecutionCost)], from: usize, key: u64) -> usize {
+    let rest = &run[from.min(run.len())..];
+    let mut step = 1;
+    while step < rest.len() && rest[step - 1].0 < key {
+        step *= 2;
+    }
+    let (low, high) = (step / 2, step.min(rest.len()));
+    from + low + rest[low..high].partition_point(|&(entry, _)| entry < key)
 }
 
 /// Merges the sorted run `newer` into the sorted run `into`, from the back into the room made
@@ -628,9 +648,11 @@ mod tests {
             for part in parts {
                 index.append(part);
             }
-            for key in 0..3001 {
-                proptest::prop_assert_eq!(index.cost(key), expected.get(&key).copied());
-            }
+            let mut found = HashMap::new();
+            index.each_cost(&(0..3001).collect(), |key, cost| {
+                found.insert(key, cost);
+            });
+            proptest::prop_assert_eq!(found, expected);
             for pair in index.runs.windows(2) {
                 proptest::prop_assert!(pair[0].len() > 2 * pair[1].len());
             }
