@@ -103,7 +103,7 @@ impl Matcher {
             if !text.contains(rule.needle.as_str()) {
                 continue;
             }
-            for caps in rule.pattern.captures_iter(text) {
+            for caps in rule.pattern.regex().captures_iter(text) {
                 // Dotted and dotless error rules can both see one message; keep the first.
                 let start = caps.get(0).map_or(0, |m| m.start());
                 if found
