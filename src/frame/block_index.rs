@@ -186,21 +186,14 @@ impl BlockIndexer {
         let esc = _mm256_set1_epi8(ESC as i8);
         let mut high = _mm256_setzero_si256();
         let mut escapes = _mm256_setzero_si256();
-        let mut scan = LoopState::default();
-        let mut batch = [Masks::default(); BATCH];
-        let end = block.len().saturating_sub(self.reach + 64);
-        while scan.at < end {
-            let count = (end - scan.at).div_ceil(64).min(BATCH);
-            for (k, masks) in batch[..count].iter_mut().enumerate() {
-                let at = scan.at + 64 * k;
-                // SAFETY: `at < end`, so `at + reach + 64 <= block.len()`, and every offset is
-                // at most `reach`.
-                let (low_half, high_half) = unsafe {
-                    (
-                        _mm256_loadu_si256(ptr.add(at).cast()),
-                        _mm256_loadu_si256(ptr.add(at + 32).cast()),
-                    )
-                };
+        // SAFETY: `batched` calls this at positions `at` with `at + reach + 64 <= block.len()`,
+        // and every offset is at most `reach`.
+        let scan = unsafe {
+            self.batched(block, out, |at| {
+                let (low_half, high_half) = (
+                    _mm256_loadu_si256(ptr.add(at).cast()),
+                    _mm256_loadu_si256(ptr.add(at + 32).cast()),
+                );
                 _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
                 high = _mm256_or_si256(high, _mm256_or_si256(low_half, high_half));
                 escapes = _mm256_or_si256(
@@ -212,24 +205,18 @@ impl BlockIndexer {
                 );
                 let mut needle_mask = 0;
                 for needle in &needles {
-                    // SAFETY: as above.
-                    needle_mask |= unsafe { needle.mask64(ptr.add(at)) };
+                    needle_mask |= needle.mask64(ptr.add(at));
                 }
-                *masks = Masks {
+                Masks {
                     lines: wide(
                         _mm256_movemask_epi8(_mm256_cmpeq_epi8(low_half, newline)),
                         _mm256_movemask_epi8(_mm256_cmpeq_epi8(high_half, newline)),
                     ),
-                    // SAFETY: as above.
-                    headers: unsafe { header.mask64(ptr.add(at)) },
+                    headers: header.mask64(ptr.add(at)),
                     needles: needle_mask,
-                };
-            }
-            for &masks in &batch[..count] {
-                // SAFETY: as above; `reach >= 8`.
-                unsafe { self.account(block, &mut scan, masks, out) };
-            }
-        }
+                }
+            })
+        };
         let seen = Seen {
             ascii: _mm256_movemask_epi8(high) == 0,
             escapes: _mm256_movemask_epi8(escapes) != 0,
@@ -259,49 +246,66 @@ impl BlockIndexer {
         let esc = _mm512_set1_epi8(ESC as i8);
         let mut high = _mm512_setzero_si512();
         let mut escapes = 0u64;
+        // SAFETY (every load): `batched` calls this at positions `at` with
+        // `at + reach + 64 <= block.len()`, and every offset is at most `reach`.
+        let scan = unsafe {
+            self.batched(block, out, |at| {
+                let bytes = _mm512_loadu_si512(ptr.add(at).cast());
+                _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
+                high = _mm512_or_si512(high, bytes);
+                escapes |= _mm512_cmpeq_epi8_mask(bytes, esc);
+                let test = |(i, a, j, b): (usize, __m512i, usize, __m512i)| {
+                    _mm512_mask_cmpeq_epi8_mask(
+                        _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(ptr.add(at + i).cast()), a),
+                        _mm512_loadu_si512(ptr.add(at + j).cast()),
+                        b,
+                    )
+                };
+                let mut needle_mask = 0;
+                for &needle in &needles {
+                    needle_mask |= test(needle);
+                }
+                Masks {
+                    lines: _mm512_cmpeq_epi8_mask(bytes, newline),
+                    headers: test(header),
+                    needles: needle_mask,
+                }
+            })
+        };
+        let seen = Seen {
+            ascii: _mm512_movepi8_mask(high) == 0,
+            escapes: escapes != 0,
+        };
+        self.finish_tail(block, scan, seen, out);
+    }
+
+    /// The skeleton of a vector loop: `test` gives the masks of the 64 bytes at a position, for
+    /// up to `BATCH` stretches, and then each is checked and counted; the rest of the block is
+    /// left to `finish_tail`.
+    /// SAFETY: `test` reads up to `reach + 64` bytes from the position it is given, which
+    /// `batched` keeps within the block.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn batched(
+        &self,
+        block: &[u8],
+        out: &mut BlockIndex,
+        mut test: impl FnMut(usize) -> Masks,
+    ) -> LoopState {
         let mut scan = LoopState::default();
         let mut batch = [Masks::default(); BATCH];
         let end = block.len().saturating_sub(self.reach + 64);
         while scan.at < end {
             let count = (end - scan.at).div_ceil(64).min(BATCH);
             for (k, masks) in batch[..count].iter_mut().enumerate() {
-                let at = scan.at + 64 * k;
-                // SAFETY (every load): `at < end`, so `at + reach + 64 <= block.len()`, and
-                // every offset is at most `reach`.
-                let bytes = unsafe { _mm512_loadu_si512(ptr.add(at).cast()) };
-                _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(at + PREFETCH_AHEAD).cast());
-                high = _mm512_or_si512(high, bytes);
-                escapes |= _mm512_cmpeq_epi8_mask(bytes, esc);
-                let test = |(i, a, j, b): (usize, __m512i, usize, __m512i)| {
-                    // SAFETY: as above.
-                    unsafe {
-                        _mm512_mask_cmpeq_epi8_mask(
-                            _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(ptr.add(at + i).cast()), a),
-                            _mm512_loadu_si512(ptr.add(at + j).cast()),
-                            b,
-                        )
-                    }
-                };
-                let mut needle_mask = 0;
-                for &needle in &needles {
-                    needle_mask |= test(needle);
-                }
-                *masks = Masks {
-                    lines: _mm512_cmpeq_epi8_mask(bytes, newline),
-                    headers: test(header),
-                    needles: needle_mask,
-                };
+                *masks = test(scan.at + 64 * k);
             }
             for &masks in &batch[..count] {
-                // SAFETY: as above; `reach >= 8`.
+                // SAFETY: `scan.at < end`, so 8 bytes are readable after `scan.at + 63`.
                 unsafe { self.account(block, &mut scan, masks, out) };
             }
         }
-        let seen = Seen {
-            ascii: _mm512_movepi8_mask(high) == 0,
-            escapes: escapes != 0,
-        };
-        self.finish_tail(block, scan, seen, out);
+        scan
     }
 
     /// Checks and counts what a vector loop found in the 64 bytes at `scan.at`.
