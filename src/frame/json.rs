@@ -613,17 +613,21 @@ mod tests {
     }
 
     fn through_typed(line: &str, needles: &[String]) -> Option<Decoded> {
-        let record = Record::decode(line)?;
+        Some(read_record(&Record::decode(line)?, needles))
+    }
+
+    fn through_skim(line: &str, needles: &[String]) -> Option<Decoded> {
+        Some(read_record(&Record::skim(line)?, needles))
+    }
+
+    fn read_record(record: &Record<'_>, needles: &[String]) -> Decoded {
         let (mut out, mut tally, mut usages) = (Vec::new(), JsonTally::default(), Vec::new());
         record.messages(needles, &mut OriginNames::default(), &mut out, &mut tally);
         record.usage(&mut |u| usages.push(u));
-        Some((owned(out), tally, usages))
+        (owned(out), tally, usages)
     }
 
-    /// Every line the typed decode accepts gives what the `Value` walk gives: the real sample
-    /// lines, and odd variants of them (nulls, wrong types, arrays, Axiom's `data`, escapes).
-    #[test]
-    fn the_typed_decode_reads_as_the_value_walk_or_declines() {
+    fn sample_lines() -> Vec<String> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
         let mut lines: Vec<String> = Vec::new();
         for name in [
@@ -639,6 +643,14 @@ mod tests {
                     .map(str::to_owned),
             );
         }
+        lines
+    }
+
+    /// Every line the typed decode accepts gives what the `Value` walk gives: the real sample
+    /// lines, and odd variants of them (nulls, wrong types, arrays, Axiom's `data`, escapes).
+    #[test]
+    fn the_typed_decode_reads_as_the_value_walk_or_declines() {
+        let mut lines = sample_lines();
         let originals = lines.clone();
         for line in &originals {
             lines.push(format!(
@@ -671,6 +683,118 @@ mod tests {
             assert_eq!(Some(decoded), through_value(line, &needles), "{line}");
         }
         assert!(typed > originals.len(), "{typed} of {} lines", lines.len());
+    }
+
+    /// Every `--jsonl` line of the sample logs is read by the one-pass reader, as serde reads
+    /// it; and so is each variant it does not decline, however the line was spoilt.
+    #[test]
+    fn the_skim_reads_as_serde_or_declines() {
+        let every_message = [String::new()];
+        let cli_lines: Vec<String> = sample_lines()
+            .into_iter()
+            .filter(|line| line.contains(r#""kind":"#))
+            .collect();
+        assert!(cli_lines.len() >= 5);
+        for line in &cli_lines {
+            let skimmed = through_skim(line, &every_message);
+            assert!(skimmed.is_some(), "declined: {line}");
+            assert_eq!(skimmed, through_typed(line, &every_message), "{line}");
+        }
+        let variants = [
+            (r#""cachedResult":false"#, r#""cachedResult":true"#),
+            (r#""componentPath":null"#, r#""componentPath":"betterAuth""#),
+            (
+                r#""systemMetadata":null"#,
+                r#""systemMetadata":{"code":"warning:TooManyReads","x":[{}]}"#,
+            ),
+            (r#""messages":["#, r#""messages":"one","m":["#),
+            (r#""messages":["#, r#""messages":null,"m":["#),
+            (
+                r#""logLines":["#,
+                "\"logLines\":[\"[WARN] 'plain \\\" \\t'\",\t",
+            ),
+            (r#""timestamp":"#, "\"timestamp\" :\r\n -1.5e3 , \"t\":"),
+            (
+                r#""requestId":"#,
+                r#""x":"\u00e9\ud83d\ude00\ud800","requestId":"#,
+            ),
+            (
+                r#""databaseReadBytes":"#,
+                r#""databaseReadBytes":12,"databaseIoReadBytes":"#,
+            ),
+            (r#""identifier":"#, r#""identifier":"a\/b\\c","z":"#),
+        ];
+        let mut skimmed = 0;
+        for line in &cli_lines {
+            for (from, to) in variants {
+                let variant = line.replacen(from, to, 1);
+                if let Some(decoded) = through_skim(&variant, &every_message) {
+                    skimmed += 1;
+                    assert_eq!(
+                        Some(decoded),
+                        through_typed(&variant, &every_message),
+                        "{variant}"
+                    );
+                }
+            }
+        }
+        assert!(skimmed > cli_lines.len() * variants.len() / 2, "{skimmed}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+        /// A `--jsonl` sample line with characters inserted, deleted or replaced next to the
+        /// ones JSON's grammar turns on: the one-pass reader declines it or reads it as serde.
+        #[test]
+        fn a_spoilt_line_is_skimmed_as_serde_reads_it_or_declined(
+            pick in proptest::prelude::any::<proptest::sample::Index>(),
+            edits in proptest::collection::vec(
+                (
+                    0..3u8,
+                    proptest::prelude::any::<proptest::sample::Index>(),
+                    0..2usize,
+                    proptest::sample::select(vec![
+                        '"', '\\', '{', '}', '[', ']', ':', ',', ' ', '\n', '\r', '0', '1', '9',
+                        '-', '+', '.', 'e', 'E', 'a', 'n', 't', 'u', 'l', 'x', '/', '\u{1}',
+                        '\u{1f}', '\u{7f}', 'é', '\u{1F600}',
+                    ]),
+                ),
+                1..4,
+            ),
+        ) {
+            let lines: Vec<String> = sample_lines()
+                .into_iter()
+                .filter(|line| line.contains(r#""kind":"#))
+                .collect();
+            let mut chars: Vec<char> = lines[pick.index(lines.len())].chars().collect();
+            for (kind, near, after, c) in edits {
+                let significant: Vec<usize> = (0..chars.len())
+                    .filter(|&i| "\"\\:,{}[]0123456789ntf.-".contains(chars[i]))
+                    .collect();
+                let at = match significant.len() {
+                    0 => chars.len(),
+                    n => (significant[near.index(n)] + after).min(chars.len()),
+                };
+                match kind {
+                    0 => chars.insert(at, c),
+                    1 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    _ if at < chars.len() => chars[at] = c,
+                    _ => chars.push(c),
+                }
+            }
+            let line: String = chars.into_iter().collect();
+            let every_message = [String::new()];
+            if let Some(decoded) = through_skim(&line, &every_message) {
+                proptest::prop_assert_eq!(
+                    Some(decoded),
+                    through_typed(&line, &every_message),
+                    "{}",
+                    line
+                );
+            }
+        }
     }
 
     #[test]

@@ -513,6 +513,10 @@ impl<'m> Scanner<'m> {
     ) {
         // Decoding from text skips serde's UTF-8 check of every string it borrows.
         let text = text.or_else(|| std::str::from_utf8(line).ok());
+        if let Some(record) = text.and_then(json::Record::skim) {
+            self.json_record(&record, hit, line_no, emit);
+            return;
+        }
         if !hit && json::may_carry_usage(line) {
             // No message to match, but the execution's cost, to join to its signals.
             if let Err(err) =
@@ -536,11 +540,7 @@ impl<'m> Scanner<'m> {
         }
         // The typed decode reads the shapes it knows; anything else is walked as a `Value`.
         if let Some(record) = text.and_then(json::Record::decode) {
-            let mut messages = Vec::new();
-            let mut tally = json::JsonTally::default();
-            record.messages(&self.needles, &mut self.names, &mut messages, &mut tally);
-            record.usage(&mut |usage| emit(ScanEvent::Usage(usage)));
-            self.json_messages(messages, tally, line_no, emit);
+            self.json_record(&record, true, line_no, emit);
             return;
         }
         match serde_json::from_slice::<serde_json::Value>(line) {
@@ -559,6 +559,23 @@ impl<'m> Scanner<'m> {
                 }
             }
         }
+    }
+
+    /// A typed record's usage, and its messages when a needle is on its line.
+    fn json_record(
+        &mut self,
+        record: &json::Record<'_>,
+        hit: bool,
+        line_no: u64,
+        emit: &mut dyn FnMut(ScanEvent),
+    ) {
+        let mut messages = Vec::new();
+        let mut tally = json::JsonTally::default();
+        if hit {
+            record.messages(&self.needles, &mut self.names, &mut messages, &mut tally);
+        }
+        record.usage(&mut |usage| emit(ScanEvent::Usage(usage)));
+        self.json_messages(messages, tally, line_no, emit);
     }
 
     /// Messages of one decoded JSON record (a JSONL line or a document element).
