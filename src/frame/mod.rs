@@ -78,8 +78,6 @@ pub struct Scanner<'m> {
     matcher: &'m Matcher,
     needles: Vec<String>,
     hit_finder: Needles,
-    /// Where JSON lines may start: after a newline, `{` or `[`.
-    json_finder: Needles,
     /// Lines, headers and needle hits of each block, found in one pass.
     indexer: BlockIndexer,
     block_index: BlockIndex,
@@ -95,7 +93,6 @@ pub struct Scanner<'m> {
     header_known: bool,
     /// A line without a header of its own took its origin from before this scanner's start.
     inherited_header_used: bool,
-    json_positions: Vec<usize>,
     /// Whether the input is JSONL (its first line is JSON). Every line of a JSONL input is
     /// checked and counted; in a text input only the JSON lines that carry a needle are read.
     json_input: Option<bool>,
@@ -115,7 +112,6 @@ impl<'m> Scanner<'m> {
             matcher,
             needles,
             hit_finder,
-            json_finder: Needles::new(&[b"\n{", b"\n["]),
             indexer,
             block_index: BlockIndex::default(),
             names: text::OriginNames::default(),
@@ -128,7 +124,6 @@ impl<'m> Scanner<'m> {
             last_header: None,
             header_known: false,
             inherited_header_used: false,
-            json_positions: Vec::new(),
             json_input: None,
             seen_any: false,
             stopped: false,
@@ -295,39 +290,33 @@ impl<'m> Scanner<'m> {
         self.counts.records += index.headers;
 
         let hits = &index.hits;
-        let mut json_starts = std::mem::take(&mut self.json_positions);
-        json_starts.clear();
-        if json_input {
-            self.json_finder.find_all(&block[start..], &mut json_starts);
-        }
         // `start` begins a line: the block's first, or the first after those a pending
         // rendering took (it stopped there because that line is JSON).
-        let json_line_at = |i: usize| match i {
-            0 => json_input.then_some(start),
-            i => json_starts.get(i - 1).map(|p| start + p + 1),
-        };
-
-        let mut lines = LineCounter::default();
+        let mut json_lines = json_input.then(|| JsonLines {
+            begin: start,
+            end: None,
+            line_no: first_line + memchr::memchr_iter(b'\n', &block[..start]).count() as u64,
+        });
         // Where the last text hit's line begins: a header on it or after it is read again only
         // when a later line needs it (a hit without a header of its own, or the block's end),
         // so a hit with its own header hands its origin on without keeping a copy.
         let mut headers_from = 0;
         let mut next_free = start;
-        let (mut next_hit, mut next_json) = (0, 0);
+        let mut next_hit = 0;
         loop {
             while next_hit < hits.len() && hits[next_hit].0 < next_free {
                 next_hit += 1;
             }
             let hit = hits.get(next_hit).copied();
-            let json_line = json_line_at(next_json);
+            let json_line = json_lines.as_mut().and_then(|lines| lines.current(block));
             match (json_line, hit) {
-                (Some(begin), hit) if hit.is_none_or(|(h, _)| begin <= h) => {
-                    next_json += 1;
-                    let end = line_end(block, begin);
+                (Some((begin, end, line_no)), hit) if hit.is_none_or(|(h, _)| begin <= h) => {
+                    if let Some(lines) = json_lines.as_mut() {
+                        lines.step(end);
+                    }
                     let line = &block[begin..end];
                     if is_json_line(line) {
                         self.counts.records += 1;
-                        let line_no = first_line + lines.before(block, begin);
                         let text = block_text.map(|text| &text[begin..end]);
                         // The index lists every needle: the next one at or after the line's
                         // start is on it if it is before its end.
@@ -371,7 +360,6 @@ impl<'m> Scanner<'m> {
                 _ => break,
             }
         }
-        self.json_positions = json_starts;
 
         if index.last_header.is_some_and(|mark| mark >= headers_from)
             && let Some(origin) = last_header_in(block, headers_from..block.len(), &mut self.names)
@@ -743,15 +731,33 @@ static HEADER_FINDER_REV: LazyLock<memmem::FinderRev<'static>> =
 /// Counts the lines of a block before a position, for positions given in ascending order: each
 /// byte is counted once, and only up to the last position asked about.
 #[derive(Default)]
-struct LineCounter {
-    counted_to: usize,
-    lines: u64,
+/// A JSONL block's lines from a line start on, with their numbers: each is found from the end
+/// of the one before, so a line is read once for its end and its number is not counted.
+struct JsonLines {
+    begin: usize,
+    /// The end of the line at `begin`, once found.
+    end: Option<usize>,
+    line_no: u64,
 }
 
-impl LineCounter {
-    fn before(&mut self, block: &[u8], pos: usize) -> u64 {
-        self.lines += memchr::memchr_iter(b'\n', &block[self.counted_to..pos]).count() as u64;
-        self.counted_to = pos;
-        self.lines
+impl JsonLines {
+    /// The first line from `begin` on that starts as JSON does (`{` or `[`): its start, end
+    /// and number.
+    fn current(&mut self, block: &[u8]) -> Option<(usize, usize, u64)> {
+        loop {
+            let first = *block.get(self.begin)?;
+            let end = *self.end.get_or_insert_with(|| line_end(block, self.begin));
+            if first == b'{' || first == b'[' {
+                return Some((self.begin, end, self.line_no));
+            }
+            self.step(end);
+        }
+    }
+
+    /// Moves past the line that ends at `end`.
+    fn step(&mut self, end: usize) {
+        self.begin = end + 1;
+        self.end = None;
+        self.line_no += 1;
     }
 }

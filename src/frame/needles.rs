@@ -22,15 +22,4 @@ impl Needles {
     pub fn is_match(&self, haystack: &[u8]) -> bool {
         self.finders.iter().any(|f| f.find(haystack).is_some())
     }
-
-    /// Start offsets of every occurrence of any literal, ascending.
-    pub fn find_all(&self, haystack: &[u8], out: &mut Vec<usize>) {
-        out.clear();
-        for finder in &self.finders {
-            out.extend(finder.find_iter(haystack));
-        }
-        if self.finders.len() > 1 {
-            out.sort_unstable();
-        }
-    }
 }
