@@ -298,9 +298,13 @@ impl<'a> Cursor<'a> {
         digits.parse().ok()
     }
 
-    /// Any number as an `f64`, converted by serde_json itself so the value is its to the bit.
+    /// Any number as an `f64`, as serde_json gives it: a plain integer converted from its
+    /// `u64`, as serde's does, and any other number converted by serde_json itself.
     fn f64(&mut self) -> Option<f64> {
-        let (number, _) = self.number()?;
+        let (number, plain) = self.number()?;
+        if plain && let Ok(integer) = number.parse::<u64>() {
+            return Some(integer as f64);
+        }
         serde_json::from_str(number).ok()
     }
 
