@@ -457,16 +457,23 @@ fn plain_run(bytes: &[u8], start: usize) -> usize {
 }
 
 #[cfg(target_arch = "x86_64")]
+use attention_sse2 as attention;
+#[cfg(target_arch = "x86_64")]
 const STEP: usize = 16;
 
-/// Where the first `"`, `\\` or control byte of `chunk` (16 bytes) is.
+#[cfg(not(target_arch = "x86_64"))]
+use attention_swar as attention;
+#[cfg(not(target_arch = "x86_64"))]
+const STEP: usize = 8;
+
+/// Where the first `"`, `\` or control byte of `chunk` (16 bytes) is.
 #[cfg(target_arch = "x86_64")]
-fn attention(chunk: &[u8]) -> Option<usize> {
+fn attention_sse2(chunk: &[u8]) -> Option<usize> {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
-    debug_assert_eq!(chunk.len(), STEP);
+    assert_eq!(chunk.len(), 16);
     // SAFETY: SSE2 is part of x86_64, and the load reads the 16 bytes of `chunk`, unaligned.
     let flags = unsafe {
         let v = _mm_loadu_si128(chunk.as_ptr().cast());
@@ -478,13 +485,11 @@ fn attention(chunk: &[u8]) -> Option<usize> {
     (flags != 0).then(|| flags.trailing_zeros() as usize)
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-const STEP: usize = 8;
-
-/// Where the first `"`, `\\` or control byte of `chunk` (8 bytes) is. Each test's lowest
-/// flag is exact (a false flag only follows a true one), so the lowest of all three is.
-#[cfg(not(target_arch = "x86_64"))]
-fn attention(chunk: &[u8]) -> Option<usize> {
+/// Where the first `"`, `\` or control byte of `chunk` (8 bytes) is, eight bytes in a word.
+/// Each test's lowest flag is exact (a false flag only follows a true one), so the lowest of
+/// all three is.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn attention_swar(chunk: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGHS: u64 = ONES * 0x80;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
@@ -493,4 +498,46 @@ fn attention(chunk: &[u8]) -> Option<usize> {
         | zero_byte(chunk ^ (ONES * u64::from(b'\\')))
         | (chunk.wrapping_sub(ONES * 0x20) & !chunk & HIGHS);
     (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_attention(bytes: &[u8]) -> Option<usize> {
+        bytes
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    }
+
+    proptest::proptest! {
+        /// Each way of finding the first byte that needs attention finds the one a byte loop
+        /// finds, on bytes drawn mostly from those that do and their neighbours.
+        #[test]
+        fn the_word_and_vector_tests_find_the_first_byte_that_needs_attention(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        b'"', b'\\', 0, 0x1f, 0x20, 0x21, b'#', b'[', b']', 0x7f, 0x80, 0x9f,
+                        0xa0, 0xdc, 0xe2, 0xff,
+                    ]),
+                    proptest::prelude::any::<u8>(),
+                ],
+                16,
+            ),
+        ) {
+            let expected = first_attention(&bytes);
+            let words = attention_swar(&bytes[..8])
+                .or_else(|| attention_swar(&bytes[8..]).map(|at| at + 8));
+            proptest::prop_assert_eq!(words, expected);
+            #[cfg(target_arch = "x86_64")]
+            proptest::prop_assert_eq!(attention_sse2(&bytes), expected);
+            let mut padded = b"\"".repeat(3);
+            padded.extend_from_slice(&bytes);
+            proptest::prop_assert_eq!(
+                plain_run(&padded, 3),
+                3 + expected.unwrap_or(bytes.len())
+            );
+        }
+    }
 }
