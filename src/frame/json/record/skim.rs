@@ -50,42 +50,19 @@ impl<'a> Cursor<'a> {
         let mut seen = Seen::default();
         self.object(|cursor, key| {
             match key {
-                b"kind" => {
-                    seen.first(0)?;
-                    record.kind = cursor.optional(Self::text)?;
-                }
-                b"requestId" => {
-                    seen.first(1)?;
-                    record.request_id = cursor.optional(Self::text)?;
-                }
-                b"cachedResult" => {
-                    seen.first(2)?;
-                    record.cached_result = cursor.optional(Self::bool)?;
-                }
+                b"kind" => record.kind = cursor.field(&mut seen, 0, Self::text)?,
+                b"requestId" => record.request_id = cursor.field(&mut seen, 1, Self::text)?,
+                b"cachedResult" => record.cached_result = cursor.field(&mut seen, 2, Self::bool)?,
                 b"usageStats" => {
-                    seen.first(3)?;
-                    record.usage_stats = cursor.optional(Self::cli_usage)?.map(Object);
+                    record.usage_stats = cursor.field(&mut seen, 3, Self::cli_usage)?.map(Object)
                 }
-                b"identifier" => {
-                    seen.first(4)?;
-                    record.identifier = cursor.optional(Self::text)?;
-                }
+                b"identifier" => record.identifier = cursor.field(&mut seen, 4, Self::text)?,
                 b"componentPath" => {
-                    seen.first(5)?;
-                    record.component_path = cursor.optional(Self::text)?;
+                    record.component_path = cursor.field(&mut seen, 5, Self::text)?
                 }
-                b"logLines" => {
-                    seen.first(6)?;
-                    record.log_lines = cursor.optional(Self::log_lines)?;
-                }
-                b"timestamp" => {
-                    seen.first(7)?;
-                    record.timestamp = cursor.optional(Self::f64)?;
-                }
-                b"error" => {
-                    seen.first(8)?;
-                    record.error = cursor.optional(Self::text)?;
-                }
+                b"logLines" => record.log_lines = cursor.field(&mut seen, 6, Self::log_lines)?,
+                b"timestamp" => record.timestamp = cursor.field(&mut seen, 7, Self::f64)?,
+                b"error" => record.error = cursor.field(&mut seen, 8, Self::text)?,
                 // The log-stream and Axiom shapes are left to serde.
                 b"topic" | b"function" | b"message" | b"error_message" | b"system_code"
                 | b"usage" | b"_topic" | b"data" => return None,
@@ -102,16 +79,13 @@ impl<'a> Cursor<'a> {
         self.object(|cursor, key| {
             match key {
                 b"databaseReadDocuments" => {
-                    seen.first(0)?;
-                    usage.database_read_documents = cursor.optional(Self::u64)?;
+                    usage.database_read_documents = cursor.field(&mut seen, 0, Self::u64)?
                 }
                 b"databaseReadBytes" => {
-                    seen.first(1)?;
-                    usage.database_read_bytes = cursor.optional(Self::u64)?;
+                    usage.database_read_bytes = cursor.field(&mut seen, 1, Self::u64)?
                 }
                 b"databaseIoReadBytes" => {
-                    seen.first(2)?;
-                    usage.database_io_read_bytes = cursor.optional(Self::u64)?;
+                    usage.database_io_read_bytes = cursor.field(&mut seen, 2, Self::u64)?
                 }
                 _ => cursor.skip_value()?,
             }
@@ -139,21 +113,13 @@ impl<'a> Cursor<'a> {
         let mut seen = Seen::default();
         self.object(|cursor, key| {
             match key {
-                b"messages" => {
-                    seen.first(0)?;
-                    line.messages = cursor.optional(Self::messages)?;
-                }
-                b"udfPath" => {
-                    seen.first(1)?;
-                    line.udf_path = cursor.optional(Self::text)?;
-                }
-                b"timestamp" => {
-                    seen.first(2)?;
-                    line.timestamp = cursor.optional(Self::f64)?;
-                }
+                b"messages" => line.messages = cursor.field(&mut seen, 0, Self::messages)?,
+                b"udfPath" => line.udf_path = cursor.field(&mut seen, 1, Self::text)?,
+                b"timestamp" => line.timestamp = cursor.field(&mut seen, 2, Self::f64)?,
                 b"systemMetadata" => {
-                    seen.first(3)?;
-                    line.system_metadata = cursor.optional(Self::system_metadata)?.map(Object);
+                    line.system_metadata = cursor
+                        .field(&mut seen, 3, Self::system_metadata)?
+                        .map(Object);
                 }
                 _ => cursor.skip_value()?,
             }
@@ -179,15 +145,24 @@ impl<'a> Cursor<'a> {
         let mut seen = Seen::default();
         self.object(|cursor, key| {
             match key {
-                b"code" => {
-                    seen.first(0)?;
-                    metadata.code = cursor.optional(Self::text)?;
-                }
+                b"code" => metadata.code = cursor.field(&mut seen, 0, Self::text)?,
                 _ => cursor.skip_value()?,
             }
             Some(())
         })?;
         Some(metadata)
+    }
+
+    /// A field serde reads as an `Option`; a second one of the same object is refused, as
+    /// serde refuses a duplicate field.
+    fn field<T>(
+        &mut self,
+        seen: &mut Seen,
+        field: u32,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        seen.first(field)?;
+        self.optional(read)
     }
 
     /// `null` as `None`, anything else read by `read` (serde's `Option`).
