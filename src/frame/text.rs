@@ -159,10 +159,14 @@ fn origin_for_path(
     names: &mut OriginNames,
 ) -> Origin {
     let (path, adapter_function) = names.function(path);
-    let is_component = component.is_some() || adapter_function;
+    let (function, component_function) = if component.is_some() || adapter_function {
+        (None, Some(path))
+    } else {
+        (Some(path), None)
+    };
     Origin {
-        function: (!is_component).then(|| Arc::clone(&path)),
-        component_function: is_component.then_some(path),
+        function,
+        component_function,
         request_id: None,
         timestamp: ts.map(|ts| names.timestamp(ts)),
     }
