@@ -728,9 +728,6 @@ fn last_header_in(
 static HEADER_FINDER_REV: LazyLock<memmem::FinderRev<'static>> =
     LazyLock::new(|| memmem::FinderRev::new(HEADER_MARK));
 
-/// Counts the lines of a block before a position, for positions given in ascending order: each
-/// byte is counted once, and only up to the last position asked about.
-#[derive(Default)]
 /// A JSONL block's lines from a line start on, with their numbers: each is found from the end
 /// of the one before, so a line is read once for its end and its number is not counted.
 struct JsonLines {
