@@ -324,7 +324,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
-        self.bytes[self.at..].starts_with(word).then_some(())?;
+        self.bytes.get(self.at..)?.starts_with(word).then_some(())?;
         self.at += word.len();
         Some(())
     }
