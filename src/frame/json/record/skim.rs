@@ -346,13 +346,19 @@ impl<'a> Cursor<'a> {
             self.at = end + 1;
             return self.text.get(start..end).map(Cow::Borrowed);
         }
-        self.skip_string()?;
+        self.at = end;
+        self.skip_string_rest()?;
         unescape(self.text.get(start..self.at - 1)?).map(Cow::Owned)
     }
 
     /// A string that is skipped: escapes are checked, as serde_json checks them, not decoded.
     fn skip_string(&mut self) -> Option<()> {
         self.at += 1;
+        self.skip_string_rest()
+    }
+
+    /// The rest of a string from inside it, through its closing quote.
+    fn skip_string_rest(&mut self) -> Option<()> {
         loop {
             self.at = plain_run(self.bytes, self.at);
             match *self.bytes.get(self.at)? {
