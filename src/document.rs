@@ -1,10 +1,16 @@
 //! The report document: the stable JSON contract that the stages produce and every renderer,
 //! front-end and saved-report reader consumes. Nothing here depends on a stage.
 
+mod coverage;
+
+pub use coverage::{
+    Coverage, InputCoverage, InputState, RejectReason, Rejected, WindowCoverage, WindowState,
+};
 use serde::{Deserialize, Serialize};
 
-/// Version of the JSON document; bumped only on a breaking change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON document; bumped only on a breaking change. 2: `coverage`, which every
+/// gate judges (a version-1 document carries none, so it reads as complete).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suspect {
@@ -105,6 +111,9 @@ pub struct Report {
     pub notes: Vec<String>,
     #[serde(default)]
     pub stats: Stats,
+    /// What was asked for and how much of it was read.
+    #[serde(default)]
+    pub coverage: Coverage,
     /// The component schema the findings were checked against, when one was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<SchemaRef>,

@@ -1,5 +1,6 @@
 //! `apply`: writes the planned indexes into the overlay `schema.ts`, from logs or a saved report.
 
+use crate::commands::gate::{self, GateArgs};
 use crate::commands::output::print_change;
 use crate::config::Config;
 use crate::document::Report;
@@ -40,6 +41,8 @@ pub struct ApplyArgs {
     /// Also add the indexes the installed Better Auth code will need (as `predict` finds them).
     #[arg(long)]
     pub predict: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 /// Where the findings come from.
@@ -74,16 +77,9 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Findings::Logs(collected) => engine.conclude(collected),
     })?;
     let report = &applied.report;
-    for error in &report.stats.errors {
-        crate::errln!("warning: {error}");
-    }
     describe(report);
-    let changed = print_change(&engine, applied.change.as_ref(), preview)?;
-    Ok(if changed && args.check {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    print_change(&engine, applied.change.as_ref(), preview)?;
+    Ok(gate::finish(report, args.gate.gate(args.check, "--check")))
 }
 
 /// What became of each finding, on stderr: dismissed ones with the reason, the rest with their

@@ -1,6 +1,7 @@
 //! `pr`: comment the index suggestions on a pull request (one comment, kept up to date) and write
 //! the same markdown to the GitHub Actions job summary.
 
+use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
@@ -70,6 +71,8 @@ pub struct PrArgs {
     /// pull request that enables a plugin gets its indexes; without logs, only those.
     #[arg(long)]
     pub predict: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -120,17 +123,11 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
             schema_path,
         },
     );
-    if let Some(notice) = report.input_notice().filter(|_| !predict_only) {
-        crate::errln!("notice: {notice}");
-    }
-    if args.fail_on_suggestions && report.read_nothing() && !predict_only {
-        bail!("--fail-on-suggestions: no log line was read, so there is nothing to check");
-    }
-    let exit = if args.fail_on_suggestions && report.has_work() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
+    let exit = gate::finish(
+        &report,
+        args.gate
+            .gate(args.fail_on_suggestions, "--fail-on-suggestions"),
+    );
 
     let token = env_nonempty(&args.token_env).map(Secret::new);
     // Logs can quote anything, a token included: nothing the tool prints or posts may carry it.
@@ -225,12 +222,15 @@ fn load_report(args: &PrArgs, engine: &Engine) -> anyhow::Result<Report> {
         return Ok(engine.revise(Engine::read_saved(path)?));
     }
     let report = engine.conclude(&engine.read(&log_inputs(args)));
-    if !report.stats.errors.is_empty() {
-        for error in &report.stats.errors {
-            crate::errln!("error: {error}");
-        }
+    if !report.stats.errors.is_empty() && !args.gate.allow_partial {
+        gate::finish(
+            &report,
+            args.gate
+                .gate(args.fail_on_suggestions, "--fail-on-suggestions"),
+        );
         bail!(
-            "{} input(s) could not be read; nothing was posted",
+            "{} input(s) could not be read; nothing was posted (--allow-partial posts what was \
+             read, with the gaps named)",
             report.stats.errors.len()
         );
     }

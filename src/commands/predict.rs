@@ -1,6 +1,7 @@
 //! `predict`: the missing indexes the installed Better Auth code will ask for, before any log
 //! shows them; with logs, one report of both. `--write` writes the plan as `apply` does.
 
+use crate::commands::gate::{self, GateArgs};
 use crate::commands::output::{ReportFormat, print_change, print_report};
 use crate::config::Config;
 use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
@@ -43,6 +44,8 @@ pub struct PredictArgs {
     /// One index per list, even when a longer list begins with it.
     #[arg(long)]
     pub no_merge: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -68,14 +71,9 @@ pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
         crate::errln!("read {} {}", package.name, package.version);
     }
     print_report(&report, args.format, &[])?;
-    for error in &report.stats.errors {
-        crate::errln!("error: {error}");
-    }
-    Ok(if !report.stats.errors.is_empty() {
-        ExitCode::from(2)
-    } else if args.fail_on_suggestions && report.has_work() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(gate::finish(
+        &report,
+        args.gate
+            .gate(args.fail_on_suggestions, "--fail-on-suggestions"),
+    ))
 }

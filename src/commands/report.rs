@@ -1,5 +1,6 @@
 //! `report`: read log dumps, print findings and the index plan.
 
+use crate::commands::gate::{self, GateArgs};
 use crate::commands::log_store::{self, StoreArgs};
 use crate::commands::output::{ReportFormat, print_report};
 use crate::config::Config;
@@ -47,6 +48,8 @@ pub struct ReportArgs {
     /// one pass.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub gate: GateArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -113,21 +116,9 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let next = next_steps(&report, &invocation);
     print_report(&report, args.format, &next)?;
-    for error in &report.stats.errors {
-        crate::errln!("error: {error}");
-    }
-    // A pull reads only matches: none is an answer, not an empty input.
-    if let Some(notice) = report.input_notice().filter(|_| from_files) {
-        crate::errln!("notice: {notice}");
-    }
-    Ok(if !report.stats.errors.is_empty() {
-        ExitCode::from(2)
-    } else if args.fail_on_suggestions && from_files && report.read_nothing() {
-        crate::errln!("error: --fail-on-suggestions: no logs to check");
-        ExitCode::from(2)
-    } else if args.fail_on_suggestions && report.has_work() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(gate::finish(
+        &report,
+        args.gate
+            .gate(args.fail_on_suggestions, "--fail-on-suggestions"),
+    ))
 }

@@ -2,7 +2,7 @@
 //! input problems. Batch reads and live runs fill the same value, so they conclude alike.
 
 use crate::aggregate::{Aggregator, UsageIndex};
-use crate::document::{Stats, Suspect};
+use crate::document::{Coverage, InputCoverage, Stats, Suspect};
 use crate::frame::{ScanCounts, ScanEvent};
 
 /// Suspect lines kept as samples in the report.
@@ -19,6 +19,8 @@ pub struct Collected {
     pub(crate) cached_replays: u64,
     /// Extra notes a front-end adds (a live run's tracking limit).
     pub(crate) notes: Vec<String>,
+    /// What was asked for and how much of it was read, as the readers found it.
+    pub(crate) coverage: Coverage,
 }
 
 impl Collected {
@@ -88,6 +90,7 @@ impl Collected {
     pub fn append_part(&mut self, later: Collected, line_offset: u64) {
         self.aggregator.append(later.aggregator, line_offset);
         self.usage.append(later.usage);
+        self.coverage.append(later.coverage);
         self.legacy_underscore += later.legacy_underscore;
         self.cached_replays += later.cached_replays;
         for mut suspect in later.stats.suspect_samples {
@@ -100,6 +103,20 @@ impl Collected {
         for error in later.stats.errors {
             self.problem(error);
         }
+    }
+
+    /// What a reader covered, after what was covered before.
+    pub fn cover(&mut self, coverage: Coverage) {
+        self.coverage.append(coverage);
+    }
+
+    /// One input, as its reader found it.
+    pub fn cover_input(&mut self, input: InputCoverage) {
+        self.coverage.inputs.push(input);
+    }
+
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
     }
 
     pub fn note(&mut self, note: String) {

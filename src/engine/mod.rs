@@ -4,9 +4,11 @@
 //! Front-ends differ only in where their bytes come from and where the document goes.
 
 mod collect;
+pub mod gate;
 mod settings;
 
 pub use collect::Collected;
+pub use gate::{Gate, Judgement};
 pub use settings::{EngineFlags, EngineSettings};
 
 use crate::advise::{self, AdviceSettings};
@@ -194,6 +196,7 @@ impl Engine {
         tracing::debug!("{} input(s) to read", inputs.len());
         let mut collected = Collected::default();
         for error in errors {
+            collected.cover_input(error.coverage());
             collected.problem(error.to_string());
         }
         if self.parallelism.threads < 2 {
@@ -239,6 +242,7 @@ impl Engine {
             collected.append_part(part.sink, part.line_offset);
         }
         Some(InputRead {
+            coverage: ingest::coverage(input, &split.counts, &split.problems, collected.signals()),
             collected,
             counts: split.counts,
             problems: split.problems,
@@ -358,7 +362,8 @@ impl Engine {
         }));
         let mut stats = collected.stats.clone();
         stats.signals = collected.signals();
-        self.document(findings, ignored, notes, stats, advice)
+        let coverage = collected.coverage.clone();
+        self.document(findings, ignored, notes, stats, coverage, advice)
     }
 
     /// A saved report, concluded again against the current schema and dismissals: its
@@ -390,6 +395,7 @@ impl Engine {
             saved.ignored,
             notes,
             saved.stats,
+            saved.coverage,
             &self.settings.advice,
         )
     }
@@ -428,6 +434,7 @@ impl Engine {
         ignored: Vec<crate::document::Ignored>,
         notes: Vec<String>,
         stats: crate::document::Stats,
+        coverage: crate::document::Coverage,
         advice: &AdviceSettings,
     ) -> Report {
         let model = self.component.as_ref().map(|c| &c.model);
@@ -466,6 +473,7 @@ impl Engine {
             ignored: concluded.ignored,
             notes,
             stats,
+            coverage: coverage.settled(),
             schema: self.component.as_ref().map(schema_ref),
         }
     }
@@ -593,6 +601,7 @@ fn logged(findings: &[Finding], needed: &crate::advise::query::Needed) -> bool {
 /// One input read to the end on its own.
 pub(crate) struct InputRead {
     collected: Collected,
+    coverage: crate::document::InputCoverage,
     counts: crate::frame::ScanCounts,
     problems: Vec<ingest::InputError>,
 }
@@ -609,6 +618,7 @@ fn read_input(matcher: &Matcher, input: &ingest::Input) -> InputRead {
         input.name()
     );
     InputRead {
+        coverage: ingest::coverage(input, &counts, &problems, collected.signals()),
         collected,
         counts,
         problems,
@@ -620,6 +630,7 @@ impl Collected {
     fn append_input(&mut self, read: InputRead) {
         self.append_part(read.collected, 0);
         self.add_input(read.counts);
+        self.cover_input(read.coverage);
         for problem in read.problems {
             self.problem(problem.to_string());
         }

@@ -58,6 +58,8 @@ pub enum ScanEvent {
 /// Counters for the `stats` section.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScanCounts {
+    /// The input's head held NUL bytes: judged binary, not read.
+    pub binary: bool,
     pub bytes: u64,
     pub lines: u64,
     pub records: u64,
@@ -179,6 +181,7 @@ impl<'m> Scanner<'m> {
             let head = &data[..data.len().min(8192)];
             if memchr::memchr(0, head).is_some() {
                 self.stopped = true;
+                self.counts.binary = true;
                 emit(ScanEvent::Problem {
                     line: None,
                     message: "binary data (NUL bytes), not a log; skipped".into(),

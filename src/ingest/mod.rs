@@ -12,6 +12,7 @@ pub mod stdin;
 
 pub use split::{Parallelism, scan_split};
 
+use crate::document::{InputCoverage, InputState};
 use crate::frame::{ScanCounts, ScanEvent, Scanner, document};
 use crate::parse::Matcher;
 use flate2::read::MultiGzDecoder;
@@ -70,6 +71,88 @@ pub enum InputError {
         line: Option<u64>,
         message: String,
     },
+}
+
+impl InputError {
+    /// What this error leaves unread, for the report's coverage.
+    pub fn coverage(&self) -> InputCoverage {
+        let (name, state, detail) = match self {
+            InputError::Missing { path } => (path, InputState::Missing, None),
+            InputError::EmptyDirectory { path } => (
+                path,
+                InputState::Missing,
+                Some("a directory with no *.log, *.jsonl, *.json, *.txt or *.gz files".to_owned()),
+            ),
+            InputError::Io { path, source } => (path, io_state(source), Some(source.to_string())),
+            InputError::CorruptGzip { path, source } => (
+                path,
+                InputState::Partial,
+                Some(format!("corrupt gzip data: {source}")),
+            ),
+            InputError::Empty { path } => (path, InputState::Empty, None),
+            InputError::Content { path, message, .. } => {
+                (path, InputState::Partial, Some(message.clone()))
+            }
+        };
+        InputCoverage {
+            name: name.clone(),
+            state,
+            detail,
+            ..InputCoverage::default()
+        }
+    }
+}
+
+fn io_state(error: &io::Error) -> InputState {
+    match error.kind() {
+        io::ErrorKind::NotFound => InputState::Missing,
+        io::ErrorKind::PermissionDenied => InputState::Permission,
+        _ => InputState::Unreadable,
+    }
+}
+
+/// How one input was read, from what its scan counted and met: the report's coverage of it.
+pub fn coverage(
+    input: &Input,
+    counts: &ScanCounts,
+    problems: &[InputError],
+    signals: u64,
+) -> InputCoverage {
+    let mut covered = InputCoverage {
+        name: input.name(),
+        bytes: counts.bytes,
+        lines: counts.lines,
+        ..InputCoverage::default()
+    };
+    // The error that stopped the reading, if one did: it says more than any line's problem.
+    let fatal = problems
+        .iter()
+        .find(|p| !matches!(p, InputError::Content { .. }))
+        .map(InputError::coverage);
+    let unread = problems
+        .iter()
+        .filter(|p| matches!(p, InputError::Content { .. }))
+        .count() as u64;
+    if let Some(fatal) = fatal {
+        covered.state = fatal.state;
+        covered.detail = fatal.detail;
+    } else if counts.binary {
+        covered.state = InputState::Binary;
+    } else if counts.bytes == 0 {
+        covered.state = InputState::Empty;
+        covered.detail =
+            (*input == Input::Stdin).then(|| "the pipe closed without a byte".to_owned());
+    } else if unread > 0 {
+        covered.state = InputState::Partial;
+        covered.detail = problems.iter().find_map(|p| match p {
+            InputError::Content { message, .. } => Some(message.clone()),
+            _ => None,
+        });
+    } else if counts.records == 0 && signals == 0 {
+        covered.state = InputState::NotConvex;
+    }
+    covered.unread = unread;
+    covered
 }
 
 /// Turns command-line paths into inputs: `-` is stdin, directories are recursed in name order.

@@ -207,6 +207,7 @@ pub fn scan_split<S: Send>(
                 message,
             });
         }
+        counts.binary |= part.counts.binary;
         counts.bytes += part.counts.bytes;
         counts.lines += part.counts.lines;
         counts.records += part.counts.records;

@@ -313,6 +313,7 @@ impl Store {
                         records: n(4)?,
                         suspects: n(5)?,
                         cached_replays: n(6)?,
+                        ..ScanCounts::default()
                     },
                 },
             ))
