@@ -3,6 +3,7 @@
 
 use crate::advise::AdviceSettings;
 use crate::atomic_write::{self, Expect};
+use crate::commands::gate::{self, GateArgs};
 use crate::commands::log_store::{self, StoreArgs};
 use crate::config::{Config, WatchConfig};
 use crate::document::Report;
@@ -116,6 +117,12 @@ pub struct WatchArgs {
     /// Seconds after an index appears during which warnings are still in flight.
     #[arg(long, value_name = "SECS", default_value_t = 15.0)]
     pub grace: f64,
+    /// When the input ends (a pipe, `--cmd`): exit 1 if the plan still has an index to add, 2 if
+    /// the input was not read to its end or held no Convex output (the gate `report` uses).
+    #[arg(long)]
+    pub fail_on_suggestions: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// On exit, write the report JSON (as `report --format json`) to this file.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
@@ -398,8 +405,8 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("cannot write the live view")?,
     }
+    let report = state.report(&source_name, args.stdin.is_some(), input_ended);
     if let Some(path) = &args.save {
-        let report = state.report();
         atomic_write::replace(
             path,
             render::json::render(&report).as_bytes(),
@@ -407,6 +414,10 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
         )?;
     }
     match source_result {
+        Ok(()) if args.fail_on_suggestions => Ok(gate::finish(
+            &report,
+            args.gate.gate(true, "--fail-on-suggestions"),
+        )),
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(err) => {
             crate::errln!("error: {err:#}");
@@ -712,8 +723,23 @@ impl LiveState<'_> {
     }
 
     /// The same document `report --format json` prints for the same lines, for `--save`.
-    fn report(&mut self) -> Report {
-        self.collected.add_input(self.scanner.counts());
+    /// The run's document, once: the source counts as one input, read in full only when it
+    /// `ended` (a stopped run read part of it).
+    fn report(&mut self, source: &str, pipe: bool, ended: bool) -> Report {
+        let counts = self.scanner.counts();
+        self.collected.add_input(counts);
+        let mut covered = crate::ingest::coverage_named(
+            source.to_owned(),
+            pipe,
+            &counts,
+            &[],
+            self.collected.signals(),
+        );
+        if !ended && covered.state == crate::document::InputState::Read {
+            covered.state = crate::document::InputState::Partial;
+            covered.detail = Some("the run was stopped before its input ended".to_owned());
+        }
+        self.collected.cover_input(covered);
         if self.tracker.dropped() > 0 {
             self.collected.note(format!(
                 "{} signal(s) were not tracked: more than {MAX_SUGGESTIONS} distinct suggestions",

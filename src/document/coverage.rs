@@ -170,7 +170,7 @@ impl Coverage {
         for input in self.inputs.iter().filter(|i| i.state != InputState::Read) {
             let mut gap = format!("{}: {}", input.name, input.state.describe());
             match input.state {
-                InputState::Partial => gap.push_str(&format!(
+                InputState::Partial if input.unread > 0 => gap.push_str(&format!(
                     " ({} of {} line(s) not read{})",
                     input.unread,
                     input.lines.max(input.unread),

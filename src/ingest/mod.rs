@@ -118,8 +118,20 @@ pub fn coverage(
     problems: &[InputError],
     signals: u64,
 ) -> InputCoverage {
+    coverage_named(input.name(), *input == Input::Stdin, counts, problems, signals)
+}
+
+/// `coverage`, for a source named `name` (a live run's file, command or pipe); `pipe`: an
+/// empty one is a closed pipe, not an empty file.
+pub fn coverage_named(
+    name: String,
+    pipe: bool,
+    counts: &ScanCounts,
+    problems: &[InputError],
+    signals: u64,
+) -> InputCoverage {
     let mut covered = InputCoverage {
-        name: input.name(),
+        name,
         bytes: counts.bytes,
         lines: counts.lines,
         ..InputCoverage::default()
@@ -140,8 +152,7 @@ pub fn coverage(
         covered.state = InputState::Binary;
     } else if counts.bytes == 0 {
         covered.state = InputState::Empty;
-        covered.detail =
-            (*input == Input::Stdin).then(|| "the pipe closed without a byte".to_owned());
+        covered.detail = pipe.then(|| "the pipe closed without a byte".to_owned());
     } else if unread > 0 {
         covered.state = InputState::Partial;
         covered.detail = problems.iter().find_map(|p| match p {

@@ -193,6 +193,12 @@ fn render_head(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
             plural(report.suggestions.len() as u64),
             plural(occurrences),
         );
+    } else if !report.coverage.is_complete() {
+        let _ = writeln!(
+            out,
+            "**No index to add in what was read**, but not everything asked for was read: \
+             this is not an all-clear.\n"
+        );
     } else if report.suggestions.is_empty() {
         let _ = writeln!(
             out,
@@ -205,6 +211,7 @@ fn render_head(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
             ctx.schema_path
         );
     }
+    out.push_str(&super::markdown_coverage(report));
     out
 }
 
@@ -475,6 +482,7 @@ mod tests {
                 signals: 5,
                 ..Stats::default()
             },
+            coverage: Default::default(),
             schema: None,
             predictions: vec![],
             predicted_from: vec![],

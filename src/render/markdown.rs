@@ -17,6 +17,7 @@ pub fn cell(text: &str) -> String {
 pub fn render(report: &Report, next: &[Step]) -> String {
     let mut out = String::new();
     writeln!(out, "## Better Auth missing indexes\n").ok();
+    out.push_str(&super::markdown_coverage(report));
     let impact = report.suggestions.iter().any(|f| f.impact.is_some());
     if report.suggestions.is_empty() {
         writeln!(out, "No missing-index signals found.").ok();

@@ -38,6 +38,32 @@ pub fn plan_heading(report: &Report) -> String {
     }
 }
 
+/// The coverage line and every gap, when the report says what it was asked to read (a
+/// prediction alone reads no logs).
+pub fn coverage(report: &Report) -> Option<(String, Vec<String>)> {
+    let coverage = &report.coverage;
+    if coverage.inputs.is_empty() && coverage.windows.is_empty() && coverage.rejected.is_empty() {
+        return None;
+    }
+    Some((coverage.line(), coverage.gaps()))
+}
+
+/// The coverage as markdown: a quiet line when complete, a warning naming every gap otherwise.
+pub fn markdown_coverage(report: &Report) -> String {
+    let Some((line, gaps)) = coverage(report) else {
+        return String::new();
+    };
+    if gaps.is_empty() {
+        return format!("<sub>{line}</sub>\n\n");
+    }
+    let mut out = format!("> [!WARNING]\n> **{line}**. Not read:\n");
+    for gap in gaps {
+        out.push_str(&format!("> - {}\n", gap.replace('|', "\\|")));
+    }
+    out.push('\n');
+    out
+}
+
 pub const NEAR_LIMIT_LEGEND: &str = "! an execution that logged it read over 80% of Convex's \
      32,000-document limit, or logged Convex's read-limit warning: past the limit the query fails";
 

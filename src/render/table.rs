@@ -252,6 +252,22 @@ pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step])
         )
         .ok();
     }
+    if let Some((line, gaps)) = super::coverage(report) {
+        let (on, off) = if gaps.is_empty() {
+            (String::new(), String::new())
+        } else {
+            let warn = anstyle::AnsiColor::Yellow.on_default().bold();
+            if color {
+                (warn.render().to_string(), warn.render_reset().to_string())
+            } else {
+                (String::new(), String::new())
+            }
+        };
+        writeln!(out, "{on}{line}{off}").ok();
+        for gap in gaps {
+            writeln!(out, "  not read: {gap}").ok();
+        }
+    }
     if !report.suggestions.is_empty() {
         writeln!(out, "\n{}", suggestions_table(report, width)).ok();
         if report

@@ -585,6 +585,7 @@ mod tests {
             ignored: Vec::new(),
             notes: Vec::new(),
             stats: Stats::default(),
+            coverage: Default::default(),
             schema: None,
             predictions: Vec::new(),
             predicted_from: Vec::new(),
