@@ -151,31 +151,6 @@ impl Report {
     pub fn has_work(&self) -> bool {
         !self.plan.is_empty()
     }
-
-    /// Whether no log line at all was read: an all-clear from nothing proves nothing.
-    pub fn read_nothing(&self) -> bool {
-        self.stats.lines == 0 && self.stats.errors.is_empty()
-    }
-
-    /// What to tell the user when the input held no Convex log output.
-    pub fn input_notice(&self) -> Option<String> {
-        if self.read_nothing() {
-            return Some(
-                "no log line was read: the input was empty (did the command before the pipe \
-                 fail, or print nothing for this deployment?)"
-                    .to_owned(),
-            );
-        }
-        (self.stats.records == 0 && self.stats.signals == 0 && self.stats.errors.is_empty()).then(
-            || {
-                format!(
-                    "none of the {} line(s) read looked like Convex log output (`npx convex logs`, \
-                     `--jsonl`, a log stream's JSON, or a pasted warning)",
-                    self.stats.lines
-                )
-            },
-        )
-    }
 }
 
 pub use crate::signal::SignalKind;

@@ -2,6 +2,7 @@
 //! problem fail the run, for CI.
 
 use crate::advise::doctor;
+use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
 use crate::engine::{Collected, Engine, EngineError, EngineFlags, SchemaNeed};
 use crate::render;
@@ -29,6 +30,12 @@ use std::process::ExitCode;
     index the installed code needs) and --check; 2 no schema or an unreadable one, or \
     --predict without the packages installed.")]
 pub struct DoctorArgs {
+    /// Log files or directories (`-`: stdin): also check that the schema serves every list they
+    /// show; with --check an index still to add fails the run, and logs not read in full exit 2.
+    #[arg(value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// The Better Auth component folder [default: convex/betterAuth in the current directory or
     /// the nearest ancestor that has convex/].
     #[arg(long, value_name = "DIR")]
@@ -59,12 +66,19 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err.into()),
     };
-    let report = predicted.then(|| engine.conclude(&Collected::default()));
+    let from_logs = !args.logs.is_empty();
+    let collected = if from_logs {
+        engine.read(&args.logs)
+    } else {
+        Collected::default()
+    };
+    let report = (predicted || from_logs).then(|| engine.conclude(&collected));
     let Some(component) = engine.component() else {
         return Ok(ExitCode::from(2));
     };
     let problems = doctor::diagnose(component, &engine.settings().advice.dismissals);
     let predicted_work = report.as_ref().is_some_and(|r| r.has_work());
+    let required_work = predicted_work && (args.predict || from_logs);
     let text = if args.json && args.predict {
         let report = report.as_ref().expect("--predict requires the predictions");
         format!(
@@ -93,6 +107,19 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
             text.push_str(&render::predictions_section(report, false));
             text.push_str("  add them: ba-index-advisor predict --write\n");
         }
+        if let Some(report) = report.as_ref().filter(|_| from_logs) {
+            for index in &report.plan {
+                text.push_str(&format!(
+                    "{}: the logs need index `{}` {}\n",
+                    index.table,
+                    index.name,
+                    render::describe_fields(&index.fields)
+                ));
+            }
+            if let Some((line, _)) = render::coverage(report) {
+                text.push_str(&format!("{line}\n"));
+            }
+        }
         text
     };
     let mut stdout = std::io::stdout().lock();
@@ -104,11 +131,17 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
             schema::display_path(&component.schema.path)
         );
     }
-    Ok(
-        if args.check && (!problems.is_empty() || (args.predict && predicted_work)) {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    let failed = args.check && (!problems.is_empty() || required_work);
+    if let Some(report) = report.as_ref().filter(|_| from_logs) {
+        // Logs make this a gate over them: the coverage rule decides first.
+        let judged = gate::finish(report, args.gate.gate(args.check, "--check"));
+        if judged != ExitCode::SUCCESS || !failed {
+            return Ok(judged);
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

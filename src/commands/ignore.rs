@@ -9,8 +9,8 @@ use crate::atomic_write::{self, Expect};
 use crate::config::{self, Config, IgnoreEntry};
 use crate::document::FindingStatus;
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
-use crate::ingest::child::find_project_root;
 use crate::schema::SchemaModel;
+use crate::schema::locate::project_root;
 use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -69,7 +69,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     let path = match explicit {
         Some(path) => cwd.join(path),
         None => config::discover(&cwd).unwrap_or_else(|| {
-            find_project_root(&cwd)
+            project_root(&cwd)
                 .unwrap_or_else(|| cwd.clone())
                 .join(config::FILE_NAME)
         }),

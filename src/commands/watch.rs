@@ -226,7 +226,7 @@ fn project_root(args: &WatchArgs) -> anyhow::Result<PathBuf> {
         return Ok(dir.clone());
     }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    Ok(child::find_project_root(&cwd).unwrap_or(cwd))
+    Ok(crate::schema::locate::project_root(&cwd).unwrap_or(cwd))
 }
 
 /// The log command: flags first; the file's `[watch]` values fill what no flag gave. A file's

@@ -10,7 +10,8 @@ pub struct Coverage {
     /// Whether everything asked for was read: `gaps()` is empty. Written for readers of the
     /// JSON; the gate recomputes it.
     pub complete: bool,
-    /// The inputs named (files, the files found in a directory, stdin), in order.
+    /// The inputs named (files, the files found in a directory, stdin): those that could not be
+    /// opened first, then the others in the order read.
     pub inputs: Vec<InputCoverage>,
     /// A log store's time windows, in order.
     pub windows: Vec<WindowCoverage>,

@@ -30,7 +30,14 @@ pub fn judge(report: &Report, gate: Gate) -> Judgement {
         .stats
         .errors
         .iter()
-        .map(|error| format!("error: {error}"))
+        .map(|error| {
+            let level = if gate.allow_partial {
+                "warning"
+            } else {
+                "error"
+            };
+            format!("{level}: {error}")
+        })
         .collect();
     let work = gate.flag.is_some() && report.has_work();
     let plan_exit = u8::from(work);

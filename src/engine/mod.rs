@@ -146,11 +146,7 @@ impl Engine {
             .as_ref()
             .map(|c| c.dir.as_path())
             .unwrap_or(&self.settings.cwd);
-        let project = from
-            .ancestors()
-            .find(|dir| dir.join("convex").is_dir())
-            .unwrap_or(from)
-            .to_path_buf();
+        let project = schema::locate::project_root(from).unwrap_or_else(|| from.to_path_buf());
         let knowledge = &crate::parse::knowledge::Knowledge::embedded()?.predict;
         let predicted = crate::predict::predict(&project, knowledge)?;
         tracing::info!(

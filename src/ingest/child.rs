@@ -6,7 +6,7 @@ use super::lines::LineSplitter;
 use super::live::{Event, ExitReason, Notice, Stream};
 use std::collections::VecDeque;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -128,14 +128,6 @@ impl LogCommand {
             .collect::<Vec<_>>()
             .join(" ")
     }
-}
-
-/// The nearest folder at or above `start` that contains `convex/`.
-pub fn find_project_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join("convex").is_dir())
-        .map(Path::to_path_buf)
 }
 
 /// Restart delays: `initial`, doubling up to `max`; back to `initial` after a run that lasted

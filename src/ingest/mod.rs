@@ -118,7 +118,13 @@ pub fn coverage(
     problems: &[InputError],
     signals: u64,
 ) -> InputCoverage {
-    coverage_named(input.name(), *input == Input::Stdin, counts, problems, signals)
+    coverage_named(
+        input.name(),
+        *input == Input::Stdin,
+        counts,
+        problems,
+        signals,
+    )
 }
 
 /// `coverage`, for a source named `name` (a live run's file, command or pipe); `pipe`: an
@@ -152,7 +158,11 @@ pub fn coverage_named(
         covered.state = InputState::Binary;
     } else if counts.bytes == 0 {
         covered.state = InputState::Empty;
-        covered.detail = pipe.then(|| "the pipe closed without a byte".to_owned());
+        covered.detail = pipe.then(|| {
+            "the pipe closed without a byte: did the command before it fail, or print nothing \
+             for this deployment?"
+                .to_owned()
+        });
     } else if unread > 0 {
         covered.state = InputState::Partial;
         covered.detail = problems.iter().find_map(|p| match p {

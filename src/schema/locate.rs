@@ -106,24 +106,21 @@ pub fn find_dir(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, SchemaEr
             })
         };
     }
-    for ancestor in cwd.ancestors() {
-        let convex = ancestor.join("convex");
-        if convex.is_dir() {
-            let dir = ancestor.join(DEFAULT_DIR);
-            if dir.join("schema.ts").is_file() {
-                return Ok(dir);
-            }
-            if let Some(dir) = registered_component(&convex) {
-                return Ok(dir);
-            }
-            return Err(SchemaError::NotFound {
-                hint: format!(
-                    "{} has no schema.ts, and convex/convex.config.ts registers no local component \
-                     folder that has one; is Better Auth installed locally? Pass --schema-dir",
-                    dir.display()
-                ),
-            });
+    if let Some(root) = project_root(cwd) {
+        let dir = root.join(DEFAULT_DIR);
+        if dir.join("schema.ts").is_file() {
+            return Ok(dir);
         }
+        if let Some(dir) = registered_component(&root.join("convex")) {
+            return Ok(dir);
+        }
+        return Err(SchemaError::NotFound {
+            hint: format!(
+                "{} has no schema.ts, and convex/convex.config.ts registers no local component \
+                 folder that has one; is Better Auth installed locally? Pass --schema-dir",
+                dir.display()
+            ),
+        });
     }
     Err(SchemaError::NotFound {
         hint: format!(
@@ -131,6 +128,14 @@ pub fn find_dir(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, SchemaEr
             cwd.display()
         ),
     })
+}
+
+/// The project: the nearest folder at or above `start` that holds `convex/`.
+pub fn project_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join("convex").is_dir())
+        .map(Path::to_path_buf)
 }
 
 /// The local component folder the app registers in `convex/convex.config.ts`

@@ -197,15 +197,22 @@ fn input_without_convex_logs_is_never_silent() {
         .unwrap();
     assert_eq!(empty.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&empty.stderr);
-    assert!(stderr.contains("notice: no log line was read"), "{stderr}");
-    // Without the gate an empty pipe is a quiet log: a notice, exit 0.
+    assert!(
+        stderr.contains("error: --fail-on-suggestions: not everything asked for was read")
+            && stderr.contains("<stdin>: empty (the pipe closed without a byte: did the command"),
+        "{stderr}"
+    );
+    // Without the gate an empty pipe is a quiet log: a warning, exit 0.
     let quiet = bin()
         .args(["report", "-"])
         .write_stdin("")
         .output()
         .unwrap();
     assert_eq!(quiet.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&quiet.stderr).contains("notice: no log line was read"));
+    assert!(
+        String::from_utf8_lossy(&quiet.stderr)
+            .contains("warning: not everything asked for was read")
+    );
     let other = bin()
         .args(["report", "-"])
         .write_stdin("Compiling convex functions...\nsome other tool's output\n")
@@ -214,7 +221,7 @@ fn input_without_convex_logs_is_never_silent() {
     assert_eq!(other.status.code(), Some(0));
     assert!(
         String::from_utf8_lossy(&other.stderr)
-            .contains("notice: none of the 2 line(s) read looked like Convex log output"),
+            .contains("<stdin>: not Convex log output (2 line(s)"),
         "{}",
         String::from_utf8_lossy(&other.stderr)
     );
