@@ -59,6 +59,17 @@ pub struct ServeArgs {
     /// Batches whose first event is older than this are refused (400).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub max_age: Duration,
+    /// Bodies with more events than this are refused (400); Convex sends at most 128.
+    #[arg(long, value_name = "N", default_value = "1024",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_batch_events: u32,
+    /// Batches with an event dated further ahead of this machine's clock are refused (400).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_skew: Duration,
+    /// How long an execution's usage is kept waiting for a warning naming its request (the
+    /// warning is logged during the execution, its usage at the end: seconds apart).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub pending_ttl: Duration,
     /// Keep one issue of this repository up to date with the plan (token in GITHUB_TOKEN).
     #[arg(long, value_name = "OWNER/REPO")]
     pub github_issue: Option<RepoName>,
@@ -117,6 +128,9 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
             api_token,
             max_body: args.max_body,
             max_age: args.max_age,
+            max_batch_events: args.max_batch_events as usize,
+            max_skew: args.max_skew,
+            pending_ttl: args.pending_ttl,
             issue,
         },
         engine,

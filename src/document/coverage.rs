@@ -113,9 +113,21 @@ pub enum RejectReason {
     NoTimestamp,
     /// An event dated later than now plus the allowed skew.
     FromTheFuture,
+    /// A batch whose first event is older than the receiver accepts (a replayed capture).
+    TooOld,
 }
 
 impl RejectReason {
+    /// Every reason, in order: `/metrics` lists each, zero or not.
+    pub const ALL: [RejectReason; 6] = [
+        RejectReason::NotABatch,
+        RejectReason::TooManyEvents,
+        RejectReason::UnknownTopic,
+        RejectReason::NoTimestamp,
+        RejectReason::FromTheFuture,
+        RejectReason::TooOld,
+    ];
+
     pub fn describe(self) -> &'static str {
         match self {
             RejectReason::NotABatch => "not a Convex log-stream batch",
@@ -123,6 +135,7 @@ impl RejectReason {
             RejectReason::UnknownTopic => "an event without a known topic",
             RejectReason::NoTimestamp => "an event without a numeric timestamp",
             RejectReason::FromTheFuture => "an event dated in the future",
+            RejectReason::TooOld => "a batch older than the receiver accepts",
         }
     }
 
@@ -134,6 +147,7 @@ impl RejectReason {
             RejectReason::UnknownTopic => "unknown_topic",
             RejectReason::NoTimestamp => "no_timestamp",
             RejectReason::FromTheFuture => "from_the_future",
+            RejectReason::TooOld => "too_old",
         }
     }
 }

@@ -1,10 +1,12 @@
-//! The HTTP side of `serve`, on hyper's HTTP/1 server: the log-stream endpoint (signature, size
-//! and age checked before the state thread sees a batch), the report API, the page, metrics and
+//! The HTTP side of `serve`, on hyper's HTTP/1 server: the log-stream endpoint (size, signature
+//! and every event checked before the state thread sees a batch), the report API, the page, metrics and
 //! health. Routing is a `match` on five paths, which needs no framework.
 
-use super::batch::{Batch, BatchError};
+use super::batch::Batch;
 use super::signature::{self, Verifier};
-use super::{Job, Outcome, ServeError, ServeSettings, notify, now_ms};
+use super::validate::Rules;
+use super::{Gauges, Job, Outcome, ServeError, ServeSettings, notify, now_ms};
+use crate::document::RejectReason;
 use crate::secret::Secret;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -38,7 +40,7 @@ struct App {
     verifier: Verifier,
     token: Option<Secret>,
     max_body: u64,
-    max_age_ms: i64,
+    rules: Rules,
     counters: Counters,
     /// Woken after a batch that kept something: the plan may have changed.
     changed: Arc<Notify>,
@@ -63,7 +65,11 @@ pub async fn serve(settings: ServeSettings, jobs: mpsc::Sender<Job>) -> Result<(
         verifier: settings.verifier,
         token: settings.api_token,
         max_body: settings.max_body,
-        max_age_ms: settings.max_age.as_millis() as i64,
+        rules: Rules {
+            max_events: settings.max_batch_events,
+            max_skew_ms: millis(settings.max_skew),
+            max_age_ms: millis(settings.max_age),
+        },
         counters: Counters::default(),
         changed: Arc::clone(&changed),
     });
@@ -229,16 +235,20 @@ async fn log_stream(app: &App, request: Request<Incoming>) -> Reply {
             "missing or bad x-webhook-signature",
         );
     }
-    let batch = match Batch::parse(&body) {
+    let batch = match Batch::parse(&body, &app.rules, now_ms()) {
         Ok(batch) => batch,
-        Err(err) => return reject(app, StatusCode::BAD_REQUEST, &err.to_string()),
+        Err(refused) => {
+            // Not awaited: the state thread takes jobs in order, so a later read counts it.
+            let _ = app.jobs.send(Job::Refused {
+                reason: refused.error.reason(),
+                events: refused.events,
+            });
+            return reject(app, StatusCode::BAD_REQUEST, &refused.to_string());
+        }
     };
     if batch.is_verification() {
         app.counters.verification.fetch_add(1, Ordering::Relaxed);
         return text(StatusCode::OK, "text/plain", "verified\n".into());
-    }
-    if let Err(err @ BatchError::TooOld { .. }) = batch.check_age(now_ms(), app.max_age_ms) {
-        return reject(app, StatusCode::BAD_REQUEST, &err.to_string());
     }
     match ask(app, |reply| Job::Ingest { batch, reply }).await {
         Some(Ok(Outcome::Committed { events, kept })) => {
@@ -284,7 +294,12 @@ async fn report(app: &App, query: &str) -> Reply {
 }
 
 async fn metrics(app: &App) -> Reply {
-    let Some(statuses) = ask(app, |reply| Job::Statuses { reply }).await else {
+    let Some(Gauges {
+        statuses,
+        rejected,
+        pending,
+    }) = ask(app, |reply| Job::Gauges { reply }).await
+    else {
         return unavailable();
     };
     let c = &app.counters;
@@ -322,6 +337,36 @@ async fn metrics(app: &App) -> Reply {
         "ba_index_advisor_signatures_rejected_total {}\n",
         load(&c.bad_signatures)
     ));
+    let refused = |reason: RejectReason| rejected.iter().find(|r| r.reason == reason);
+    out.push_str(
+        "# HELP ba_index_advisor_rejected_bodies_total Signed bodies refused before anything was \
+         stored, by reason.\n",
+    );
+    out.push_str("# TYPE ba_index_advisor_rejected_bodies_total counter\n");
+    for reason in RejectReason::ALL {
+        out.push_str(&format!(
+            "ba_index_advisor_rejected_bodies_total{{reason=\"{}\"}} {}\n",
+            reason.code(),
+            refused(reason).map_or(0, |r| r.bodies)
+        ));
+    }
+    out.push_str(
+        "# HELP ba_index_advisor_rejected_events_total Events in refused bodies, by reason.\n",
+    );
+    out.push_str("# TYPE ba_index_advisor_rejected_events_total counter\n");
+    for reason in RejectReason::ALL {
+        out.push_str(&format!(
+            "ba_index_advisor_rejected_events_total{{reason=\"{}\"}} {}\n",
+            reason.code(),
+            refused(reason).map_or(0, |r| r.events)
+        ));
+    }
+    out.push_str(
+        "# HELP ba_index_advisor_pending_executions Executions whose usage waits for a signal \
+         naming them.\n",
+    );
+    out.push_str("# TYPE ba_index_advisor_pending_executions gauge\n");
+    out.push_str(&format!("ba_index_advisor_pending_executions {pending}\n"));
     out.push_str(
         "# HELP ba_index_advisor_suggestions Suggestions over all deployments, by status.\n",
     );
@@ -345,6 +390,10 @@ fn reject(app: &App, status: StatusCode, why: &str) -> Reply {
     app.counters.rejected.fetch_add(1, Ordering::Relaxed);
     tracing::info!("batch rejected ({status}): {why}");
     text(status, "text/plain", format!("{why}\n"))
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn unavailable() -> Reply {

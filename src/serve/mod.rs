@@ -9,6 +9,7 @@ mod notify;
 pub mod signature;
 mod state;
 pub mod store;
+mod validate;
 
 pub use notify::IssueTarget;
 pub use state::Outcome;
@@ -35,6 +36,12 @@ pub struct ServeSettings {
     pub api_token: Option<Secret>,
     pub max_body: u64,
     pub max_age: Duration,
+    /// More events than this in one body are refused (Convex sends at most 128).
+    pub max_batch_events: usize,
+    /// How far ahead of this clock an event may be dated.
+    pub max_skew: Duration,
+    /// How long an execution's usage waits for a signal naming its request.
+    pub pending_ttl: Duration,
     pub issue: Option<IssueTarget>,
 }
 
@@ -77,14 +84,28 @@ enum Job {
     },
     /// The page's per-deployment extras, as JSON.
     Deployments { reply: oneshot::Sender<String> },
-    /// Suggestions over all deployments per status kind.
-    Statuses {
-        reply: oneshot::Sender<Vec<(String, u64)>>,
+    /// A signed body refused before the state saw it: counted in the report's coverage.
+    Refused {
+        reason: crate::document::RejectReason,
+        events: u64,
     },
+    /// What `/metrics` reads from the state.
+    Gauges { reply: oneshot::Sender<Gauges> },
     /// The document over all deployments, for the GitHub issue.
     Plan {
         reply: oneshot::Sender<crate::document::Report>,
     },
+}
+
+/// The state's side of `/metrics`.
+#[derive(Debug, Default)]
+struct Gauges {
+    /// Suggestions over all deployments per status kind.
+    statuses: Vec<(String, u64)>,
+    /// Refused bodies, as the report over all deployments counts them.
+    rejected: Vec<crate::document::Rejected>,
+    /// Executions whose usage waits for a signal.
+    pending: u64,
 }
 
 pub fn now_ms() -> i64 {
@@ -104,9 +125,10 @@ pub fn run(settings: ServeSettings, engine: EngineSettings) -> Result<(), ServeE
     let (jobs, receiver) = mpsc::channel::<Job>();
     let (ready_tx, ready_rx) = mpsc::channel::<Result<u64, ServeError>>();
     let db = settings.db.clone();
+    let pending_ttl = settings.pending_ttl;
     let worker = std::thread::Builder::new()
         .name("serve-state".into())
-        .spawn(move || state_thread(engine, &db, receiver, ready_tx))
+        .spawn(move || state_thread(engine, &db, pending_ttl, receiver, ready_tx))
         .map_err(ServeError::Runtime)?;
     let kept = ready_rx.recv().map_err(|_| ServeError::StateGone)??;
     crate::errln!(
@@ -128,12 +150,14 @@ pub fn run(settings: ServeSettings, engine: EngineSettings) -> Result<(), ServeE
 fn state_thread(
     settings: EngineSettings,
     db: &std::path::Path,
+    pending_ttl: Duration,
     jobs: mpsc::Receiver<Job>,
     ready: mpsc::Sender<Result<u64, ServeError>>,
 ) {
+    let pending_ms = i64::try_from(pending_ttl.as_millis()).unwrap_or(i64::MAX);
     let opened = Engine::open(settings, SchemaNeed::Optional)
         .map_err(ServeError::from)
-        .and_then(|engine| Ok(State::open(engine, Store::open(db)?)?));
+        .and_then(|engine| Ok(State::open(engine, Store::open(db)?, pending_ms)?));
     let mut state = match opened {
         Ok(state) => {
             let _ = ready.send(state.stored_events().map_err(ServeError::from));
@@ -144,36 +168,30 @@ fn state_thread(
             return;
         }
     };
-    let mut last_forget = 0i64;
+    // Pending usage is dropped on a clock, not on the next batch: an idle server holds it no
+    // longer than its TTL plus one tick.
+    let tick = (pending_ttl / 10).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    let tick_ms = tick.as_millis() as i64;
+    let mut last_forget = now_ms();
     let mut deferred = std::collections::VecDeque::new();
     loop {
         let job = match deferred.pop_front() {
-            Some(job) => job,
-            None => match jobs.recv() {
-                Ok(job) => job,
-                Err(_) => break,
+            Some(job) => Some(job),
+            None => match jobs.recv_timeout(tick) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             },
         };
-        let Job::Ingest { batch, reply } = job else {
-            answer(&state, job);
-            continue;
-        };
-        // Whatever else is already waiting joins this batch's transaction.
-        let mut group = vec![(batch, reply)];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(Job::Ingest { batch, reply }) => group.push((batch, reply)),
-                Ok(other) => deferred.push_back(other),
-                Err(_) => break,
+        match job {
+            Some(Job::Ingest { batch, reply }) => {
+                ingest(&mut state, (batch, reply), &jobs, &mut deferred);
             }
+            Some(job) => answer(&mut state, job),
+            None => {}
         }
-        let (batches, replies): (Vec<Batch>, Vec<_>) = group.into_iter().unzip();
         let now = now_ms();
-        let outcomes = state.ingest_group(&batches, now);
-        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-            let _ = reply.send(outcome);
-        }
-        if now - last_forget > 60_000 {
+        if now - last_forget >= tick_ms {
             last_forget = now;
             if let Err(err) = state.forget(now) {
                 tracing::warn!("cannot forget old batch hashes and unmatched usage: {err}");
@@ -182,8 +200,32 @@ fn state_thread(
     }
 }
 
-/// A read, answered from the live state.
-fn answer(state: &State, job: Job) {
+type IngestReply = oneshot::Sender<Result<Outcome, String>>;
+
+/// One batch, with whatever other batches already wait joining its transaction.
+fn ingest(
+    state: &mut State,
+    first: (Batch, IngestReply),
+    jobs: &mpsc::Receiver<Job>,
+    deferred: &mut std::collections::VecDeque<Job>,
+) {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match jobs.try_recv() {
+            Ok(Job::Ingest { batch, reply }) => group.push((batch, reply)),
+            Ok(other) => deferred.push_back(other),
+            Err(_) => break,
+        }
+    }
+    let (batches, replies): (Vec<Batch>, Vec<_>) = group.into_iter().unzip();
+    let outcomes = state.ingest_group(&batches, now_ms());
+    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        let _ = reply.send(outcome);
+    }
+}
+
+/// A read (or a refusal to count), answered from the live state.
+fn answer(state: &mut State, job: Job) {
     match job {
         Job::Ingest { reply, .. } => {
             let _ = reply.send(Err("a batch reached the read path".to_owned()));
@@ -201,13 +243,14 @@ fn answer(state: &State, job: Job) {
                 .collect();
             let _ = reply.send(serde_json::to_string(&views).unwrap_or_default());
         }
-        Job::Statuses { reply } => {
+        Job::Refused { reason, events } => state.refused(reason, events),
+        Job::Gauges { reply } => {
+            let report = state.report(None);
             let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
-            for finding in state
-                .report(None)
-                .map(|r| r.suggestions)
-                .unwrap_or_default()
-            {
+            let (suggestions, rejected) = report
+                .map(|r| (r.suggestions, r.coverage.rejected))
+                .unwrap_or_default();
+            for finding in suggestions {
                 let kind = finding
                     .status
                     .as_ref()
@@ -216,7 +259,11 @@ fn answer(state: &State, job: Job) {
                     .unwrap_or_else(|| "unchecked".to_owned());
                 *counts.entry(kind).or_default() += 1;
             }
-            let _ = reply.send(counts.into_iter().collect());
+            let _ = reply.send(Gauges {
+                statuses: counts.into_iter().collect(),
+                rejected,
+                pending: state.pending(),
+            });
         }
         Job::Plan { reply } => {
             if let Some(report) = state.report(None) {

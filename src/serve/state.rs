@@ -4,8 +4,8 @@
 //! on start by replaying the kept events through the same path.
 
 use super::batch::{self, Batch};
-use super::store::{ALL, PENDING_MS, Row, Store, StoreError, Totals};
-use crate::document::Report;
+use super::store::{ALL, Row, Store, StoreError, Totals};
+use crate::document::{Coverage, RejectReason, Report};
 use crate::engine::{Collected, Engine};
 use crate::frame::ScanEvent;
 use serde::Serialize;
@@ -99,11 +99,13 @@ pub struct State {
     /// Request ids some signal named: their executions' usage is kept for good.
     matched: HashSet<String>,
     /// Usage of executions no signal has named yet, by request id, per stream (`None`: all
-    /// deployments): recorded once a signal names the request, dropped after `PENDING_MS`.
+    /// deployments): recorded once a signal names the request, dropped after `pending_ms`.
     /// The engine's usage join only reads the executions of findings, and a request's usage
     /// counts the same whenever it is recorded, so holding it back changes no document while
     /// the live state stays bounded by matches, as the database does.
     waiting: HashMap<String, Waiting>,
+    /// How long usage waits for a signal (`--pending-ttl`).
+    pending_ms: i64,
 }
 
 struct Waiting {
@@ -132,7 +134,9 @@ fn signal_request(event: &ScanEvent) -> Option<&str> {
 
 impl State {
     /// Opens the database and rebuilds every deployment's state from it.
-    pub fn open(engine: Engine, store: Store) -> Result<Self, StoreError> {
+    pub fn open(engine: Engine, store: Store, pending_ms: i64) -> Result<Self, StoreError> {
+        // Usage that expired while the server was down is not replayed.
+        store.forget_unmatched(super::now_ms().saturating_sub(pending_ms))?;
         let mut state = Self {
             engine,
             store,
@@ -140,6 +144,7 @@ impl State {
             deployments: BTreeMap::new(),
             matched: HashSet::new(),
             waiting: HashMap::new(),
+            pending_ms,
         };
         state.replay()?;
         Ok(state)
@@ -147,7 +152,10 @@ impl State {
 
     /// Rebuilds the live state from the database alone.
     fn replay(&mut self) -> Result<(), StoreError> {
+        // Refused bodies are never in the database: they survive a rebuild in memory only.
+        let refused = std::mem::take(&mut self.all.collected.coverage);
         self.all = Live::default();
+        self.all.collected.cover(refused);
         self.deployments.clear();
         self.matched.clear();
         self.waiting.clear();
@@ -360,11 +368,24 @@ impl State {
 
     /// Forgets old batch hashes and the usage of executions no signal named in time.
     pub fn forget(&mut self, now_ms: i64) -> Result<(), StoreError> {
-        self.waiting
-            .retain(|_, waiting| waiting.since_ms >= now_ms - PENDING_MS);
+        let oldest = now_ms.saturating_sub(self.pending_ms);
+        self.waiting.retain(|_, waiting| waiting.since_ms >= oldest);
         self.store.forget_batches(now_ms - BATCH_MEMORY_MS)?;
-        self.store.forget_unmatched(now_ms - PENDING_MS)?;
+        self.store.forget_unmatched(oldest)?;
         Ok(())
+    }
+
+    /// A signed body refused before it reached the state, counted in the coverage of the
+    /// report over all deployments (a refused body's deployment is not trusted).
+    pub fn refused(&mut self, reason: RejectReason, events: u64) {
+        let mut coverage = Coverage::default();
+        coverage.reject(reason, 1, events);
+        self.all.collected.cover(coverage);
+    }
+
+    /// Executions whose usage waits for a signal.
+    pub fn pending(&self) -> u64 {
+        self.waiting.len() as u64
     }
 
     /// The `report --format json` document over everything received, or over one deployment;

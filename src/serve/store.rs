@@ -2,7 +2,7 @@
 //! bounded window, the events the engine kept (signals, suspects, problems, usage), and each
 //! deployment's input counters. One transaction per batch; storage grows with matches, not
 //! with log volume: an execution's usage is *pending* until a signal names its request id, and
-//! dropped after `PENDING_MS` if none does. The schema is versioned with `PRAGMA user_version`
+//! dropped after `--pending-ttl` if none does. The schema is versioned with `PRAGMA user_version`
 //! and migrated on open.
 
 use crate::frame::ScanCounts;
@@ -42,10 +42,6 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
-/// How long an execution's usage waits for a signal with its request id. The warning is
-/// logged during the execution and its usage at the end, so they arrive within seconds.
-pub const PENDING_MS: i64 = 600_000;
-
 /// The key the totals over every deployment are kept under (no deployment name is empty).
 pub const ALL: &str = "";
 
@@ -66,8 +62,53 @@ pub enum StoreError {
          {SCHEMA_VERSION}: run the newer ba-index-advisor, or move the file away"
     )]
     Newer { path: PathBuf, found: i64 },
+    #[error("{path}: cannot make it private to this user (mode 0600): {source}")]
+    Permissions {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+}
+
+/// The database holds log events (messages, function paths, request ids): only its owner reads
+/// it, whatever the umask.
+const PRIVATE: u32 = 0o600;
+
+/// Creates `path` with mode 0600 if it is missing (an existing file is not truncated), and sets
+/// 0600 on a file that has another mode.
+fn make_private(path: &Path, create: bool) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |source| StoreError::Permissions {
+        path: path.to_path_buf(),
+        source,
+    };
+    if create {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(PRIVATE)
+            .open(path)
+            .map_err(failed)?;
+    }
+    let mode = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.permissions().mode() & 0o777,
+        Err(err) if !create && err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(failed(err)),
+    };
+    if mode != PRIVATE {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(PRIVATE)).map_err(failed)?;
+        tracing::warn!("{}: mode {mode:03o} changed to 0600", path.display());
+    }
+    Ok(())
+}
+
+/// `state.db` → `state.db-wal`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// One kept event of a batch.
@@ -80,7 +121,7 @@ pub struct Row {
     pub timestamp_ms: Option<i64>,
     pub event: String,
     /// Only usage: its request id, kept until a signal of that request arrives (or forgotten
-    /// after [`PENDING_MS`]).
+    /// after `--pending-ttl`).
     pub pending_request: Option<String>,
 }
 
@@ -118,6 +159,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        make_private(path, true)?;
         let mut connection = Connection::open(path).map_err(open)?;
         // WAL lets readers run beside the writer; FULL syncs the log on every commit, so a
         // batch answered 200 survives a power cut as well as a `kill -9`.
@@ -141,6 +183,10 @@ impl Store {
             tx.pragma_update(None, "user_version", from as i64 + 1)?;
             tx.commit()?;
             tracing::info!("database migrated to schema version {}", from + 1);
+        }
+        // SQLite gives its log and index the database's mode; an older build's may differ.
+        for suffix in ["-wal", "-shm"] {
+            make_private(&beside(path, suffix), false)?;
         }
         Ok(Self { connection })
     }
@@ -265,7 +311,7 @@ impl Store {
         )?)
     }
 
-    /// Drops the usage of executions no signal named within [`PENDING_MS`].
+    /// Drops the usage of executions no signal named before `before_ms`.
     pub fn forget_unmatched(&self, before_ms: i64) -> Result<usize, StoreError> {
         Ok(self.connection.execute(
             "DELETE FROM events WHERE pending_since_ms < ?1",
@@ -332,6 +378,22 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_and_its_log_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let store = Store::open(&path).unwrap();
+        for p in [path.clone(), beside(&path, "-wal"), beside(&path, "-shm")] {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+        drop(store);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(Store::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
+    }
 
     #[test]
     fn a_database_from_a_newer_build_is_refused() {

@@ -194,7 +194,55 @@ fn expected_report_with(
     let mut report: Value = serde_json::from_str(&text).unwrap();
     report["stats"]["inputs"] = served["stats"]["inputs"].clone();
     report["stats"]["bytes"] = served["stats"]["bytes"].clone();
+    // A batch is not a named input: the file's own entry in the coverage is the file's.
+    report["coverage"]["inputs"] = served["coverage"]["inputs"].clone();
     report
+}
+
+/// The served document without what a refused body changes (its coverage), which is all a
+/// refused body may change.
+fn without_coverage(mut report: Value) -> Value {
+    report.as_object_mut().unwrap().remove("coverage");
+    report
+}
+
+/// Everything the database holds, read beside the running daemon.
+fn database(db: &Path) -> Vec<String> {
+    let connection = rusqlite::Connection::open(db).unwrap();
+    let mut all = Vec::new();
+    for query in [
+        "SELECT hex(hash) || ' ' || received_ms FROM batches ORDER BY hash",
+        "SELECT id || ' ' || deployment || ' ' || stream_line || ' ' || deployment_line || ' ' \
+         || ifnull(timestamp_ms, '-') || ' ' || ifnull(pending_since_ms, '-') || ' ' || event \
+         FROM events ORDER BY id",
+        "SELECT deployment || ' ' || inputs || ' ' || bytes || ' ' || lines || ' ' || records \
+         || ' ' || suspects || ' ' || cached_replays FROM totals ORDER BY deployment",
+    ] {
+        let mut select = connection.prepare(query).unwrap();
+        let rows = select.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        all.extend(rows.map(Result::unwrap));
+    }
+    all
+}
+
+/// Executions waiting in the database for a signal naming them.
+fn pending_rows(db: &Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM events WHERE pending_since_ms IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// The value of one sample line of `/metrics` (`name{labels}`), 0 when absent.
+fn metric(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Rows in the database's tables, read beside the running daemon (WAL allows it).
@@ -320,7 +368,19 @@ async fn rejected_batches_leave_the_database_unchanged() {
     }
     let old = body(&old, Format::Json);
     assert_eq!(post_signed(&daemon.url, &old).await, 400);
-    assert_eq!((rows(&db), served_report(&daemon.url, "").await), before);
+    let after = served_report(&daemon.url, "").await;
+    assert_eq!(
+        (rows(&db), without_coverage(after.clone())),
+        (before.0, without_coverage(before.1.clone()))
+    );
+    // The signed bodies refused for what they held are in the coverage; unsigned ones are not.
+    assert_eq!(
+        after["coverage"]["rejected"],
+        json!([
+            {"reason": "not_a_batch", "bodies": 2, "events": 2},
+            {"reason": "too_old", "bodies": 1, "events": 4}
+        ])
+    );
     let (_, metrics) = get(&daemon.url, "/metrics").await;
     assert!(metrics.contains("ba_index_advisor_signatures_rejected_total 4"));
     assert!(metrics.contains("ba_index_advisor_batches_total{result=\"rejected\"} 8"));
@@ -828,5 +888,211 @@ async fn statuses_follow_the_schema_dir() {
             )),
             "{metrics}"
         );
+    }
+}
+
+/// A signed body is stored only when it is a Convex batch. Each malformed body answers 400 with
+/// its reason and changes nothing but the counts of refused bodies: not the database, not the
+/// report, not the event counters; the refusals are counted by reason in `/metrics` and in the
+/// report's `coverage.rejected`. A real batch, byte for byte, still answers 200.
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_that_are_not_convex_batches_answer_400_and_store_nothing() {
+    let (_dir, db) = temp_db();
+    // The fixture is a real body from January 2026: old, so --max-age is widened for it.
+    let daemon = Daemon::start(&db, &["--max-age", "3650d"], &[]);
+    let events = events();
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..8], Format::Json)).await,
+        200
+    );
+    let snapshot = || async {
+        let (_, metrics) = get(&daemon.url, "/metrics").await;
+        let counts = [
+            "ba_index_advisor_events_total",
+            "ba_index_advisor_events_kept_total",
+            "ba_index_advisor_batches_total{result=\"committed\"}",
+        ]
+        .map(|name| metric(&metrics, name));
+        (
+            database(&db),
+            without_coverage(served_report(&daemon.url, "").await),
+            counts,
+        )
+    };
+    let before = snapshot().await;
+    assert!(!before.0.is_empty());
+
+    let edit = |change: &dyn Fn(&mut Value)| -> Vec<Value> {
+        events[8..16]
+            .iter()
+            .map(|event| {
+                let mut event = event.clone();
+                change(&mut event);
+                event
+            })
+            .collect()
+    };
+    let no_topic = edit(&|e| {
+        e.as_object_mut().unwrap().remove("topic");
+    });
+    let no_timestamp = edit(&|e| {
+        e.as_object_mut().unwrap().remove("timestamp");
+    });
+    let tomorrow = edit(&|e| e["timestamp"] = json!(now_ms() + 24 * 3_600_000));
+    // The cap (1024 by default) and a thousand more, each a real event.
+    let over_cap: Vec<Value> = events.iter().cycle().take(1024 + 1000).cloned().collect();
+    let tiny = format!("[{}]", vec!["{}"; 2_000_000].join(","));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "a lone object",
+            br#"{"hello":"world"}"#.to_vec(),
+            "unknown_topic",
+        ),
+        (
+            "two million empty objects",
+            tiny.into_bytes(),
+            "too_many_events",
+        ),
+        (
+            "a thousand events over the cap",
+            body(&over_cap, Format::Jsonl),
+            "too_many_events",
+        ),
+        (
+            "events without a topic",
+            body(&no_topic, Format::Json),
+            "unknown_topic",
+        ),
+        (
+            "events without a timestamp",
+            body(&no_timestamp, Format::Jsonl),
+            "no_timestamp",
+        ),
+        (
+            "a batch dated 24 h ahead",
+            body(&tomorrow, Format::Json),
+            "from_the_future",
+        ),
+    ];
+    for (what, body, reason) in &cases {
+        let started = std::time::Instant::now();
+        let (status, text) = post(&daemon.url, body, Some(&sign(SECRET, body))).await;
+        assert_eq!(status, 400, "{what}: {text}");
+        assert!(text.starts_with(&format!("{reason}: ")), "{what}: {text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{what}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(snapshot().await, before, "{what} changed the state");
+    }
+
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    let held = 8u64;
+    for (reason, bodies, events) in [
+        ("not_a_batch", 0, 0),
+        ("too_many_events", 2, 2_000_000 + 2024),
+        ("unknown_topic", 2, 1 + held),
+        ("no_timestamp", 1, held),
+        ("from_the_future", 1, held),
+        ("too_old", 0, 0),
+    ] {
+        let label = format!("{{reason=\"{reason}\"}}");
+        assert_eq!(
+            metric(
+                &metrics,
+                &format!("ba_index_advisor_rejected_bodies_total{label}")
+            ),
+            bodies,
+            "{reason}\n{metrics}"
+        );
+        assert_eq!(
+            metric(
+                &metrics,
+                &format!("ba_index_advisor_rejected_events_total{label}")
+            ),
+            events,
+            "{reason}\n{metrics}"
+        );
+    }
+    let report = served_report(&daemon.url, "").await;
+    assert_eq!(report["coverage"]["complete"], json!(false));
+    assert_eq!(
+        report["coverage"]["rejected"],
+        json!([
+            {"reason": "too_many_events", "bodies": 2, "events": 2_002_024},
+            {"reason": "unknown_topic", "bodies": 2, "events": 9},
+            {"reason": "no_timestamp", "bodies": 1, "events": 8},
+            {"reason": "from_the_future", "bodies": 1, "events": 8}
+        ])
+    );
+
+    // A real batch, as the sink sent it.
+    let real = std::fs::read(root().join("sample-logs/webhook-v2-body.json")).unwrap();
+    let (status, text) = post(&daemon.url, &real, Some(&sign(SECRET, &real))).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(rows(&db).0, 2);
+}
+
+/// Usage waiting for a warning is dropped on a clock: an idle server prunes it within
+/// `--pending-ttl` and a tick, with no batch arriving to trigger it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_server_prunes_pending_executions_within_the_ttl() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &["--pending-ttl", "1s"], &[]);
+    let mut execution = events()
+        .into_iter()
+        .find(|e| e["topic"] == "function_execution")
+        .unwrap();
+    execution["function"]["request_id"] = json!("no-warning-names-this");
+    assert_eq!(
+        post_signed(&daemon.url, &body(&[execution], Format::Json)).await,
+        200
+    );
+    let committed = std::time::Instant::now();
+    assert_eq!(pending_rows(&db), 1);
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert_eq!(metric(&metrics, "ba_index_advisor_pending_executions"), 1);
+    // Only the database is watched meanwhile: nothing is sent to the server.
+    while pending_rows(&db) > 0 {
+        assert!(
+            committed.elapsed() < Duration::from_secs(3),
+            "still pending after {:?}",
+            committed.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(committed.elapsed() >= Duration::from_millis(900));
+    let (_, metrics) = get(&daemon.url, "/metrics").await;
+    assert_eq!(metric(&metrics, "ba_index_advisor_pending_executions"), 0);
+}
+
+/// The database, its WAL and its shared-memory index are readable by their owner only, and a
+/// database left with a wider mode is narrowed on start.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_files_are_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, db) = temp_db();
+    let mode = |suffix: &str| {
+        let path = format!("{}{suffix}", db.display());
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
+    };
+    let daemon = Daemon::start(&db, &[], &[]);
+    let events = events();
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events[..8], Format::Json)).await,
+        200
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        assert_eq!(mode(suffix), 0o600, "state.db{suffix}");
+    }
+    daemon.kill_9();
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", db.display());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let _daemon = Daemon::start(&db, &[], &[]);
+    for suffix in ["", "-wal", "-shm"] {
+        assert_eq!(mode(suffix), 0o600, "state.db{suffix} after a restart");
     }
 }
