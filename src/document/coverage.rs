@@ -10,6 +10,10 @@ pub struct Coverage {
     /// Whether everything asked for was read: `gaps()` is empty. Written for readers of the
     /// JSON; the gate recomputes it.
     pub complete: bool,
+    /// `line()` and `gaps()` as the document was written, for readers without this crate (the
+    /// `serve` page); recomputed, never trusted, when a document is read back.
+    pub summary: String,
+    pub gaps: Vec<String>,
     /// The inputs named (files, the files found in a directory, stdin): those that could not be
     /// opened first, then the others in the order read.
     pub inputs: Vec<InputCoverage>,
@@ -316,9 +320,11 @@ impl Coverage {
         }
     }
 
-    /// `complete` set from the gaps, as the document is written.
+    /// `complete`, `summary` and `gaps` set from the rest, as the document is written.
     pub fn settled(mut self) -> Self {
-        self.complete = self.is_complete();
+        self.gaps = self.gaps();
+        self.complete = self.gaps.is_empty();
+        self.summary = self.line();
         self
     }
 }

@@ -654,6 +654,8 @@ async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
     );
     let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["errors"], json!([]), "{seen:#}");
+    // Every signed body here was a Convex batch: the page says its coverage is complete.
+    assert_eq!(seen["coverage"], json!("Coverage: complete"), "{seen:#}");
     let sections = seen["sections"].as_array().unwrap();
     assert_eq!(
         sections

@@ -40,7 +40,8 @@ try {
   await page.waitForFunction(() => document.querySelector("button.copy").textContent === "Copied");
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   const summary = await page.textContent("#summary");
-  console.log(JSON.stringify({ sections, copied, summary, errors }));
+  const coverage = await page.textContent("#coverage");
+  console.log(JSON.stringify({ sections, copied, summary, coverage, errors }));
 } finally {
   await context.close();
 }
