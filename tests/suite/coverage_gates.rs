@@ -25,8 +25,8 @@ impl Gap {
         match self {
             Gap::Missing => ("nope.log: missing", true),
             Gap::Unreadable => ("unreadable", true),
-            Gap::Binary => ("garbage.log: binary data", true),
-            Gap::NotConvex => ("plain.log: not Convex log output", false),
+            Gap::Binary => (": binary data, not a log", true),
+            Gap::NotConvex => (": not Convex log output", false),
             Gap::EmptyStdin => ("<stdin>: empty", false),
         }
     }
