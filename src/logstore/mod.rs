@@ -816,6 +816,50 @@ mod tests {
     }
 
     #[test]
+    fn every_match_counts_once_in_the_part_it_falls_in() {
+        let part = |start: &str, end: &str, state| Part {
+            window: Window::between(start, end).unwrap(),
+            state,
+            missing: None,
+        };
+        let parts = vec![
+            part(
+                "2026-01-15T00:00:00Z",
+                "2026-01-15T12:00:00Z",
+                WindowState::Complete,
+            ),
+            part(
+                "2026-01-15T12:00:00Z",
+                "2026-01-16T00:00:00Z",
+                WindowState::PartialAfterSplit,
+            ),
+        ];
+        let mut pulled = Pulled {
+            events: vec![
+                serde_json::json!({"_time": "2026-01-14T00:00:00Z"}),
+                serde_json::json!({"_time": "2026-01-15T11:59:59.999Z"}),
+                serde_json::json!({"_time": "2026-01-15T12:00:00.000Z"}),
+                serde_json::json!({}),
+            ],
+            ..Pulled::default()
+        };
+        record_windows::<axiom::Axiom>(&mut pulled, 1, parts);
+        let counts: Vec<(u64, WindowState)> =
+            pulled.windows.iter().map(|w| (w.events, w.state)).collect();
+        // The event without a time counts in the first part, not nowhere.
+        assert_eq!(
+            counts,
+            [
+                (2, WindowState::Complete),
+                (1, WindowState::PartialAfterSplit)
+            ]
+        );
+        let coverage = pulled.coverage("axiom:convex");
+        assert_eq!(coverage.gaps().len(), 1);
+        assert!(coverage.gaps()[0].starts_with("axiom:convex 2026-01-15T12:00:00Z to"));
+    }
+
+    #[test]
     fn reset_is_an_epoch_or_a_delay() {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-reset", "3".parse().unwrap());
