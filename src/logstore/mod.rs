@@ -5,8 +5,7 @@
 pub mod axiom;
 pub mod datadog;
 
-use crate::document::WindowState;
-use crate::document::{Coverage, WindowCoverage};
+use crate::document::{Coverage, WindowCoverage, WindowState};
 pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
 use reqwest::StatusCode;
