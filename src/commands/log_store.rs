@@ -167,7 +167,9 @@ pub fn pull(
         .context("could not start the async runtime")?;
     let pulled: Pulled = runtime.block_on(store.pull(&needles, window, &options))?;
     let events = pulled.events.len();
+    let coverage = pulled.coverage(&source);
     let mut collected = engine.read_events(&source, pulled.events);
+    collected.cover(coverage);
     for note in pulled.notes {
         collected.note(note);
     }

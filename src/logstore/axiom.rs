@@ -1,5 +1,6 @@
-//! Axiom's APL query API: the warnings and errors filtered on Axiom's side, paged by time, then
-//! the matched executions' `function_execution` records by request id, in batches.
+//! Axiom's APL query API: the warnings and errors filtered on Axiom's side, paged by time
+//! (exactly, however many rows share one instant), then the matched executions'
+//! `function_execution` records by request id, in batches.
 //!
 //! `POST /v1/datasets/_apl?format=tabular` (edge deployments: `/v1/query/_apl`), body
 //! `{apl, startTime, endTime}`; the tabular answer is column-major (`tables[].fields`,
@@ -96,8 +97,10 @@ impl Axiom {
         )
     }
 
-    /// One query, paged by `_time`: each page starts at the last row's time, and the rows
-    /// already read at that instant are skipped. Returns whether `max_events` stopped it.
+    /// One query, paged by `_time` as Axiom documents it (`sort by _time asc | limit N`, then
+    /// the next page from the last row's time), without losing a row however many share one
+    /// instant: a full page keeps its rows before its last time T, the whole run at T is read
+    /// by a query of its own, and the next page starts strictly after T.
     pub(super) async fn paged(
         &self,
         apl: &str,
@@ -106,53 +109,152 @@ impl Axiom {
         seen: &mut HashSet<String>,
         pulled: &mut Pulled,
     ) -> Result<PageEnd, LogStoreError> {
-        let apl = format!("{apl} | sort by _time asc | limit {}", self.page_rows);
-        let mut start = window.start.clone();
-        let mut taken = 0u64;
-        let mut end = PageEnd::default();
+        let mut taker = Taker {
+            max_events,
+            taken: 0,
+            end: PageEnd::default(),
+            seen,
+            pulled,
+        };
+        let mut after: Option<String> = None;
         loop {
-            let body = json!({"apl": apl, "startTime": start, "endTime": window.end});
-            let mut headers = vec![("authorization", &self.bearer)];
-            if let Some(org) = &self.org {
-                headers.push(("x-axiom-org-id", org));
-            }
-            let (answer, bytes) = self.http.post(&self.endpoint, &headers, &body).await?;
-            pulled.requests += 1;
-            pulled.bytes += bytes;
-            end.partial |=
-                answer.pointer("/status/isPartial").and_then(Value::as_bool) == Some(true);
-            let rows = rows(&answer)?;
-            let count = rows.len();
-            let mut last_time = None;
-            let mut fresh = 0;
-            for row in rows {
-                last_time = row.get("_time").map(time_key).or(last_time);
-                let key = row.to_string();
-                if !seen.insert(key) {
-                    continue;
-                }
-                if max_events.is_some_and(|cap| taken >= cap) {
-                    end.capped = true;
-                    return Ok(end);
-                }
-                fresh += 1;
-                taken += 1;
-                pulled.events.push(row);
-            }
-            if count < self.page_rows {
-                return Ok(end);
-            }
-            match last_time {
-                Some(t) if fresh > 0 => start = t,
-                _ => {
-                    pulled.notes.push(format!(
-                        "Axiom: more than {} events share one timestamp; the rest were skipped.",
+            let (query, start) = match &after {
+                None => (
+                    format!("{apl} | sort by _time asc | limit {}", self.page_rows),
+                    window.start.as_str(),
+                ),
+                Some(t) => (
+                    format!(
+                        "{apl} | where _time > datetime({}) | sort by _time asc | limit {}",
+                        apl_string(t),
                         self.page_rows
-                    ));
-                    return Ok(end);
-                }
+                    ),
+                    t.as_str(),
+                ),
+            };
+            let (rows, _) = self.query(&query, start, &window.end, &mut taker).await?;
+            if rows.len() < self.page_rows {
+                taker.take(rows);
+                return Ok(taker.end);
             }
+            let Some(last) = rows.last().and_then(|r| r.get("_time")).map(time_key) else {
+                // Without a time there is nowhere to go on from.
+                taker.take(rows);
+                taker.end.cut = true;
+                return Ok(taker.end);
+            };
+            let at_last = rows
+                .iter()
+                .filter(|r| r.get("_time").map(time_key).as_deref() == Some(&last))
+                .count();
+            let before: Vec<Value> = rows
+                .into_iter()
+                .filter(|r| r.get("_time").map(time_key).as_deref() != Some(&last))
+                .collect();
+            if taker.take(before) {
+                return Ok(taker.end);
+            }
+            if self
+                .run(apl, &last, at_last, &window.end, &mut taker)
+                .await?
+            {
+                return Ok(taker.end);
+            }
+            after = Some(last);
         }
+    }
+
+    /// Every row at the instant `at` (a page held `on_page` of them): one query restricted to
+    /// it, its limit doubled from the page size until the answer is short of it, up to
+    /// `RUN_CAP` rows; beyond that the run is cut. Returns whether the cap stopped it.
+    async fn run(
+        &self,
+        apl: &str,
+        at: &str,
+        on_page: usize,
+        end: &str,
+        taker: &mut Taker<'_>,
+    ) -> Result<bool, LogStoreError> {
+        let cap = RUN_CAP.max(self.page_rows);
+        // A page that was all one instant says the run is longer than a page.
+        let mut limit = if on_page >= self.page_rows {
+            self.page_rows.saturating_mul(2)
+        } else {
+            self.page_rows
+        }
+        .min(cap);
+        loop {
+            let query = format!(
+                "{apl} | where _time == datetime({}) | sort by _time asc | limit {limit}",
+                apl_string(at)
+            );
+            let (rows, matched) = self.query(&query, at, end, taker).await?;
+            let read = rows.len() as u64;
+            if rows.len() < limit || limit >= cap {
+                if rows.len() >= limit {
+                    taker.end.cut = true;
+                    if let Some(left) = matched.filter(|&m| m > read).map(|m| m - read) {
+                        *taker.end.missing.get_or_insert(0) += left;
+                    }
+                }
+                return Ok(taker.take(rows));
+            }
+            limit = limit.saturating_mul(2).min(cap);
+        }
+    }
+
+    /// One request: the rows, and how many rows Axiom says matched (`status.rowsMatched`).
+    async fn query(
+        &self,
+        apl: &str,
+        start: &str,
+        end: &str,
+        taker: &mut Taker<'_>,
+    ) -> Result<(Vec<Value>, Option<u64>), LogStoreError> {
+        let body = json!({"apl": apl, "startTime": start, "endTime": end});
+        let mut headers = vec![("authorization", &self.bearer)];
+        if let Some(org) = &self.org {
+            headers.push(("x-axiom-org-id", org));
+        }
+        let (answer, bytes) = self.http.post(&self.endpoint, &headers, &body).await?;
+        taker.pulled.requests += 1;
+        taker.pulled.bytes += bytes;
+        taker.end.partial |=
+            answer.pointer("/status/isPartial").and_then(Value::as_bool) == Some(true);
+        let matched = answer
+            .pointer("/status/rowsMatched")
+            .and_then(Value::as_u64);
+        Ok((rows(&answer)?, matched))
+    }
+}
+
+/// The longest run of rows at one instant that is read; beyond it the window is cut by paging.
+const RUN_CAP: usize = 65_536;
+
+/// Where one query's pages go: new rows only, at most `max_events`, into the pull.
+struct Taker<'p> {
+    max_events: Option<u64>,
+    taken: u64,
+    end: PageEnd,
+    seen: &'p mut HashSet<String>,
+    pulled: &'p mut Pulled,
+}
+
+impl Taker<'_> {
+    /// Keeps the rows not seen before; returns whether the cap stopped it.
+    fn take(&mut self, rows: Vec<Value>) -> bool {
+        for row in rows {
+            if !self.seen.insert(row.to_string()) {
+                continue;
+            }
+            if self.max_events.is_some_and(|cap| self.taken >= cap) {
+                self.end.capped = true;
+                return true;
+            }
+            self.taken += 1;
+            self.pulled.events.push(row);
+        }
+        false
     }
 }
 

@@ -148,7 +148,13 @@ impl Datadog {
                 Some(after) if !data.is_empty() && cursor.as_deref() != Some(after) => {
                     cursor = Some(after.to_owned());
                 }
-                _ => return Ok(end),
+                // A next page that brings nothing new, or the same cursor again: going on would
+                // never end, so what is after it stays unread.
+                Some(_) => {
+                    end.cut = true;
+                    return Ok(end);
+                }
+                None => return Ok(end),
             }
         }
     }

@@ -5,6 +5,7 @@
 pub mod axiom;
 pub mod datadog;
 
+use crate::document::{Coverage, WindowCoverage, WindowState};
 pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
 use reqwest::StatusCode;
@@ -78,6 +79,19 @@ pub(crate) struct PageEnd {
     pub capped: bool,
     /// The store said its answer was partial.
     pub partial: bool,
+    /// Paging could not go on: some of the answer was left unread.
+    pub cut: bool,
+    /// How many rows were left unread, when the store said.
+    pub missing: Option<u64>,
+}
+
+/// One part of a query's window as the halving left it: a slice, or the final sub-window of a
+/// slice split in halves.
+#[derive(Debug, Clone)]
+struct Part {
+    window: Window,
+    state: WindowState,
+    missing: Option<u64>,
 }
 
 /// What a store brings to the pull both stores make: its two queries, its paging, and where
@@ -123,13 +137,16 @@ async fn two_passes<S: TwoPasses>(
     progress.set_length((window_end - window_start).max(1) as u64);
     progress.set_prefix(S::NAME);
     show_counts(progress, &pulled);
-    for slice in window.slices(options.slice) {
+    let slices = window.slices(options.slice);
+    for (at, slice) in slices.iter().enumerate() {
         let before = pulled.events.len();
         let cap = options
             .max_events
             .map(|cap| cap.saturating_sub(pulled.matches));
-        let capped = halving(store, &matches_query, &slice, cap, &mut seen, &mut pulled).await?;
+        let (parts, capped) =
+            halving(store, &matches_query, slice, cap, &mut seen, &mut pulled).await?;
         pulled.matches += (pulled.events.len() - before) as u64;
+        record_windows::<S>(&mut pulled, before, parts);
         let ids: Vec<String> = pulled.events[before..]
             .iter()
             .filter_map(|event| event.pointer(S::REQUEST_ID)?.as_str())
@@ -139,7 +156,7 @@ async fn two_passes<S: TwoPasses>(
         let executions_window = slice.extended(EXECUTION_GRACE);
         for batch in ids.chunks(ID_BATCH) {
             let query = store.executions(batch);
-            halving(
+            let (parts, _) = halving(
                 store,
                 &query,
                 &executions_window,
@@ -148,16 +165,20 @@ async fn two_passes<S: TwoPasses>(
                 &mut pulled,
             )
             .await?;
+            note_executions::<S>(&mut pulled, &parts);
         }
         progress.set_position((slice.millis().1 - window_start) as u64);
         show_counts(progress, &pulled);
         if capped {
-            pulled.notes.push(format!(
-                "{}: stopped at --max-events {} at {}; later matches were not read.",
-                S::NAME,
-                options.max_events.unwrap_or_default(),
-                slice.start
-            ));
+            // The slices after the cap were not asked for at all.
+            pulled
+                .windows
+                .extend(slices[at + 1..].iter().map(|later| PulledWindow {
+                    window: later.clone(),
+                    state: WindowState::CutByMaxEvents,
+                    events: 0,
+                    missing: None,
+                }));
             break;
         }
     }
@@ -175,8 +196,56 @@ fn show_counts(progress: &indicatif::ProgressBar, pulled: &Pulled) {
     ));
 }
 
+/// The first pass's parts of one slice, each with the matches read in it: an event counts in
+/// the last part that starts at or before its time (parts are in time order and edge to edge,
+/// so every event counts once, even one a part's answer carried from outside it).
+fn record_windows<S: TwoPasses>(pulled: &mut Pulled, before: usize, parts: Vec<Part>) {
+    let starts: Vec<i64> = parts.iter().map(|p| p.window.millis().0).collect();
+    let mut events = vec![0u64; parts.len()];
+    for event in &pulled.events[before..] {
+        let at = starts.partition_point(|&start| start <= S::time_of(event));
+        if let Some(count) = events.get_mut(at.saturating_sub(1)) {
+            *count += 1;
+        }
+    }
+    pulled.windows.extend(
+        parts
+            .into_iter()
+            .zip(events)
+            .map(|(part, events)| PulledWindow {
+                window: part.window,
+                state: part.state,
+                events,
+                missing: part.missing,
+            }),
+    );
+}
+
+/// The second pass reads executions, not matches: the coverage does not count it, so a part
+/// it could not read in full is said once per pull, as a note.
+fn note_executions<S: TwoPasses>(pulled: &mut Pulled, parts: &[Part]) {
+    let Some(part) = parts.iter().find(|p| p.state != WindowState::Complete) else {
+        return;
+    };
+    let mark = "the execution records of some matches";
+    if pulled.notes.iter().any(|n| n.contains(mark)) {
+        return;
+    }
+    let why = match part.state {
+        WindowState::PartialAfterSplit => format!("answered in part ({})", S::PARTIAL),
+        _ => "cut by paging".to_owned(),
+    };
+    pulled.notes.push(format!(
+        "{}: {mark} were {why} in {} to {}: their costs may be incomplete.",
+        S::NAME,
+        part.window.start,
+        part.window.end
+    ));
+}
+
 /// One query over `window`; a part the store answers only partially is queried again in
-/// halves, earlier half first. Returns whether `cap` stopped it.
+/// halves, earlier half first. Returns the parts in time order, each as it was read (a part
+/// the cap left unqueried is cut by it too), and whether `cap` stopped it.
 async fn halving<S: TwoPasses>(
     store: &S,
     query: &str,
@@ -184,8 +253,9 @@ async fn halving<S: TwoPasses>(
     cap: Option<u64>,
     seen: &mut HashSet<String>,
     pulled: &mut Pulled,
-) -> Result<bool, LogStoreError> {
+) -> Result<(Vec<Part>, bool), LogStoreError> {
     let mut pending = vec![(window.clone(), 0u32)];
+    let mut parts = Vec::new();
     let mut taken = 0u64;
     while let Some((part, halvings)) = pending.pop() {
         let before = pulled.events.len();
@@ -194,30 +264,40 @@ async fn halving<S: TwoPasses>(
             .await?;
         taken += (pulled.events.len() - before) as u64;
         if end.capped {
-            return Ok(true);
+            parts.push(Part {
+                window: part,
+                state: WindowState::CutByMaxEvents,
+                missing: None,
+            });
+            // The stack's top is the earliest part left.
+            parts.extend(pending.into_iter().rev().map(|(later, _)| Part {
+                window: later,
+                state: WindowState::CutByMaxEvents,
+                missing: None,
+            }));
+            return Ok((parts, true));
         }
-        if !end.partial {
-            continue;
-        }
-        match part.halves(MIN_SLICE).filter(|_| halvings < MAX_HALVINGS) {
-            Some((earlier, later)) => {
-                pending.push((later, halvings + 1));
-                pending.push((earlier, halvings + 1));
+        let state = if end.partial {
+            match part.halves(MIN_SLICE).filter(|_| halvings < MAX_HALVINGS) {
+                Some((earlier, later)) => {
+                    pending.push((later, halvings + 1));
+                    pending.push((earlier, halvings + 1));
+                    continue;
+                }
+                None => WindowState::PartialAfterSplit,
             }
-            None if !pulled.notes.iter().any(|n| n.contains(S::PARTIAL)) => {
-                pulled.notes.push(format!(
-                    "{} answered a partial result ({}) even for {} to {}: some matches may be \
-                     missing there; try again later, or narrow the window.",
-                    S::NAME,
-                    S::PARTIAL,
-                    part.start,
-                    part.end
-                ));
-            }
-            None => {}
-        }
+        } else if end.cut {
+            WindowState::CutByPaging
+        } else {
+            WindowState::Complete
+        };
+        parts.push(Part {
+            window: part,
+            state,
+            missing: end.missing,
+        });
     }
-    Ok(false)
+    Ok((parts, false))
 }
 
 /// `watch --from`: pulls `first`, then every `every` the time since the last pull, and sends
@@ -241,6 +321,7 @@ pub async fn poll(
         let pulled_at = SystemTime::now();
         let notice = match store.pull(&needles, &window, &options).await {
             Ok(pulled) => {
+                let gaps = pulled.coverage(store.name()).gaps();
                 let mut sent = 0usize;
                 let mut keys = std::collections::HashSet::new();
                 for event in pulled.events {
@@ -262,7 +343,7 @@ pub async fn poll(
                     }
                 }
                 previous = keys;
-                for note in pulled.notes {
+                for note in pulled.notes.into_iter().chain(gaps) {
                     let _ = tx
                         .send(Event::Notice(Notice::LogStore { message: note }))
                         .await;
@@ -344,17 +425,52 @@ pub fn retry_policy() -> RetryPolicy {
     }
 }
 
-/// What a pull brought back: the re-assembled events, in time order, and what to tell the user.
+/// What a pull brought back: the re-assembled events, in time order, how much of the window
+/// the first pass read, and what to tell the user.
 #[derive(Debug, Default)]
 pub struct Pulled {
     pub events: Vec<serde_json::Value>,
     /// How many of `events` the first pass matched (the rest are their executions).
     pub matches: u64,
-    /// Partial answers, the event cap.
+    /// The first pass's (sub)windows, in time order, edge to edge over the pulled window.
+    pub windows: Vec<PulledWindow>,
+    /// What the coverage does not say (the second pass's partial answers).
     pub notes: Vec<String>,
     pub requests: u64,
     /// Response bytes received.
     pub bytes: u64,
+}
+
+/// One (sub)window of the first pass and how it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledWindow {
+    pub window: Window,
+    pub state: WindowState,
+    /// Matches read in it.
+    pub events: u64,
+    /// Matches the store said were there and were not read.
+    pub missing: Option<u64>,
+}
+
+impl Pulled {
+    /// The windows as the report's coverage, under the name the events are reported as.
+    pub fn coverage(&self, source: &str) -> Coverage {
+        Coverage {
+            windows: self
+                .windows
+                .iter()
+                .map(|w| WindowCoverage {
+                    source: source.to_owned(),
+                    start: w.window.start.clone(),
+                    end: w.window.end.clone(),
+                    state: w.state,
+                    events: w.events,
+                    missing: w.missing,
+                })
+                .collect(),
+            ..Coverage::default()
+        }
+    }
 }
 
 /// The time window of a pull, as RFC 3339 instants.
@@ -696,6 +812,50 @@ mod tests {
         assert_eq!(later.start, earlier.end);
         let minute = Window::between("2026-01-15T00:00:00Z", "2026-01-15T00:01:00Z").unwrap();
         assert_eq!(minute.halves(Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn every_match_counts_once_in_the_part_it_falls_in() {
+        let part = |start: &str, end: &str, state| Part {
+            window: Window::between(start, end).unwrap(),
+            state,
+            missing: None,
+        };
+        let parts = vec![
+            part(
+                "2026-01-15T00:00:00Z",
+                "2026-01-15T12:00:00Z",
+                WindowState::Complete,
+            ),
+            part(
+                "2026-01-15T12:00:00Z",
+                "2026-01-16T00:00:00Z",
+                WindowState::PartialAfterSplit,
+            ),
+        ];
+        let mut pulled = Pulled {
+            events: vec![
+                serde_json::json!({"_time": "2026-01-14T00:00:00Z"}),
+                serde_json::json!({"_time": "2026-01-15T11:59:59.999Z"}),
+                serde_json::json!({"_time": "2026-01-15T12:00:00.000Z"}),
+                serde_json::json!({}),
+            ],
+            ..Pulled::default()
+        };
+        record_windows::<axiom::Axiom>(&mut pulled, 1, parts);
+        let counts: Vec<(u64, WindowState)> =
+            pulled.windows.iter().map(|w| (w.events, w.state)).collect();
+        // The event without a time counts in the first part, not nowhere.
+        assert_eq!(
+            counts,
+            [
+                (2, WindowState::Complete),
+                (1, WindowState::PartialAfterSplit)
+            ]
+        );
+        let coverage = pulled.coverage("axiom:convex");
+        assert_eq!(coverage.gaps().len(), 1);
+        assert!(coverage.gaps()[0].starts_with("axiom:convex 2026-01-15T12:00:00Z to"));
     }
 
     #[test]

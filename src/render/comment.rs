@@ -486,6 +486,7 @@ mod tests {
             schema: None,
             predictions: vec![],
             predicted_from: vec![],
+            coverage: Default::default(),
         }
     }
 

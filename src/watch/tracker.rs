@@ -589,6 +589,7 @@ mod tests {
             schema: None,
             predictions: Vec::new(),
             predicted_from: Vec::new(),
+            coverage: Default::default(),
         }
     }
 

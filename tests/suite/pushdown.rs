@@ -37,12 +37,24 @@ struct Dataset {
     shape: Shape,
     samples: Vec<Value>,
     templates: [Value; 2],
-    /// (time, sample index or FILLER + generated index), sorted.
+    /// Events of the runs (`Dataset::with_runs`), built once.
+    runs: Vec<Value>,
+    /// (time, sample index, FILLER + generated index or RUNS + run event index), sorted.
     order: Vec<(i64, usize)>,
 }
 
+/// Where the run events' indexes start in `Dataset::order`.
+const RUNS: usize = 2 * FILLER;
+
 impl Dataset {
     fn new(shape: Shape) -> Self {
+        Self::with_runs(shape, FILLER, &[])
+    }
+
+    /// `filler` generated events, and for each (time, count) of `runs`, `count` console
+    /// warnings at that one instant (a sample's warning, each of its own execution), and their
+    /// `function_execution` records, all at one later instant.
+    fn with_runs(shape: Shape, filler: usize, runs: &[(i64, usize)]) -> Self {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
         let samples: Vec<Value> = match shape {
             Shape::Axiom => {
@@ -66,14 +78,27 @@ impl Dataset {
             .enumerate()
             .map(|(i, e)| (time(e), i))
             .collect();
-        for i in 0..FILLER {
+        for i in 0..filler.min(FILLER) {
             order.push((first - 1_800_000 + (i as i64) * 36, FILLER + i));
+        }
+        let mut run_events = Vec::new();
+        for (r, &(at, count)) in runs.iter().enumerate() {
+            for k in 0..count {
+                let id = format!("8{r:03}{k:012}");
+                for (template, time) in [(&samples[2], at), (&samples[3], at + 500)] {
+                    let mut event = template.clone();
+                    stamp(shape, &mut event, time, &id);
+                    order.push((time, RUNS + run_events.len()));
+                    run_events.push(event);
+                }
+            }
         }
         order.sort();
         Self {
             shape,
             samples,
             templates,
+            runs: run_events,
             order,
         }
     }
@@ -82,18 +107,12 @@ impl Dataset {
         if index < FILLER {
             return self.samples[index].clone();
         }
+        if index >= RUNS {
+            return self.runs[index - RUNS].clone();
+        }
         let i = index - FILLER;
         let mut event = self.templates[i % 2].clone();
-        let id = json!(format!("9{:015}", i / 2));
-        let data = match self.shape {
-            Shape::Axiom => {
-                event["_time"] = json!(time);
-                &mut event["data"]
-            }
-            Shape::Datadog => &mut event,
-        };
-        data["timestamp"] = json!(time);
-        data["function"]["request_id"] = id;
+        stamp(self.shape, &mut event, time, &format!("9{:015}", i / 2));
         event
     }
 
@@ -112,6 +131,19 @@ impl Dataset {
         std::fs::write(&file, &text).unwrap();
         (file, text.len() as u64)
     }
+}
+
+/// Sets an event's time and request id where the store's shape keeps them.
+fn stamp(shape: Shape, event: &mut Value, time: i64, id: &str) {
+    let data = match shape {
+        Shape::Axiom => {
+            event["_time"] = json!(time);
+            &mut event["data"]
+        }
+        Shape::Datadog => event,
+    };
+    data["timestamp"] = json!(time);
+    data["function"]["request_id"] = json!(id);
 }
 
 /// What a fake store saw and sent.
@@ -239,17 +271,34 @@ impl FakeStore {
         let start = parse_rfc3339_millis(body["startTime"].as_str().unwrap()).unwrap();
         let end = parse_rfc3339_millis(body["endTime"].as_str().unwrap()).unwrap();
         let partial = self.tally.record(apl, start, end);
+        // The source, the filter, any `_time` bounds, then `sort by _time asc | limit N`.
         let stages: Vec<&str> = apl.split(" | ").collect();
         assert_eq!(stages[0], "['convex-logs']", "{apl}");
         let filter = apl::parse(stages[1].strip_prefix("where ").expect("a where stage"));
-        assert_eq!(stages[2], "sort by _time asc");
-        let limit: usize = stages[3].strip_prefix("limit ").unwrap().parse().unwrap();
+        let (limit, bounds) = match &stages[2..] {
+            [bounds @ .., sort, limit] => {
+                assert_eq!(*sort, "sort by _time asc", "{apl}");
+                let limit: usize = limit.strip_prefix("limit ").unwrap().parse().unwrap();
+                (
+                    limit,
+                    bounds
+                        .iter()
+                        .map(|b| apl::time_bound(b))
+                        .collect::<Vec<_>>(),
+                )
+            }
+            _ => panic!("no sort and limit: {apl}"),
+        };
         let first = self.data.order.partition_point(|&(t, _)| t < start);
-        let rows: Vec<Value> = self
+        let matched: Vec<usize> = self
             .passing(stages[1], |e| apl::eval(&filter, e), first, end)
             .into_iter()
+            .filter(|&p| bounds.iter().all(|b| b.holds(self.data.order[p].0)))
+            .collect();
+        let rows: Vec<Value> = matched
+            .iter()
             .take(limit)
-            .map(|p| self.data.event(self.data.order[p]))
+            .map(|&p| self.data.event(self.data.order[p]))
             .collect();
         // Column-major, dotted field names, `_time` as RFC 3339.
         let mut names: Vec<String> = Vec::new();
@@ -279,7 +328,8 @@ impl FakeStore {
             .collect();
         Ok(json!({
             "format": "tabular",
-            "status": {"elapsedTime": 1, "isPartial": partial, "rowsMatched": rows.len()},
+            // What matched the query, before its limit.
+            "status": {"elapsedTime": 1, "isPartial": partial, "rowsMatched": matched.len()},
             "tables": [{"name": "0", "fields": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>(), "columns": columns}]
         }))
     }
@@ -369,9 +419,41 @@ fn as_text(value: &Value) -> String {
 }
 
 /// The subset of APL the client writes: `or`, `and`, parentheses, `==`, `contains`,
-/// `contains_cs` and `in (…)` on `['dotted.field']`.
+/// `contains_cs` and `in (…)` on `['dotted.field']`; and `where _time == datetime("…")` or
+/// `where _time > datetime("…")` stages.
 mod apl {
     use super::{Value, as_text, field};
+    use ba_index_advisor::logstore::parse_rfc3339_millis;
+
+    /// A `where _time <op> datetime("…")` stage.
+    pub enum TimeBound {
+        At(i64),
+        After(i64),
+    }
+
+    impl TimeBound {
+        pub fn holds(&self, time: i64) -> bool {
+            match *self {
+                TimeBound::At(t) => time == t,
+                TimeBound::After(t) => time > t,
+            }
+        }
+    }
+
+    pub fn time_bound(stage: &str) -> TimeBound {
+        let rest = stage.strip_prefix("where _time ").expect("a _time stage");
+        let (op, literal) = rest.split_once(' ').expect("an operator");
+        let text = literal
+            .strip_prefix("datetime(\"")
+            .and_then(|l| l.strip_suffix("\")"))
+            .unwrap_or_else(|| panic!("not a datetime literal: {stage}"));
+        let t = parse_rfc3339_millis(text).unwrap_or_else(|| panic!("not a time: {stage}"));
+        match op {
+            "==" => TimeBound::At(t),
+            ">" => TimeBound::After(t),
+            other => panic!("`_time {other}` is not in the fake's APL"),
+        }
+    }
 
     #[derive(Debug)]
     pub enum Expr {
@@ -713,6 +795,11 @@ async fn fake(shape: Shape, throttle_first: bool, partial: bool) -> Fake {
 }
 
 async fn fake_with(shape: Shape, tally: Tally) -> Fake {
+    fake_on(Dataset::new(shape), tally).await
+}
+
+async fn fake_on(data: Dataset, tally: Tally) -> Fake {
+    let shape = data.shape;
     let server = MockServer::start().await;
     let tally = std::sync::Arc::new(tally);
     let route = match shape {
@@ -722,7 +809,7 @@ async fn fake_with(shape: Shape, tally: Tally) -> Fake {
     Mock::given(method("POST"))
         .and(path(route))
         .respond_with(FakeStore {
-            data: Dataset::new(shape),
+            data,
             tally: tally.clone(),
             matching: Mutex::default(),
         })
@@ -768,10 +855,13 @@ async fn run(fake: &Fake, shape: Shape, extra: &[&str]) -> Run {
 }
 
 /// The parts of a report that must not depend on where the events came from: everything but
-/// the input counters and the locations (a file's line vs the store's position).
+/// the input counters, the coverage (a file vs the store's windows) and the locations (a file's
+/// line vs the store's position).
 fn comparable(report: &str) -> Value {
     let mut doc: Value = serde_json::from_str(report).unwrap();
     doc.as_object_mut().unwrap().remove("stats");
+    // A file's coverage is its input, a pull's the store's windows.
+    doc.as_object_mut().unwrap().remove("coverage");
     for ignored in doc["ignored"].as_array_mut().into_iter().flatten() {
         ignored.as_object_mut().unwrap().remove("samples");
     }
@@ -929,6 +1019,20 @@ async fn a_partial_slice_is_read_again_in_halves() {
             "{}",
             doc["notes"]
         );
+        // One entry per final sub-window (3 hours answer partial, 90 minutes do not), edge to
+        // edge, all complete, counting every match once.
+        let windows = doc["coverage"]["windows"].as_array().unwrap();
+        assert_eq!(windows.len(), 16, "{windows:#?}");
+        assert!(
+            windows.iter().all(|w| w["state"] == "complete"),
+            "{windows:#?}"
+        );
+        assert!(windows.windows(2).all(|w| w[0]["end"] == w[1]["start"]));
+        assert_eq!(windows[0]["start"], START);
+        assert_eq!(windows[15]["end"], END);
+        let events: u64 = windows.iter().map(|w| w["events"].as_u64().unwrap()).sum();
+        assert_eq!(events, 23, "{windows:#?}");
+        assert_eq!(doc["coverage"]["complete"], true);
         let windows = fake.tally.windows.lock().unwrap().clone();
         assert_eq!(windows[0].1 - windows[0].0, 86_400_000, "{windows:?}");
         assert!(
@@ -984,20 +1088,41 @@ async fn a_terminal_shows_the_pull_progress() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn axiom_rate_limit_is_retried_and_a_partial_answer_is_a_note() {
+async fn axiom_rate_limit_is_retried_and_a_partial_answer_is_a_coverage_gap() {
     let fake = fake(Shape::Axiom, true, true).await;
     let run = run(&fake, Shape::Axiom, &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("Axiom answered 429"), "{}", run.stderr);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-    let notes = doc["notes"].to_string();
-    assert!(notes.contains("isPartial"), "{notes}");
+    assert_eq!(doc["coverage"]["complete"], false);
+    assert!(
+        doc["coverage"]["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["state"] == "partial_after_split"),
+        "{}",
+        doc["coverage"]
+    );
+    // The matches' windows are the coverage's to say; a note is left only for the executions.
+    assert!(
+        !doc["notes"]
+            .to_string()
+            .contains("some matches may be missing"),
+        "{}",
+        doc["notes"]
+    );
+    assert!(
+        run.stderr.contains("partial even after splitting"),
+        "{}",
+        run.stderr
+    );
     assert!(!doc["suggestions"].as_array().unwrap().is_empty());
     no_secret(&run);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn datadog_rate_limit_is_retried_and_a_timeout_is_a_note() {
+async fn datadog_rate_limit_is_retried_and_a_timeout_is_a_coverage_gap() {
     let fake = fake(Shape::Datadog, true, true).await;
     let run = run(&fake, Shape::Datadog, &["--query", "host:happy-otter-123"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -1007,10 +1132,13 @@ async fn datadog_rate_limit_is_retried_and_a_timeout_is_a_note() {
         run.stderr
     );
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let windows = doc["coverage"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 16, "{windows:#?}");
     assert!(
-        doc["notes"].to_string().contains("timeout"),
-        "{}",
-        doc["notes"]
+        windows
+            .iter()
+            .all(|w| w["state"] == "partial_after_split" && w["source"] == "datadog:us1"),
+        "{windows:#?}"
     );
     assert!(!doc["suggestions"].as_array().unwrap().is_empty());
     let queries = fake.tally.queries.lock().unwrap().clone();
@@ -1023,24 +1151,58 @@ async fn datadog_rate_limit_is_retried_and_a_timeout_is_a_note() {
     no_secret(&run);
 }
 
+/// The window where `--max-events` stopped and every window after it are cut by it, and a
+/// gated run cannot pass on what was not read.
 #[tokio::test(flavor = "multi_thread")]
-async fn max_events_stops_the_pull_with_a_note() {
+async fn max_events_cuts_the_window_and_fails_the_gate() {
     let fake = fake(Shape::Axiom, false, false).await;
-    let run = run(
-        &fake,
-        Shape::Axiom,
-        &["--max-events", "3", "--page-size", "2", "--slice", "10m"],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let args = ["--max-events", "3", "--page-size", "2", "--slice", "2h"];
+    let run_ = run(&fake, Shape::Axiom, &args).await;
+    assert_eq!(run_.code, 0, "{}", run_.stderr);
+    let doc: Value = serde_json::from_str(&run_.stdout).unwrap();
     assert!(
-        doc["notes"].to_string().contains("--max-events 3"),
+        !doc["notes"].to_string().contains("--max-events"),
         "{}",
         doc["notes"]
     );
     let signals = doc["stats"]["signals"].as_u64().unwrap();
     assert!(signals <= 3, "{signals}");
+    let windows = doc["coverage"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 12, "{windows:#?}");
+    // The samples start at 14:03: the slice from 14:00 is where the cap stopped.
+    let states: Vec<&str> = windows
+        .iter()
+        .map(|w| w["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(&states[..7], ["complete"; 7], "{windows:#?}");
+    assert_eq!(&states[7..], ["cut_by_max_events"; 5], "{windows:#?}");
+    assert_eq!(windows[7]["start"], "2026-01-15T14:00:00.000Z");
+    assert_eq!(windows[7]["events"], 3);
+    assert!(windows[8..].iter().all(|w| w["events"] == 0));
+    assert!(
+        run_.stderr.contains("cut by --max-events"),
+        "{}",
+        run_.stderr
+    );
+
+    let gated = run(
+        &fake,
+        Shape::Axiom,
+        &[&args[..], &["--fail-on-suggestions"]].concat(),
+    )
+    .await;
+    assert_eq!(gated.code, 2, "{}", gated.stderr);
+    assert!(
+        gated.stderr.contains("error: --fail-on-suggestions"),
+        "{}",
+        gated.stderr
+    );
+    assert_eq!(
+        gated.stderr.matches("cut by --max-events").count(),
+        5,
+        "{}",
+        gated.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1279,4 +1441,139 @@ async fn a_window_without_matches_is_all_clear_not_an_empty_input() {
     assert!(!stderr.contains("the input was empty"), "{stderr}");
     // One request: no matches, so no second pass.
     assert_eq!(fake.tally.requests.load(Ordering::SeqCst), 1);
+}
+
+/// Runs of matches at one instant longer than a page (3 000 at one `_time`; 40 sharing a
+/// sample's; exactly a page of 7; 20; 1), their executions at one later instant each: every page
+/// size reads what one query reads, and the report is the export's.
+#[tokio::test(flavor = "multi_thread")]
+async fn axiom_paging_is_exact_at_any_page_size() {
+    let first = 1_768_485_787_123;
+    let runs = [
+        (first + 60_000, 3_000),
+        (1_768_485_797_125, 40),
+        (first + 120_000, 7),
+        (first + 180_000, 20),
+        (first + 240_000, 1),
+    ];
+    let data = || Dataset::with_runs(Shape::Axiom, 20_000, &runs);
+    let fake = fake_on(data(), Tally::default()).await;
+    let mut pulls = Vec::new();
+    for page in ["10000", "1", "7", "20"] {
+        let before = fake.tally.requests.load(Ordering::SeqCst);
+        let pulled = run(&fake, Shape::Axiom, &["--page-size", page]).await;
+        assert_eq!(pulled.code, 0, "--page-size {page}: {}", pulled.stderr);
+        let requests = fake.tally.requests.load(Ordering::SeqCst) - before;
+        eprintln!("axiom --page-size {page}: {requests} request(s)");
+        pulls.push((page, pulled.stdout));
+    }
+    let one_query = &pulls[0].1;
+    for (page, report) in &pulls[1..] {
+        assert!(
+            report == one_query,
+            "--page-size {page} differs from one query"
+        );
+    }
+    let doc: Value = serde_json::from_str(one_query).unwrap();
+    let windows = doc["coverage"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 1, "{windows:#?}");
+    assert_eq!(windows[0]["state"], "complete");
+    assert_eq!(windows[0]["events"], 23 + 3_068, "{windows:#?}");
+    // The runs were read by queries of their own, up to a limit above the longest run.
+    let queries = fake.tally.queries.lock().unwrap().clone();
+    assert!(
+        queries.iter().any(|q| q
+            .contains("| where _time == datetime(\"2026-01-15T14:04:07.123Z\")")
+            && q.ends_with("| limit 4096")),
+        "no run query"
+    );
+    assert!(
+        queries
+            .iter()
+            .any(|q| q.contains("| where _time > datetime("))
+    );
+
+    let dir = TempDir::new().unwrap();
+    let (export, _) = data().export(dir.path());
+    let out = crate::common::bin()
+        .env("NO_COLOR", "1")
+        .args(["report", "--format", "json"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        comparable(one_query),
+        comparable(&String::from_utf8(out.stdout).unwrap())
+    );
+}
+
+/// A store that answers partial at every size: every window, split as far as allowed, is in
+/// the coverage and on stderr; a gated run fails on them unless `--allow-partial` accepts them.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_partial_window_is_a_gap_and_fails_the_gate() {
+    let partial = fake(Shape::Axiom, false, true).await;
+    let plain = run(&partial, Shape::Axiom, &[]).await;
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let doc: Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(doc["coverage"]["complete"], false);
+    let windows = doc["coverage"]["windows"].as_array().unwrap();
+    // A day, halved four times over.
+    assert_eq!(windows.len(), 16, "{windows:#?}");
+    for w in windows {
+        assert_eq!(w["state"], "partial_after_split", "{w}");
+        assert_eq!(w["source"], "axiom:convex-logs", "{w}");
+        let named = format!(
+            "axiom:convex-logs {} to {}: partial",
+            w["start"].as_str().unwrap(),
+            w["end"].as_str().unwrap()
+        );
+        assert!(plain.stderr.contains(&named), "{named}: {}", plain.stderr);
+    }
+    assert!(
+        plain
+            .stderr
+            .contains("warning: not everything asked for was read"),
+        "{}",
+        plain.stderr
+    );
+
+    let gated = run(&partial, Shape::Axiom, &["--fail-on-suggestions"]).await;
+    assert_eq!(gated.code, 2, "{}", gated.stderr);
+    assert!(gated.stderr.contains("(16 gap(s);"), "{}", gated.stderr);
+    assert_eq!(
+        gated
+            .stderr
+            .matches("  not read: axiom:convex-logs")
+            .count(),
+        16,
+        "{}",
+        gated.stderr
+    );
+
+    let complete = fake(Shape::Axiom, false, false).await;
+    let plan = run(&complete, Shape::Axiom, &["--fail-on-suggestions"]).await;
+    assert!(matches!(plan.code, 0 | 1), "{}", plan.stderr);
+    let accepted = run(
+        &partial,
+        Shape::Axiom,
+        &["--fail-on-suggestions", "--allow-partial"],
+    )
+    .await;
+    assert_eq!(accepted.code, plan.code, "{}", accepted.stderr);
+    assert!(
+        accepted
+            .stderr
+            .contains("--allow-partial: judged on part of the input")
+            && accepted.stderr.contains("0 of 16 window(s) complete"),
+        "{}",
+        accepted.stderr
+    );
+    assert_eq!(
+        accepted
+            .stderr
+            .matches("  not read: axiom:convex-logs")
+            .count(),
+        16
+    );
 }
