@@ -486,7 +486,6 @@ mod tests {
             schema: None,
             predictions: vec![],
             predicted_from: vec![],
-            coverage: Default::default(),
         }
     }
 

@@ -589,7 +589,6 @@ mod tests {
             schema: None,
             predictions: Vec::new(),
             predicted_from: Vec::new(),
-            coverage: Default::default(),
         }
     }
 
