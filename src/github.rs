@@ -209,11 +209,6 @@ impl GitHub {
         })
     }
 
-    #[cfg(test)]
-    pub(crate) fn retry(&self) -> RetryPolicy {
-        self.transport.retry()
-    }
-
     /// Finds the comment carrying [`MARKER`] on the PR, following `Link: rel="next"` pages.
     pub async fn find_sticky(
         &self,

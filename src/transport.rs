@@ -304,11 +304,11 @@ mod tests {
 
     #[test]
     fn an_epoch_reset_waits_until_a_second_after_it() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         // GitHub and Axiom: the epoch second the window resets at.
         let exhausted = headers(&[
             ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "1000000010"),
+            ("x-ratelimit-reset", "1700000010"),
         ]);
         assert_eq!(
             rate_limit_wait(&exhausted, now),
@@ -316,10 +316,10 @@ mod tests {
         );
         let past = headers(&[
             ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "999999900"),
+            ("x-ratelimit-reset", "1699999900"),
         ]);
         assert_eq!(rate_limit_wait(&past, now), Some(Duration::from_secs(1)));
-        let unsaid = headers(&[("x-ratelimit-reset", "1000000010")]);
+        let unsaid = headers(&[("x-ratelimit-reset", "1700000010")]);
         assert_eq!(rate_limit_wait(&unsaid, now), Some(Duration::from_secs(11)));
     }
 
@@ -335,10 +335,10 @@ mod tests {
 
     #[test]
     fn a_reset_is_ignored_while_requests_are_left_or_when_unreadable() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let left = headers(&[
             ("x-ratelimit-remaining", "12"),
-            ("x-ratelimit-reset", "1000000010"),
+            ("x-ratelimit-reset", "1700000010"),
         ]);
         assert_eq!(rate_limit_wait(&left, now), None);
         assert_eq!(rate_limit_wait(&headers(&[]), now), None);
