@@ -11,7 +11,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Scales the retry backoff (milliseconds for the first retry); lets tests retry instantly.
-pub const RETRY_BASE_ENV: &str = "BA_INDEX_ADVISOR_RETRY_BASE_MS";
+pub(crate) const RETRY_BASE_ENV: &str = "BA_INDEX_ADVISOR_RETRY_BASE_MS";
 const USER_AGENT: &str = concat!("ba-index-advisor/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -44,7 +44,7 @@ impl RetryPolicy {
     }
 
     /// This policy with its first backoff from [`RETRY_BASE_ENV`] when that is set.
-    pub fn with_env_base(self) -> Self {
+    pub(crate) fn with_env_base(self) -> Self {
         self.with_base_ms(crate::env::nonempty(RETRY_BASE_ENV).as_deref())
     }
 
