@@ -8,13 +8,14 @@
 //! `GET /repos/{o}/{r}/issues?state=open`, `POST /repos/{o}/{r}/issues` and
 //! `PATCH /repos/{o}/{r}/issues/{n}`.
 
-pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
-use reqwest::header::{HeaderMap, HeaderValue};
+pub use crate::transport::RetryPolicy;
+use crate::transport::{Failure, Transport};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Hidden first line of the bot's comment; how later runs find the comment to update.
 pub const MARKER: &str = "<!-- ba-index-advisor -->";
@@ -23,8 +24,23 @@ pub const API_VERSION: &str = "2022-11-28";
 /// Public GitHub; Enterprise Server sets `GITHUB_API_URL` to its own `/api/v3`.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 const PER_PAGE: u32 = 100;
+/// The longest a request to GitHub may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
 /// A runaway `Link: rel="next"` chain stops here (100 000 comments).
 const MAX_PAGES: u32 = 1000;
+
+/// The API base: the flag, else `GITHUB_API_URL` (set in Actions, and by Enterprise Server),
+/// else public GitHub.
+pub(crate) fn api_url(flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| crate::env::nonempty("GITHUB_API_URL"))
+        .unwrap_or_else(|| DEFAULT_API_URL.to_owned())
+}
+
+/// The GitHub client's retries, its first backoff as the environment sets it.
+pub(crate) fn retry_policy() -> RetryPolicy {
+    RetryPolicy::default().with_env_base()
+}
 
 /// `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,10 +184,9 @@ pub enum Upsert {
 
 /// A client for one GitHub API base (public GitHub, Enterprise Server, or a test server).
 pub struct GitHub {
-    http: reqwest::Client,
+    transport: Transport,
     api: String,
     token: Secret,
-    retry: RetryPolicy,
 }
 
 impl fmt::Debug for GitHub {
@@ -185,20 +200,12 @@ impl fmt::Debug for GitHub {
 
 impl GitHub {
     pub fn new(api: &str, token: Secret, retry: RetryPolicy) -> Result<Self, GithubError> {
-        // reqwest is built with `rustls-no-provider`: without a process-wide provider, building
-        // a client panics ("No provider set"). A second install is harmless, so ignore its Err.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("ba-index-advisor/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
+        let transport = Transport::new("GitHub", TIMEOUT, retry, vec![token.clone()])
             .map_err(GithubError::Client)?;
         Ok(Self {
-            http,
+            transport,
             api: api.trim_end_matches('/').to_owned(),
             token,
-            retry,
         })
     }
 
@@ -399,76 +406,58 @@ impl GitHub {
         payload: Option<&serde_json::Value>,
         action: &Action,
     ) -> Result<reqwest::Response, GithubError> {
-        let mut retry = 0;
-        loop {
-            let mut request = self
-                .http
+        let build = |client: &reqwest::Client| {
+            let request = client
                 .request(method.clone(), url)
                 .bearer_auth(self.token.expose())
                 .header("Accept", "application/vnd.github+json")
                 .header("X-GitHub-Api-Version", API_VERSION);
-            if let Some(payload) = payload {
-                request = request.json(payload);
+            match payload {
+                Some(payload) => request.json(payload),
+                None => request,
             }
-            let (wait, why) = match request.send().await {
-                Err(source) => {
-                    if retry >= self.retry.max_retries
-                        || !(source.is_connect() || source.is_timeout())
-                    {
-                        return Err(GithubError::Network {
-                            action: action.clone(),
-                            attempts: retry + 1,
-                            source: source.without_url(),
-                        });
-                    }
-                    (self.retry.backoff(retry), "a network error".to_owned())
-                }
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let message = self.token.redact(&error_message(response).await);
-                    if is_rate_limited(status, &headers) {
-                        let wait = rate_limit_wait(&headers, SystemTime::now())
-                            .unwrap_or_else(|| self.retry.backoff(retry));
-                        if wait > self.retry.max_wait {
-                            return Err(GithubError::RateLimited {
-                                action: action.clone(),
-                                detail: format!(
-                                    "it resets in {}s, longer than the {}s this tool waits ({message})",
-                                    wait.as_secs(),
-                                    self.retry.max_wait.as_secs()
-                                ),
-                            });
-                        }
-                        if retry >= self.retry.max_retries {
-                            return Err(GithubError::RateLimited {
-                                action: action.clone(),
-                                detail: format!("gave up after {} attempts ({message})", retry + 1),
-                            });
-                        }
-                        (wait, format!("{} (rate limited)", status.as_u16()))
-                    } else if status.is_server_error() {
-                        if retry >= self.retry.max_retries {
-                            return Err(GithubError::Server {
-                                action: action.clone(),
-                                status,
-                                attempts: retry + 1,
-                            });
-                        }
-                        (self.retry.backoff(retry), status.as_u16().to_string())
-                    } else {
-                        return Err(status_error(status, action.clone(), message));
-                    }
-                }
-            };
-            retry += 1;
-            crate::errln!(
-                "GitHub answered {why} to {action}; retrying in {:.1}s (retry {retry} of {})",
-                wait.as_secs_f64(),
-                self.retry.max_retries
-            );
-            tokio::time::sleep(wait).await;
+        };
+        self.transport
+            .send(Some(action), build)
+            .await
+            .map_err(|failure| self.error(failure, action))
+    }
+
+    fn error(&self, failure: Failure, action: &Action) -> GithubError {
+        let action = action.clone();
+        match failure {
+            Failure::Network { attempts, source } => GithubError::Network {
+                action,
+                attempts,
+                source,
+            },
+            Failure::RateLimited {
+                wait,
+                too_long: true,
+                body,
+                ..
+            } => GithubError::RateLimited {
+                action,
+                detail: format!(
+                    "it resets in {}s, longer than the {}s this tool waits ({})",
+                    wait.as_secs(),
+                    self.transport.retry().max_wait.as_secs(),
+                    error_message(&body)
+                ),
+            },
+            Failure::RateLimited { attempts, body, .. } => GithubError::RateLimited {
+                action,
+                detail: format!(
+                    "gave up after {attempts} attempts ({})",
+                    error_message(&body)
+                ),
+            },
+            Failure::Server { status, attempts } => GithubError::Server {
+                action,
+                status,
+                attempts,
+            },
+            Failure::Status { status, body } => status_error(status, action, error_message(&body)),
         }
     }
 }
@@ -489,9 +478,8 @@ fn status_error(status: StatusCode, action: Action, message: String) -> GithubEr
 
 /// GitHub's error bodies are `{"message": …, "errors": [...]}`; show the message and the
 /// validation details (a 422 says which field was wrong, e.g. "body is too long").
-async fn error_message(response: reqwest::Response) -> String {
-    let text = response.text().await.unwrap_or_default();
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+fn error_message(text: &str) -> String {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
         let text: String = text.chars().take(200).collect();
         return text.trim().to_owned();
     };
@@ -517,41 +505,6 @@ async fn error_message(response: reqwest::Response) -> String {
     message
 }
 
-/// 429 always; 403 when GitHub says it is a limit, not a permission: a `retry-after` header
-/// (secondary limits) or `x-ratelimit-remaining: 0` (the primary limit).
-fn is_rate_limited(status: StatusCode, headers: &HeaderMap) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS
-        || (status == StatusCode::FORBIDDEN
-            && (headers.contains_key("retry-after")
-                || header_str(headers, "x-ratelimit-remaining") == Some("0")))
-}
-
-/// How long GitHub asks us to wait: `retry-after` seconds, else the `x-ratelimit-reset` epoch
-/// second when `x-ratelimit-remaining` is 0. `None` when neither says (use the backoff).
-pub fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    if let Some(secs) =
-        header_str(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return Some(Duration::from_secs(secs));
-    }
-    if header_str(headers, "x-ratelimit-remaining") == Some("0") {
-        let reset = header_str(headers, "x-ratelimit-reset")?
-            .trim()
-            .parse::<u64>()
-            .ok()?;
-        let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-        // One extra second: the reset instant is rounded down to the second.
-        return Some(Duration::from_secs(reset.saturating_sub(now) + 1));
-    }
-    None
-}
-
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get(name)
-        .and_then(|v: &HeaderValue| v.to_str().ok())
-}
-
 /// The `rel="next"` URL of an RFC 8288 `Link` header, as GitHub sends for pagination.
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     headers
@@ -574,6 +527,7 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -596,54 +550,6 @@ mod tests {
         assert_eq!(next_link(&headers(&[])), None);
         let last_page = headers(&[("link", r#"<https://x/a?page=1>; rel="first""#)]);
         assert_eq!(next_link(&last_page), None);
-    }
-
-    #[test]
-    fn retry_after_wins_over_reset() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let h = headers(&[
-            ("retry-after", "7"),
-            ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "2000"),
-        ]);
-        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
-    }
-
-    #[test]
-    fn reset_is_used_only_when_remaining_is_zero() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let exhausted = headers(&[
-            ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "1010"),
-        ]);
-        assert_eq!(
-            rate_limit_wait(&exhausted, now),
-            Some(Duration::from_secs(11))
-        );
-        let past = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "900")]);
-        assert_eq!(rate_limit_wait(&past, now), Some(Duration::from_secs(1)));
-        let left = headers(&[
-            ("x-ratelimit-remaining", "12"),
-            ("x-ratelimit-reset", "1010"),
-        ]);
-        assert_eq!(rate_limit_wait(&left, now), None);
-    }
-
-    #[test]
-    fn a_403_is_a_rate_limit_only_when_github_says_so() {
-        assert!(is_rate_limited(
-            StatusCode::TOO_MANY_REQUESTS,
-            &headers(&[])
-        ));
-        assert!(!is_rate_limited(StatusCode::FORBIDDEN, &headers(&[])));
-        assert!(is_rate_limited(
-            StatusCode::FORBIDDEN,
-            &headers(&[("x-ratelimit-remaining", "0")])
-        ));
-        assert!(is_rate_limited(
-            StatusCode::FORBIDDEN,
-            &headers(&[("retry-after", "60")])
-        ));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! resolved into a pull through `logstore` and read by the engine like an export.
 
 use crate::engine::{Collected, Engine};
+use crate::env;
 use crate::logstore::{self, LogStore, PullOptions, Pulled, Secret, Window, axiom, datadog};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
@@ -107,14 +108,14 @@ pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)
             let Some(dataset) = args.dataset.as_deref() else {
                 bail!("--from axiom needs --dataset NAME (the dataset the log stream writes to)");
             };
-            let Some(token) = env_nonempty("AXIOM_TOKEN") else {
+            let Some(token) = env::nonempty("AXIOM_TOKEN") else {
                 bail!(
                     "no Axiom token: $AXIOM_TOKEN is empty or unset (an API token with query \
                      access to the dataset)"
                 );
             };
             let url = args.axiom_url.as_deref().unwrap_or(axiom::DEFAULT_URL);
-            let org = env_nonempty("AXIOM_ORG_ID").map(Secret::new);
+            let org = env::nonempty("AXIOM_ORG_ID").map(Secret::new);
             let mut client = axiom::Axiom::new(url, Secret::new(token), org, dataset, retry)?;
             if let Some(rows) = args.page_size {
                 client = client.with_page_rows(rows);
@@ -123,7 +124,7 @@ pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)
         }
         Store::Datadog => {
             let (Some(api_key), Some(app_key)) =
-                (env_nonempty("DD_API_KEY"), env_nonempty("DD_APP_KEY"))
+                (env::nonempty("DD_API_KEY"), env::nonempty("DD_APP_KEY"))
             else {
                 bail!(
                     "no Datadog keys: $DD_API_KEY and $DD_APP_KEY must both be set (an API key, \
@@ -180,8 +181,4 @@ pub fn pull(
         bytes: pulled.bytes,
         events,
     })
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

@@ -5,7 +5,8 @@ use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
-use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy, Secret, Upsert};
+use crate::env;
+use crate::github::{self, GitHub, RepoName, Secret, Upsert};
 use crate::insights;
 use crate::render::comment::{self, CommentContext};
 use crate::render::next::{self, Invocation};
@@ -14,10 +15,7 @@ use clap::Args;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-/// Scales the retry backoff (milliseconds for the first retry); lets tests retry instantly.
-const RETRY_BASE_ENV: &str = "BA_INDEX_ADVISOR_RETRY_BASE_MS";
 /// Where the comment says the overlay schema is, unless `--schema-dir` says otherwise.
 const DEFAULT_SCHEMA_PATH: &str = "convex/betterAuth/schema.ts";
 
@@ -129,7 +127,7 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
             .gate(args.fail_on_suggestions, "--fail-on-suggestions"),
     );
 
-    let token = env_nonempty(&args.token_env).map(Secret::new);
+    let token = env::nonempty(&args.token_env).map(Secret::new);
     // Logs can quote anything, a token included: nothing the tool prints or posts may carry it.
     let markdown = match &token {
         Some(token) => token.redact(&composed.markdown),
@@ -164,12 +162,8 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
             args.token_env
         );
     };
-    let api = args
-        .api_url
-        .clone()
-        .or_else(|| env_nonempty("GITHUB_API_URL"))
-        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-    let github = GitHub::new(&api, token.clone(), retry_policy())?;
+    let api = github::api_url(args.api_url.as_deref());
+    let github = GitHub::new(&api, token.clone(), github::retry_policy())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -251,7 +245,7 @@ fn log_inputs(args: &PrArgs) -> Vec<PathBuf> {
 fn target(args: &PrArgs) -> anyhow::Result<Option<(RepoName, u64)>> {
     let repo = match &args.repo {
         Some(repo) => repo.clone(),
-        None => match env_nonempty("GITHUB_REPOSITORY") {
+        None => match env::nonempty("GITHUB_REPOSITORY") {
             Some(value) => value
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("GITHUB_REPOSITORY: {e}"))?,
@@ -261,7 +255,7 @@ fn target(args: &PrArgs) -> anyhow::Result<Option<(RepoName, u64)>> {
     if let Some(pr) = args.pr {
         return Ok(Some((repo, pr)));
     }
-    let Some(path) = env_nonempty("GITHUB_EVENT_PATH") else {
+    let Some(path) = env::nonempty("GITHUB_EVENT_PATH") else {
         bail!("no pull-request number: pass --pr NUMBER or set GITHUB_EVENT_PATH");
     };
     let text = std::fs::read_to_string(&path)
@@ -290,7 +284,7 @@ fn pr_number(event: &serde_json::Value) -> Option<u64> {
 
 /// Appends to `$GITHUB_STEP_SUMMARY` when it is set; says whether it wrote.
 fn write_step_summary(markdown: &str) -> anyhow::Result<bool> {
-    let Some(path) = env_nonempty("GITHUB_STEP_SUMMARY") else {
+    let Some(path) = env::nonempty("GITHUB_STEP_SUMMARY") else {
         return Ok(false);
     };
     let mut file = std::fs::OpenOptions::new()
@@ -301,18 +295,6 @@ fn write_step_summary(markdown: &str) -> anyhow::Result<bool> {
     writeln!(file, "{markdown}")
         .with_context(|| format!("could not write the job summary {path}"))?;
     Ok(true)
-}
-
-fn retry_policy() -> RetryPolicy {
-    let mut policy = RetryPolicy::default();
-    if let Some(ms) = env_nonempty(RETRY_BASE_ENV).and_then(|v| v.parse::<u64>().ok()) {
-        policy.base_backoff = Duration::from_millis(ms);
-    }
-    policy
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 #[cfg(test)]

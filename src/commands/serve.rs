@@ -3,7 +3,8 @@
 use crate::config::Config;
 use crate::duration::parse_duration;
 use crate::engine::{EngineFlags, EngineSettings};
-use crate::github::{DEFAULT_API_URL, GitHub, RepoName, RetryPolicy};
+use crate::env;
+use crate::github::{self, GitHub, RepoName};
 use crate::secret::Secret;
 use crate::serve::signature::Verifier;
 use crate::serve::{self, IssueTarget, ServeSettings};
@@ -93,19 +94,15 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
             args.secret_env
         );
     };
-    let api_token = env_nonempty(API_TOKEN_ENV).map(Secret::new);
+    let api_token = env::nonempty(API_TOKEN_ENV).map(Secret::new);
     let issue = match &args.github_issue {
         Some(repo) => {
-            let Some(token) = env_nonempty("GITHUB_TOKEN") else {
+            let Some(token) = env::nonempty("GITHUB_TOKEN") else {
                 bail!("--github-issue needs a token with issues: write in $GITHUB_TOKEN");
             };
-            let api = args
-                .github_api_url
-                .clone()
-                .or_else(|| env_nonempty("GITHUB_API_URL"))
-                .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+            let api = github::api_url(args.github_api_url.as_deref());
             Some(IssueTarget {
-                github: GitHub::new(&api, Secret::new(token), RetryPolicy::default())?,
+                github: GitHub::new(&api, Secret::new(token), github::retry_policy())?,
                 repo: repo.clone(),
                 every: args.notify_every,
             })
@@ -160,8 +157,4 @@ fn parse_size(text: &str) -> Result<u64, String> {
         Some(0) | None => Err(format!("`{text}`: give a size above zero")),
         Some(bytes) => Ok(bytes),
     }
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

@@ -6,10 +6,10 @@ pub mod axiom;
 pub mod datadog;
 
 use crate::document::{Coverage, WindowCoverage, WindowState};
-pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
+pub use crate::transport::RetryPolicy;
+use crate::transport::{BodyError, Failure, Transport};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -416,13 +416,14 @@ pub enum LogStoreError {
 }
 
 /// The stores' retries: one more than GitHub's, and a rate limit may take up to two minutes to
-/// reset.
+/// reset; the first backoff as the environment sets it.
 pub fn retry_policy() -> RetryPolicy {
     RetryPolicy {
         max_retries: 4,
         max_wait: Duration::from_secs(120),
         ..RetryPolicy::default()
     }
+    .with_env_base()
 }
 
 /// What a pull brought back: the re-assembled events, in time order, how much of the window
@@ -622,12 +623,13 @@ pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
     Some(((days * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60) * 1000) + ms)
 }
 
+/// The longest a query may take: a store answers a long range slowly before it gives up.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
 /// An HTTP client for one store, with bounded retries.
 pub(crate) struct Http {
-    client: reqwest::Client,
+    transport: Transport,
     store: &'static str,
-    retry: RetryPolicy,
-    secrets: Vec<Secret>,
 }
 
 impl Http {
@@ -636,30 +638,13 @@ impl Http {
         retry: RetryPolicy,
         secrets: Vec<Secret>,
     ) -> Result<Self, LogStoreError> {
-        // reqwest is built with `rustls-no-provider`: install one (a second install is harmless).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("ba-index-advisor/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(120))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(LogStoreError::Client)?;
-        Ok(Self {
-            client,
-            store,
-            retry,
-            secrets,
-        })
-    }
-
-    fn redact(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_owned(), |t, s| s.redact(&t))
+        let transport =
+            Transport::new(store, TIMEOUT, retry, secrets).map_err(LogStoreError::Client)?;
+        Ok(Self { transport, store })
     }
 
     /// POSTs `body` as JSON with `headers` (name, secret value); returns the decoded answer and
-    /// its size, retrying 429 (after `Retry-After` / `X-RateLimit-Reset`), 5xx and network errors.
+    /// its size.
     pub(crate) async fn post(
         &self,
         url: &str,
@@ -667,111 +652,72 @@ impl Http {
         body: &serde_json::Value,
     ) -> Result<(serde_json::Value, u64), LogStoreError> {
         let store = self.store;
-        let mut retry = 0;
-        loop {
-            let mut request = self.client.post(url).json(body);
-            for (name, value) in headers {
-                request = request.header(*name, value.expose());
-            }
-            let (wait, why) = match request.send().await {
-                Err(source) => {
-                    if retry >= self.retry.max_retries
-                        || !(source.is_connect() || source.is_timeout())
-                    {
-                        return Err(LogStoreError::Network {
-                            store,
-                            attempts: retry + 1,
-                            source: source.without_url(),
-                        });
-                    }
-                    (self.retry.backoff(retry), "a network error".to_owned())
-                }
-                Ok(response) if response.status().is_success() => {
-                    let bytes = response.bytes().await.map_err(|e| LogStoreError::Decode {
-                        store,
-                        detail: e.without_url().to_string(),
-                    })?;
-                    let value =
-                        serde_json::from_slice(&bytes).map_err(|e| LogStoreError::Decode {
-                            store,
-                            detail: format!("not JSON: {e}"),
-                        })?;
-                    return Ok((value, bytes.len() as u64));
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let text = response.text().await.unwrap_or_default();
-                    let message = self.redact(&text.chars().take(300).collect::<String>());
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        let wait = rate_limit_wait(&headers, SystemTime::now())
-                            .unwrap_or_else(|| self.retry.backoff(retry));
-                        if wait > self.retry.max_wait || retry >= self.retry.max_retries {
-                            return Err(LogStoreError::RateLimited {
-                                store,
-                                detail: format!(
-                                    "gave up after {} attempt(s); the limit resets in {}s ({})",
-                                    retry + 1,
-                                    wait.as_secs(),
-                                    message.trim()
-                                ),
-                            });
-                        }
-                        (wait, "429 (rate limited)".to_owned())
-                    } else if status.is_server_error() {
-                        if retry >= self.retry.max_retries {
-                            return Err(LogStoreError::Server {
-                                store,
-                                status,
-                                attempts: retry + 1,
-                            });
-                        }
-                        (self.retry.backoff(retry), status.as_u16().to_string())
-                    } else if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-                        return Err(LogStoreError::Unauthorized {
-                            store,
-                            status,
-                            message: message.trim().to_owned(),
-                        });
-                    } else {
-                        return Err(LogStoreError::Unexpected {
-                            store,
-                            status,
-                            message: message.trim().to_owned(),
-                        });
-                    }
-                }
-            };
-            retry += 1;
-            crate::errln!(
-                "{store} answered {why}; retrying in {:.1}s (retry {retry} of {})",
-                wait.as_secs_f64(),
-                self.retry.max_retries
-            );
-            tokio::time::sleep(wait).await;
-        }
+        let build = |client: &reqwest::Client| {
+            headers
+                .iter()
+                .fold(client.post(url).json(body), |request, (name, value)| {
+                    request.header(*name, value.expose())
+                })
+        };
+        let response = self
+            .transport
+            .send(None, build)
+            .await
+            .map_err(|failure| failed(store, failure))?;
+        crate::transport::read_json(response)
+            .await
+            .map_err(|e| LogStoreError::Decode {
+                store,
+                detail: match e {
+                    BodyError::Read(e) => e.to_string(),
+                    BodyError::Json(e) => format!("not JSON: {e}"),
+                },
+            })
     }
 }
 
-/// How long the store asks us to wait: `Retry-After` seconds, else `X-RateLimit-Reset` — a Unix
-/// epoch second (Axiom) or seconds until the reset (Datadog); a value below 10⁹ is the latter.
-pub fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    if let Some(secs) = get("retry-after") {
-        return Some(Duration::from_secs_f64(secs));
+fn failed(store: &'static str, failure: Failure) -> LogStoreError {
+    // The start of a store's error body says what is wrong; the rest can be a page of HTML.
+    let message = |body: &str| body.chars().take(300).collect::<String>().trim().to_owned();
+    match failure {
+        Failure::Network { attempts, source } => LogStoreError::Network {
+            store,
+            attempts,
+            source,
+        },
+        Failure::RateLimited {
+            wait,
+            attempts,
+            body,
+            ..
+        } => LogStoreError::RateLimited {
+            store,
+            detail: format!(
+                "gave up after {attempts} attempt(s); the limit resets in {}s ({})",
+                wait.as_secs(),
+                message(&body)
+            ),
+        },
+        Failure::Server { status, attempts } => LogStoreError::Server {
+            store,
+            status,
+            attempts,
+        },
+        Failure::Status { status, body }
+            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) =>
+        {
+            LogStoreError::Unauthorized {
+                store,
+                status,
+                message: message(&body),
+            }
+        }
+        Failure::Status { status, body } => LogStoreError::Unexpected {
+            store,
+            status,
+            message: message(&body),
+        },
     }
-    let reset = get("x-ratelimit-reset")?;
-    if reset < 1e9 {
-        return Some(Duration::from_secs_f64(reset));
-    }
-    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
-    Some(Duration::from_secs_f64((reset - now).max(0.0) + 1.0))
 }
 
 #[cfg(test)]
@@ -856,20 +802,5 @@ mod tests {
         let coverage = pulled.coverage("axiom:convex");
         assert_eq!(coverage.gaps().len(), 1);
         assert!(coverage.gaps()[0].starts_with("axiom:convex 2026-01-15T12:00:00Z to"));
-    }
-
-    #[test]
-    fn reset_is_an_epoch_or_a_delay() {
-        let mut h = HeaderMap::new();
-        h.insert("x-ratelimit-reset", "3".parse().unwrap());
-        assert_eq!(
-            rate_limit_wait(&h, SystemTime::now()),
-            Some(Duration::from_secs(3))
-        );
-        h.insert("retry-after", "1".parse().unwrap());
-        assert_eq!(
-            rate_limit_wait(&h, SystemTime::now()),
-            Some(Duration::from_secs(1))
-        );
     }
 }

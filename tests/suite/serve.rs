@@ -823,6 +823,61 @@ async fn the_github_issue_is_opened_once_and_updated_when_the_plan_changes() {
     assert_eq!(writes(&github.received_requests().await.unwrap()).len(), 2);
 }
 
+/// `serve`'s GitHub client retries with the policy `pr` uses: its first backoff from
+/// BA_INDEX_ADVISOR_RETRY_BASE_MS.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_github_issue_retries_with_the_environments_backoff() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 9})))
+        .with_priority(2)
+        .mount(&github)
+        .await;
+    let (_dir, db) = temp_db();
+    let api = github.uri();
+    let daemon = Daemon::start(
+        &db,
+        &["--github-issue", "acme/app", "--github-api-url", &api],
+        &[
+            ("GITHUB_TOKEN", "ghs_SERVE_RETRY_TOKEN"),
+            ("BA_INDEX_ADVISOR_RETRY_BASE_MS", "1"),
+        ],
+    );
+    let events = events();
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events, Format::Json)).await,
+        200
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("is up to date")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match daemon.stderr.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no issue update:\n{}", seen.join("\n")),
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.contains(
+            "GitHub answered 502 to open an issue on acme/app; retrying in 0.0s (retry 1 of 3)"
+        )),
+        "{}",
+        seen.join("\n")
+    );
+}
+
 /// An execution's usage that arrives before the warning naming its request (here in an earlier
 /// batch, with a crash in between) still joins the warning's impact, as in the file report.
 #[tokio::test(flavor = "multi_thread")]
