@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Store {
+pub enum StoreKind {
     /// Axiom's APL query API (token in AXIOM_TOKEN, org in AXIOM_ORG_ID).
     Axiom,
     /// Datadog's Logs Search API (keys in DD_API_KEY and DD_APP_KEY).
@@ -22,7 +22,7 @@ pub struct StoreArgs {
     /// Read the logs from a log store, filtered on its side to the index warnings and errors,
     /// instead of files.
     #[arg(long, value_enum, value_name = "STORE")]
-    pub from: Option<Store>,
+    pub from: Option<StoreKind>,
     /// Axiom: the dataset the Convex log stream writes to.
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
@@ -101,10 +101,10 @@ pub struct Pull {
 
 /// The store `--from` names, configured from the flags and the environment, and the name its
 /// events are reported under.
-pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)> {
+pub fn open(store: StoreKind, args: &StoreArgs) -> anyhow::Result<(String, LogStore)> {
     let retry = logstore::retry_policy();
     Ok(match store {
-        Store::Axiom => {
+        StoreKind::Axiom => {
             let Some(dataset) = args.dataset.as_deref() else {
                 bail!("--from axiom needs --dataset NAME (the dataset the log stream writes to)");
             };
@@ -122,7 +122,7 @@ pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)
             }
             (format!("axiom:{dataset}"), LogStore::Axiom(client))
         }
-        Store::Datadog => {
+        StoreKind::Datadog => {
             let (Some(api_key), Some(app_key)) =
                 (env::nonempty("DD_API_KEY"), env::nonempty("DD_APP_KEY"))
             else {
@@ -154,7 +154,7 @@ pub fn open(store: Store, args: &StoreArgs) -> anyhow::Result<(String, LogStore)
 
 /// Pulls the matches from the store in `window` and reads them with the engine.
 pub fn pull(
-    store: Store,
+    store: StoreKind,
     args: &StoreArgs,
     window: &Window,
     engine: &Engine,

@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use store::{Store, StoreError};
+use store::{Database, StoreError};
 use tokio::sync::oneshot;
 
 /// Everything `serve` runs with, resolved by the command.
@@ -50,7 +50,7 @@ pub enum ServeError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Database(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -157,7 +157,7 @@ fn state_thread(
     let pending_ms = i64::try_from(pending_ttl.as_millis()).unwrap_or(i64::MAX);
     let opened = Engine::open(settings, SchemaNeed::Optional)
         .map_err(ServeError::from)
-        .and_then(|engine| Ok(State::open(engine, Store::open(db)?, pending_ms)?));
+        .and_then(|engine| Ok(State::open(engine, Database::open(db)?, pending_ms)?));
     let mut state = match opened {
         Ok(state) => {
             let _ = ready.send(state.stored_events().map_err(ServeError::from));

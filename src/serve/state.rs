@@ -4,7 +4,7 @@
 //! on start by replaying the kept events through the same path.
 
 use super::batch::{self, Batch};
-use super::store::{ALL, Row, Store, StoreError, Totals};
+use super::store::{ALL, Database, Row, StoreError, Totals};
 use crate::document::{Coverage, RejectReason, Report};
 use crate::engine::{Collected, Engine};
 use crate::frame::ScanEvent;
@@ -93,7 +93,7 @@ pub struct Activity {
 
 pub struct State {
     engine: Engine,
-    store: Store,
+    store: Database,
     all: Live,
     deployments: BTreeMap<String, Live>,
     /// Request ids some signal named: their executions' usage is kept for good.
@@ -134,7 +134,7 @@ fn signal_request(event: &ScanEvent) -> Option<&str> {
 
 impl State {
     /// Opens the database and rebuilds every deployment's state from it.
-    pub fn open(engine: Engine, store: Store, pending_ms: i64) -> Result<Self, StoreError> {
+    pub fn open(engine: Engine, store: Database, pending_ms: i64) -> Result<Self, StoreError> {
         // Usage that expired while the server was down is not replayed.
         store.forget_unmatched(super::now_ms().saturating_sub(pending_ms))?;
         let mut state = Self {

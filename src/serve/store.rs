@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes. Each entry of `MIGRATIONS` moves the database up one version.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const DATABASE_VERSION: i64 = 1;
 
 const MIGRATIONS: &[&str] = &[
     // 0 → 1
@@ -59,7 +59,7 @@ pub enum StoreError {
     },
     #[error(
         "{path}: the database is at schema version {found}, newer than this build's \
-         {SCHEMA_VERSION}: run the newer ba-index-advisor, or move the file away"
+         {DATABASE_VERSION}: run the newer ba-index-advisor, or move the file away"
     )]
     Newer { path: PathBuf, found: i64 },
     #[error("{path}: cannot make it private to this user (mode 0600): {source}")]
@@ -143,11 +143,11 @@ impl Totals {
     }
 }
 
-pub struct Store {
+pub struct Database {
     connection: Connection,
 }
 
-impl Store {
+impl Database {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
@@ -171,7 +171,7 @@ impl Store {
             .map_err(open)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         let found: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > SCHEMA_VERSION {
+        if found > DATABASE_VERSION {
             return Err(StoreError::Newer {
                 path: path.to_path_buf(),
                 found,
@@ -385,13 +385,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        let store = Store::open(&path).unwrap();
+        let store = Database::open(&path).unwrap();
         for p in [path.clone(), beside(&path, "-wal"), beside(&path, "-shm")] {
             assert_eq!(mode(&p), 0o600, "{}", p.display());
         }
         drop(store);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        drop(Store::open(&path).unwrap());
+        drop(Database::open(&path).unwrap());
         assert_eq!(mode(&path), 0o600);
     }
 
@@ -399,20 +399,23 @@ mod tests {
     fn a_database_from_a_newer_build_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
-        drop(Store::open(&path).unwrap());
+        drop(Database::open(&path).unwrap());
         let connection = Connection::open(&path).unwrap();
         connection
-            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .pragma_update(None, "user_version", DATABASE_VERSION + 1)
             .unwrap();
         drop(connection);
-        assert!(matches!(Store::open(&path), Err(StoreError::Newer { .. })));
+        assert!(matches!(
+            Database::open(&path),
+            Err(StoreError::Newer { .. })
+        ));
     }
 
     #[test]
     fn a_committed_batch_is_known_and_its_rows_and_totals_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/state.db");
-        let store = Store::open(&path).unwrap();
+        let store = Database::open(&path).unwrap();
         let hash = [7u8; 32];
         assert!(!store.knows(&hash).unwrap());
         let row = Row {
@@ -447,7 +450,7 @@ mod tests {
             .unwrap();
         store.commit(&[8u8; 32], 20, &[], &["r1"], &totals).unwrap();
         drop(store);
-        let store = Store::open(&path).unwrap();
+        let store = Database::open(&path).unwrap();
         assert!(store.knows(&hash).unwrap());
         assert_eq!(store.totals().unwrap()[ALL].counts.records, 8);
         assert_eq!(store.stored_events().unwrap(), 3);
