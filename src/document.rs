@@ -284,11 +284,21 @@ pub struct Ignored {
     pub samples: Vec<String>,
 }
 
-/// A (table, fields) pair a planned index answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Served {
+/// The key everything is about: a table and the field list a query needs an index to begin
+/// with (a finding, a prediction, what a planned index serves).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ListKey {
     pub table: String,
     pub fields: Vec<String>,
+}
+
+impl ListKey {
+    pub fn new(table: &str, fields: &[String]) -> Self {
+        Self {
+            table: table.to_owned(),
+            fields: fields.to_vec(),
+        }
+    }
 }
 
 /// One index to add to the overlay schema: an entry of the plan, and what the schema editor
@@ -298,7 +308,7 @@ pub struct PlannedIndex {
     pub table: String,
     pub name: String,
     pub fields: Vec<String>,
-    pub serves: Vec<Served>,
+    pub serves: Vec<ListKey>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

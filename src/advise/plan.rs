@@ -5,7 +5,7 @@
 //! The exception: a query that bounds or sorts by `createdAt` needs an index of exactly its
 //! fields, and the warning does not say which case it was; `--no-merge` keeps one index each.
 
-use crate::document::{Finding, PlannedIndex, Served};
+use crate::document::{Finding, ListKey, PlannedIndex};
 use crate::schema::SchemaModel;
 
 /// Better Auth's generator names an index by joining its fields with `_`.
@@ -40,7 +40,7 @@ pub(crate) fn build_plan(findings: &[&Finding], merge: bool) -> Vec<PlannedIndex
         } else {
             finding
         };
-        let served = Served {
+        let served = ListKey {
             table: finding.table.clone(),
             fields: finding.fields.clone(),
         };

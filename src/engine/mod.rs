@@ -15,7 +15,7 @@ use crate::advise::{self, AdviceSettings};
 use crate::aggregate;
 use crate::config::Config;
 use crate::document::{
-    Finding, FindingStatus, Prediction, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef,
+    Finding, FindingStatus, ListKey, Prediction, Report, SCHEMA_VERSION, SchemaLayout, SchemaRef,
 };
 use crate::ingest;
 use crate::insights::{self, Insights, InsightsError};
@@ -482,11 +482,11 @@ impl Engine {
             return (concluded, Vec::new());
         };
         let mut suggestions = Vec::new();
-        let mut by_list: std::collections::HashMap<(String, Vec<String>), Option<FindingStatus>> =
+        let mut by_list: std::collections::HashMap<ListKey, Option<FindingStatus>> =
             std::collections::HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for finding in concluded {
-            let key = (finding.table.clone(), finding.fields.clone());
+            let key = ListKey::new(&finding.table, &finding.fields);
             if finding.exact.is_some() {
                 by_list.insert(key, finding.status);
             } else {
@@ -499,7 +499,7 @@ impl Engine {
             .lists
             .iter()
             .filter_map(|p| {
-                let key = (p.needed.table.clone(), p.needed.fields.clone());
+                let key = ListKey::new(&p.needed.table, &p.needed.fields);
                 // Dismissed by the settings: listed with the ignored findings.
                 let status = by_list.get(&key)?.clone();
                 let kept = match &status {

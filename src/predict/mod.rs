@@ -95,7 +95,7 @@ fn code_files(package: &Path) -> Vec<PathBuf> {
 /// Reads the installed packages from `project` (the folder that holds `convex/`).
 pub fn predict(project: &Path, knowledge: &PredictKnowledge) -> Result<Predicted, PredictError> {
     let mut predicted = Predicted::default();
-    let mut found: BTreeMap<(String, Vec<String>), PredictedList> = BTreeMap::new();
+    let mut found: BTreeMap<crate::document::ListKey, PredictedList> = BTreeMap::new();
     let unique = |table: &str, field: &str| {
         knowledge
             .unique
@@ -194,11 +194,11 @@ pub fn predict(project: &Path, knowledge: &PredictKnowledge) -> Result<Predicted
 /// Adds a call site to the list it needs. Two queries that need the same list make one: an
 /// index of exactly those fields serves both, and a unique field's error outranks a scan.
 fn add(
-    found: &mut BTreeMap<(String, Vec<String>), PredictedList>,
+    found: &mut BTreeMap<crate::document::ListKey, PredictedList>,
     needed: Needed,
     site: &CallSite,
 ) {
-    let key = (needed.table.clone(), needed.fields.clone());
+    let key = crate::document::ListKey::new(&needed.table, &needed.fields);
     let list = found.entry(key).or_insert_with(|| PredictedList {
         needed: needed.clone(),
         sites: Vec::new(),

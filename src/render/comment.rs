@@ -416,7 +416,7 @@ fn plural(n: u64) -> &'static str {
 mod tests {
     use super::*;
     use crate::document::{
-        CallerCount, FindingStatus, Ignored, PlannedIndex, Risk, SCHEMA_VERSION, Seen, Served,
+        CallerCount, FindingStatus, Ignored, ListKey, PlannedIndex, Risk, SCHEMA_VERSION, Seen,
         Stats,
     };
     use crate::signal::SignalKind;
@@ -461,7 +461,7 @@ mod tests {
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
             serves: serves
                 .iter()
-                .map(|s| Served {
+                .map(|s| ListKey {
                     table: table.to_owned(),
                     fields: s.iter().map(|f| (*f).to_owned()).collect(),
                 })

@@ -26,7 +26,7 @@ struct Live {
     collected: Collected,
     totals: Totals,
     /// Signals per (table, fields) per hour since the epoch, for the sparkline.
-    activity: HashMap<(String, Vec<String>), BTreeMap<i64, u64>>,
+    activity: HashMap<crate::document::ListKey, BTreeMap<i64, u64>>,
 }
 
 impl Live {
@@ -34,7 +34,7 @@ impl Live {
         if let (ScanEvent::Signal(signal), Some(ts)) = (&event, timestamp_ms) {
             *self
                 .activity
-                .entry((signal.table.to_string(), signal.fields.to_vec()))
+                .entry(crate::document::ListKey::new(&signal.table, &signal.fields))
                 .or_default()
                 .entry(ts.div_euclid(HOUR_MS))
                 .or_default() += 1;
@@ -411,7 +411,9 @@ impl State {
             .suggestions
             .iter()
             .map(|f| {
-                let hours = live.activity.get(&(f.table.clone(), f.fields.clone()));
+                let hours = live
+                    .activity
+                    .get(&crate::document::ListKey::new(&f.table, &f.fields));
                 Activity {
                     table: f.table.clone(),
                     fields: f.fields.clone(),

@@ -514,7 +514,7 @@ fn still_firing_reason(index: &ServingIndex, fields: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Finding, PlannedIndex, SCHEMA_VERSION, Served, Stats};
+    use crate::document::{Finding, ListKey, PlannedIndex, SCHEMA_VERSION, Stats};
     use crate::schema::model::{Declared, Index, Table};
     use crate::signal::{Location, Origin, SignalKind};
 
@@ -565,7 +565,7 @@ mod tests {
                 table: "member".into(),
                 name: format!("{}_2", fields.join("_")),
                 fields: strings(fields),
-                serves: vec![Served {
+                serves: vec![ListKey {
                     table: "member".into(),
                     fields: strings(fields),
                 }],
