@@ -1,10 +1,11 @@
 //! `apply`: writes the planned indexes into the overlay `schema.ts`, from logs or a saved report.
 
+use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::commands::output::print_change;
 use crate::config::Config;
 use crate::document::Report;
-use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
+use crate::engine::{Collected, Engine, SchemaNeed};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,21 +29,13 @@ pub struct ApplyArgs {
     /// Write nothing; exit 1 when changes would be made (for CI).
     #[arg(long)]
     pub check: bool,
-    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
-    /// the nearest ancestor that has convex/].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
-    /// One index per list, even when a longer list begins with it.
-    #[arg(long)]
-    pub no_merge: bool,
-    /// Extra rule files (`*.toml`) added to the built-in ones, when reading logs.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
     /// Also add the indexes the installed Better Auth code will need (as `predict` finds them).
     #[arg(long)]
     pub predict: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Where the findings come from.
@@ -55,12 +48,7 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
     if args.from_report.is_none() && args.logs.is_empty() && !args.predict {
         anyhow::bail!("give log files, --from-report FILE, or --predict");
     }
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        rules: args.rules.as_deref(),
-        no_merge: args.no_merge,
-        insights: None,
-    };
+    let flags = args.engine.flags(None);
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
     if args.predict {
         engine.predict()?;

@@ -1,28 +1,23 @@
 //! `init`: converts a generated `schema.ts` into the documented overlay layout.
 
+use crate::commands::engine_args::EngineArgs;
 use crate::config::Config;
-use crate::engine::{EngineFlags, EngineSettings};
+use crate::engine::EngineSettings;
 use crate::schema::{self, init};
 use anyhow::Context;
 use clap::Args;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  ba-index-advisor init --schema-dir convex/betterAuth")]
 pub struct InitArgs {
-    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
-    /// the nearest ancestor that has convex/].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        ..EngineFlags::default()
-    };
+    let flags = args.engine.flags(None);
     let settings = EngineSettings::resolve(config, flags, cwd);
     let result = schema::find_dir(settings.schema_dir.as_deref(), &settings.cwd)
         .and_then(|dir| {

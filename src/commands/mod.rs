@@ -6,6 +6,7 @@ pub mod apply;
 pub mod completions;
 pub mod config;
 pub mod doctor;
+pub mod engine_args;
 pub mod gate;
 pub mod ignore;
 pub mod init;

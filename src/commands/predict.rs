@@ -1,10 +1,11 @@
 //! `predict`: the missing indexes the installed Better Auth code will ask for, before any log
 //! shows them; with logs, one report of both. `--write` writes the plan as `apply` does.
 
+use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::commands::output::{ReportFormat, print_change, print_report};
 use crate::config::Config;
-use crate::engine::{Collected, Engine, EngineFlags, SchemaNeed};
+use crate::engine::{Collected, Engine, SchemaNeed};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,10 +29,6 @@ pub struct PredictArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
-    /// the nearest ancestor that has convex/].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
     /// Write the plan into the overlay `schema.ts`, as `apply` does.
     #[arg(long, conflicts_with = "dry_run")]
     pub write: bool,
@@ -41,19 +38,14 @@ pub struct PredictArgs {
     /// Exit 1 when the plan still has an index to add (for CI checks).
     #[arg(long, alias = "check")]
     pub fail_on_suggestions: bool,
-    /// One index per list, even when a longer list begins with it.
-    #[arg(long)]
-    pub no_merge: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        no_merge: args.no_merge,
-        ..EngineFlags::default()
-    };
+    let flags = args.engine.flags(None);
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
     engine.predict()?;
     let collected = if args.logs.is_empty() {

@@ -1,10 +1,11 @@
 //! `report`: read log dumps, print findings and the index plan.
 
+use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::commands::log_store::{self, StoreArgs};
 use crate::commands::output::{ReportFormat, print_report};
 use crate::config::Config;
-use crate::engine::{Engine, EngineFlags, SchemaNeed};
+use crate::engine::{Engine, SchemaNeed};
 use crate::insights;
 use crate::render::next::{Invocation, next_steps};
 use clap::Args;
@@ -27,19 +28,9 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// Extra rule files (`*.toml`) added to the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
-    /// Keep one index per finding instead of merging prefixes into longer indexes.
-    #[arg(long)]
-    pub no_merge: bool,
     /// Exit 1 when the plan still has an index to add (for CI checks).
     #[arg(long)]
     pub fail_on_suggestions: bool,
-    /// The Better Auth component folder, to mark each finding against the schema [default:
-    /// convex/betterAuth in the current directory or the nearest ancestor with convex/, if any].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
     /// The saved output of `npx convex insights --json --details` (`-`: stdin): show which
     /// suggestion is behind which insight.
     #[arg(long, value_name = "FILE|-")]
@@ -52,6 +43,8 @@ pub struct ReportArgs {
     pub gate: GateArgs,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -76,12 +69,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
              (e.g. `npx convex logs --history --jsonl | ba-index-advisor report -`)"
         );
     }
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        rules: args.rules.as_deref(),
-        no_merge: args.no_merge,
-        insights: args.insights.as_deref(),
-    };
+    let flags = args.engine.flags(args.insights.as_deref());
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     if let Some(threads) = args.threads {
         engine.set_threads(usize::from(threads));
@@ -112,7 +100,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let invocation = Invocation {
         inputs: &args.paths,
         from_report: None,
-        schema_dir: args.schema_dir.as_deref(),
+        schema_dir: args.engine.schema_dir.as_deref(),
     };
     let next = next_steps(&report, &invocation);
     print_report(&report, args.format, &next)?;
