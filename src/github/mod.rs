@@ -8,6 +8,8 @@
 //! `GET /repos/{o}/{r}/issues?state=open`, `POST /repos/{o}/{r}/issues` and
 //! `PATCH /repos/{o}/{r}/issues/{n}`.
 
+pub(crate) mod actions;
+
 pub use crate::secret::Secret;
 pub use crate::transport::RetryPolicy;
 use crate::transport::{Failure, Transport};
