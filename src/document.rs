@@ -125,6 +125,25 @@ pub struct Report {
     pub predicted_from: Vec<PackageRef>,
 }
 
+/// `doctor --json --predict`: the schema's problems beside what the installed code predicts.
+/// The problem type is a parameter because it is `advise::doctor::Problem`, and this module
+/// depends on no stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorDocument<'a, Problem> {
+    pub problems: &'a [Problem],
+    pub predictions: &'a [Prediction],
+    pub plan: &'a [PlannedIndex],
+    pub predicted_from: &'a [PackageRef],
+}
+
+impl<Problem: Serialize> DoctorDocument<'_, Problem> {
+    /// The document as printed. It was first a `json!` map, whose objects sort their keys at
+    /// every depth; going through a `Value` keeps those bytes.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&serde_json::to_value(self)?)
+    }
+}
+
 /// Which schema a report was checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaRef {

@@ -1,7 +1,8 @@
 //! What one Better Auth adapter call asks of the component's index selection: the list of fields
 //! an index must begin with (in the order the warning prints it), or nothing when the call needs
 //! no index. The serving of that list against a schema is `status.rs`'s; this module only turns
-//! a query into its list.
+//! a query into its list, and says which lists the selection can print for a set of fields
+//! (`printable_lists`, the one rule `doctor` and `ignore` check an order against).
 //!
 //! The steps follow `@convex-dev/better-auth` 0.12.5: the client adapter splits an `OR` query into
 //! one query per clause (`src/client/adapter.ts`); `paginate` answers an equality on `_id` with
@@ -10,8 +11,56 @@
 //! keeps equality fields sorted by `localeCompare`, then the one range field, then the sort
 //! field, with `createdAt` served by `_creationTime` (`src/client/adapter-utils.ts`).
 
-use super::doctor::locale_cmp;
 use crate::document::SignalKind;
+use std::cmp::Ordering;
+
+/// `a.localeCompare(b)` for ASCII identifiers: case-insensitive first, lower case first on ties.
+pub fn locale_cmp(a: &str, b: &str) -> Ordering {
+    a.to_lowercase()
+        .cmp(&b.to_lowercase())
+        .then_with(|| b.cmp(a))
+}
+
+/// Every list Better Auth can print for exactly this set of fields: all of them as equality
+/// fields, or all but one as equality fields followed by that one as range or sort field.
+/// `createdAt` is never printed as the range or sort field: Better Auth serves it with
+/// `_creationTime` (better-auth.md §2.4, step 5).
+pub fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
+    let mut sorted = fields.to_vec();
+    sorted.sort_by(|a, b| locale_cmp(a, b));
+    let mut lists = vec![sorted.clone()];
+    for last in sorted.iter().filter(|f| *f != "createdAt") {
+        let mut list: Vec<String> = sorted.iter().filter(|f| *f != last).cloned().collect();
+        list.push(last.clone());
+        if !lists.contains(&list) {
+            lists.push(list);
+        }
+    }
+    lists
+}
+
+/// Each list Better Auth can print for these fields, saying which part is equality.
+pub fn printable_described(fields: &[String]) -> Vec<String> {
+    let list = |l: &[String]| format!("[{}]", l.join(", "));
+    printable_lists(fields)
+        .iter()
+        .enumerate()
+        .map(|(k, l)| match l.split_last() {
+            Some((last, eq)) if k > 0 => format!(
+                "{} (equality on {}, then a range or sort on {last})",
+                list(l),
+                eq.join(", ")
+            ),
+            _ if l.len() > 1 => format!("{} (equality on every field)", list(l)),
+            _ => list(l),
+        })
+        .collect()
+}
+
+/// Whether Better Auth can print exactly this list.
+pub fn is_printable(fields: &[String]) -> bool {
+    printable_lists(fields).iter().any(|l| l == fields)
+}
 
 /// A where clause as written in Better Auth's code, with the logical field name (`id` for the
 /// document id).
@@ -139,6 +188,32 @@ fn one_query(query: &Query, unique: &dyn Fn(&str, &str) -> bool) -> Option<Neede
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn expires_at_user_id_cannot_serve_user_id_then_expires_at() {
+        let lists = printable_lists(&s(&["expiresAt", "userId"]));
+        assert!(lists.contains(&s(&["userId", "expiresAt"])));
+        assert!(lists.contains(&s(&["expiresAt", "userId"])));
+    }
+
+    #[test]
+    fn locale_order_is_case_insensitive() {
+        let lists = printable_lists(&s(&["Zeta", "alpha", "beta"]));
+        assert_eq!(lists[0], s(&["alpha", "beta", "Zeta"]));
+        assert!(is_printable(&s(&["alpha", "beta", "Zeta"])));
+        assert!(is_printable(&s(&["alpha", "Zeta", "beta"])));
+        assert!(!is_printable(&s(&["Zeta", "alpha", "beta"])));
+    }
+
+    #[test]
+    fn created_at_is_never_printed_as_the_range_or_sort_field() {
+        assert!(is_printable(&s(&["createdAt", "userId"])));
+        assert!(!is_printable(&s(&["userId", "createdAt"])));
+    }
 
     fn clause(field: &str, operator: Option<&str>) -> Clause {
         Clause {

@@ -4,6 +4,7 @@
 use crate::advise::doctor;
 use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
+use crate::document::DoctorDocument;
 use crate::engine::{Collected, Engine, EngineError, EngineFlags, SchemaNeed};
 use crate::render;
 use crate::schema;
@@ -83,12 +84,13 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
         let report = report.as_ref().expect("--predict requires the predictions");
         format!(
             "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "problems": problems,
-                "predictions": report.predictions,
-                "plan": report.plan,
-                "predicted_from": report.predicted_from,
-            }))?
+            DoctorDocument {
+                problems: &problems,
+                predictions: &report.predictions,
+                plan: &report.plan,
+                predicted_from: &report.predicted_from,
+            }
+            .to_json()?
         )
     } else if args.json {
         format!("{}\n", serde_json::to_string_pretty(&problems)?)
@@ -144,4 +146,54 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advise::doctor::{Diagnosis, Fix, Problem, Severity};
+    use crate::document::{PackageRef, PlannedIndex};
+
+    #[test]
+    fn the_predict_document_prints_as_the_json_map_did() {
+        let problems = [Problem {
+            severity: Severity::Error,
+            diagnosis: Diagnosis::UnknownTable {
+                table: "apikey".into(),
+            },
+            declared: None,
+            at: None,
+            message: "apikey: no table".into(),
+            fix: Fix::Manual {
+                hint: "delete it".into(),
+            },
+        }];
+        let plan = [PlannedIndex {
+            table: "session".into(),
+            name: "userId".into(),
+            fields: vec!["userId".into()],
+            serves: Vec::new(),
+            note: None,
+        }];
+        let from = [PackageRef {
+            name: "better-auth".into(),
+            version: "1.3.0".into(),
+        }];
+        let typed = DoctorDocument {
+            problems: &problems,
+            predictions: &[],
+            plan: &plan,
+            predicted_from: &from,
+        };
+        let map = serde_json::json!({
+            "problems": problems,
+            "predictions": Vec::<crate::document::Prediction>::new(),
+            "plan": plan,
+            "predicted_from": from,
+        });
+        assert_eq!(
+            typed.to_json().unwrap(),
+            serde_json::to_string_pretty(&map).unwrap()
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! one out the same way. A new entry is checked first: against the schema, and against the
 //! order Better Auth prints fields in, so that it can match a warning at all.
 
-use crate::advise::doctor::{is_printable, printable_described};
+use crate::advise::query::{is_printable, printable_described};
 use crate::advise::status::classify;
 use crate::atomic_write::{self, Expect};
 use crate::config::{self, Config, IgnoreEntry};

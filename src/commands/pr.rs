@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
 use crate::engine::{Engine, EngineFlags, SchemaNeed};
 use crate::env;
-use crate::github::{self, GitHub, RepoName, Secret, Upsert};
+use crate::github::{self, GitHub, RepoName, Secret, Upsert, actions};
 use crate::insights;
 use crate::render::comment::{self, CommentContext};
 use crate::render::next::{self, Invocation};
@@ -141,8 +141,8 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         return Ok(exit);
     }
 
-    let summary = write_step_summary(&markdown)?;
-    let Some((repo, pr)) = target(&args)? else {
+    let summary = actions::write_step_summary(&markdown)?;
+    let Some((repo, pr)) = actions::target(args.repo.as_ref(), args.pr)? else {
         crate::errln!(
             "This run is not for a pull request (no pull-request number in the event): nothing \
              posted.{}",
@@ -192,7 +192,7 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
             let why = token.redact(&err.to_string());
             crate::errln!("warning: {why}");
             if summary {
-                write_step_summary(&format!(
+                actions::write_step_summary(&format!(
                     "> [!WARNING]\n> This report could not be posted on the pull request: {why}\n"
                 ))?;
                 crate::errln!("The report was written to the job summary instead.");
@@ -237,91 +237,5 @@ fn log_inputs(args: &PrArgs) -> Vec<PathBuf> {
         vec![PathBuf::from("-")]
     } else {
         args.logs.clone()
-    }
-}
-
-/// The repository and pull request, from flags, then the Actions environment. `None` when the
-/// event is not about a pull request (a push, a schedule).
-fn target(args: &PrArgs) -> anyhow::Result<Option<(RepoName, u64)>> {
-    let repo = match &args.repo {
-        Some(repo) => repo.clone(),
-        None => match env::nonempty("GITHUB_REPOSITORY") {
-            Some(value) => value
-                .parse()
-                .map_err(|e: String| anyhow::anyhow!("GITHUB_REPOSITORY: {e}"))?,
-            None => bail!("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY"),
-        },
-    };
-    if let Some(pr) = args.pr {
-        return Ok(Some((repo, pr)));
-    }
-    let Some(path) = env::nonempty("GITHUB_EVENT_PATH") else {
-        bail!("no pull-request number: pass --pr NUMBER or set GITHUB_EVENT_PATH");
-    };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("could not read the event file {path}"))?;
-    let event: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("the event file {path} is not JSON"))?;
-    Ok(pr_number(&event).map(|pr| (repo, pr)))
-}
-
-/// `pull_request` events carry `pull_request.number`; `issue_comment` events on a PR carry
-/// `issue.number`; some carry a top-level `number`; `workflow_run` events list the PRs of the run
-/// (empty for a fork's PR: pass `--pr` there).
-fn pr_number(event: &serde_json::Value) -> Option<u64> {
-    event
-        .pointer("/pull_request/number")
-        .or_else(|| {
-            // An issue_comment on a plain issue is not a pull request.
-            event
-                .pointer("/issue/pull_request")
-                .and_then(|_| event.pointer("/issue/number"))
-        })
-        .or_else(|| event.get("number"))
-        .or_else(|| event.pointer("/workflow_run/pull_requests/0/number"))
-        .and_then(serde_json::Value::as_u64)
-}
-
-/// Appends to `$GITHUB_STEP_SUMMARY` when it is set; says whether it wrote.
-fn write_step_summary(markdown: &str) -> anyhow::Result<bool> {
-    let Some(path) = env::nonempty("GITHUB_STEP_SUMMARY") else {
-        return Ok(false);
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("could not open the job summary {path}"))?;
-    writeln!(file, "{markdown}")
-        .with_context(|| format!("could not write the job summary {path}"))?;
-    Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn pr_number_comes_from_the_event() {
-        assert_eq!(
-            pr_number(&json!({"pull_request": {"number": 7}, "number": 7})),
-            Some(7)
-        );
-        assert_eq!(
-            pr_number(&json!({"issue": {"number": 9, "pull_request": {"url": "x"}}})),
-            Some(9)
-        );
-        assert_eq!(pr_number(&json!({"issue": {"number": 9}})), None);
-        assert_eq!(pr_number(&json!({"number": 3})), Some(3));
-        assert_eq!(
-            pr_number(&json!({"workflow_run": {"pull_requests": [{"number": 12}]}})),
-            Some(12)
-        );
-        assert_eq!(
-            pr_number(&json!({"workflow_run": {"pull_requests": []}})),
-            None
-        );
-        assert_eq!(pr_number(&json!({"ref": "refs/heads/main"})), None);
     }
 }

@@ -7,6 +7,10 @@
 //! `PATCH /repos/{o}/{r}/issues/comments/{id}`. `serve` keeps one issue the same way:
 //! `GET /repos/{o}/{r}/issues?state=open`, `POST /repos/{o}/{r}/issues` and
 //! `PATCH /repos/{o}/{r}/issues/{n}`.
+//!
+//! `actions.rs` reads and writes the GitHub Actions environment `pr` runs in; it sends nothing.
+
+pub(crate) mod actions;
 
 pub use crate::secret::Secret;
 pub use crate::transport::RetryPolicy;
