@@ -2,10 +2,11 @@
 //! problem fail the run, for CI.
 
 use crate::advise::doctor;
+use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
 use crate::document::DoctorDocument;
-use crate::engine::{Collected, Engine, EngineError, EngineFlags, SchemaNeed};
+use crate::engine::{Collected, Engine, EngineError, SchemaNeed};
 use crate::render;
 use crate::schema;
 use clap::Args;
@@ -37,10 +38,6 @@ pub struct DoctorArgs {
     pub logs: Vec<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
-    /// The Better Auth component folder [default: convex/betterAuth in the current directory or
-    /// the nearest ancestor that has convex/].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
     /// Print the problems as JSON.
     #[arg(long)]
     pub json: bool,
@@ -51,13 +48,12 @@ pub struct DoctorArgs {
     /// packages, and with --check fail on an index they need.
     #[arg(long)]
     pub predict: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        ..EngineFlags::default()
-    };
+    let flags = args.engine.flags(None);
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
     let predicted = match engine.predict() {
         Ok(_) => true,

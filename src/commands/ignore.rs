@@ -6,14 +6,15 @@
 use crate::advise::query::{is_printable, printable_described};
 use crate::advise::status::classify;
 use crate::atomic_write::{self, Expect};
+use crate::commands::engine_args::EngineArgs;
 use crate::config::{self, Config, IgnoreEntry};
 use crate::document::FindingStatus;
-use crate::engine::{Engine, EngineFlags, SchemaNeed};
+use crate::engine::{Engine, SchemaNeed};
 use crate::schema::SchemaModel;
 use crate::schema::locate::project_root;
 use anyhow::Context;
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -49,10 +50,8 @@ pub struct IgnoreArgs {
     /// Write the entry even when the table, a field or the field order does not check out.
     #[arg(long)]
     pub force: bool,
-    /// The Better Auth component folder to check the entry against [default: convex/betterAuth
-    /// in the current directory or the nearest ancestor that has convex/].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// A reason is shown beside the suggestion in every report; an empty one says nothing.
@@ -118,10 +117,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
             return Ok(ExitCode::from(2));
         }
     };
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        ..EngineFlags::default()
-    };
+    let flags = args.engine.flags(None);
     let engine = match Engine::for_command(&config, flags, SchemaNeed::Optional) {
         Ok(engine) => Some(engine),
         // With --force an unreadable schema does not stop the entry; it is only not checked.

@@ -1,10 +1,11 @@
 //! `pr`: comment the index suggestions on a pull request (one comment, kept up to date) and write
 //! the same markdown to the GitHub Actions job summary.
 
+use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
 use crate::document::{Report, SchemaLayout};
-use crate::engine::{Engine, EngineFlags, SchemaNeed};
+use crate::engine::{Engine, SchemaNeed};
 use crate::env;
 use crate::github::{self, GitHub, RepoName, Secret, Upsert, actions};
 use crate::insights;
@@ -34,9 +35,6 @@ pub struct PrArgs {
     /// Use a saved `report --format json` instead of reading logs.
     #[arg(long, value_name = "FILE", conflicts_with = "logs")]
     pub from_report: Option<PathBuf>,
-    /// The Better Auth component folder holding schema.ts [default: convex/betterAuth].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
     /// Repository as OWNER/NAME [default: $GITHUB_REPOSITORY].
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<RepoName>,
@@ -46,12 +44,6 @@ pub struct PrArgs {
     /// REST API base URL [default: $GITHUB_API_URL, else https://api.github.com].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
-    /// Extra rule files (`*.toml`) added to the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
-    /// Keep one index per finding instead of merging prefixes into longer indexes.
-    #[arg(long)]
-    pub no_merge: bool,
     /// Name of the environment variable holding the token.
     #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
     pub token_env: String,
@@ -71,18 +63,15 @@ pub struct PrArgs {
     pub predict: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
     if args.from_report.is_none() {
         insights::check_stdin(args.insights.as_deref(), &log_inputs(&args))?;
     }
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        rules: args.rules.as_deref(),
-        no_merge: args.no_merge,
-        insights: args.insights.as_deref(),
-    };
+    let flags = args.engine.flags(args.insights.as_deref());
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Optional)?;
     if args.predict {
         engine.predict()?;
@@ -110,7 +99,7 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let invocation = Invocation {
         inputs: &args.logs,
         from_report: args.from_report.as_deref(),
-        schema_dir: args.schema_dir.as_deref(),
+        schema_dir: args.engine.schema_dir.as_deref(),
     };
     let apply = next::apply_command(&invocation, None);
     let composed = comment::compose(

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 /// counts bytes, which is never less than characters or UTF-16 units, so a body under the byte
 /// budget is under the limit however GitHub counts.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
-/// Room kept for the hidden marker line `github.rs` prepends, and a margin.
+/// Room kept for the hidden marker line `github/` prepends, and a margin.
 const MARKER_ROOM: usize = 128;
 /// Room kept for the truncation notes themselves.
 const NOTE_ROOM: usize = 512;
