@@ -2,5 +2,6 @@
 //! resolved / still firing) from the signals `frame::Scanner` finds in source lines, and
 //! renders the live view.
 
+pub(crate) mod live;
 pub mod tracker;
 pub mod view;
