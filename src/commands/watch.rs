@@ -15,7 +15,7 @@ use crate::ingest::live::Event;
 use crate::ingest::stdin;
 use crate::render;
 use crate::watch::live::{Feeds, LiveState};
-use crate::watch::tracker::{Tracker, TrackerOptions};
+use crate::watch::tracker::TrackerOptions;
 use crate::watch::view::{Mode, View};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -23,7 +23,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -322,11 +322,10 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     });
 
     let matcher = engine.matcher();
-    let dismissals = engine.settings().advice.dismissals.clone();
     let state = LiveState::new(
         engine,
         Scanner::new(&matcher, Arc::from(source_name.as_str())),
-        Tracker::new(options, Instant::now()).with_dismissals(dismissals),
+        options,
         args.write.then_some(args.min_hits),
         insights_command.unwrap_or_default(),
     );
@@ -373,4 +372,37 @@ fn spawn_signal_handler(cancel: CancellationToken) -> anyhow::Result<()> {
         cancel.cancel();
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        watch: WatchArgs,
+    }
+
+    fn parsed(args: &[&str]) -> WatchArgs {
+        let mut argv = vec!["watch"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("parses").watch
+    }
+
+    #[test]
+    fn quiet_and_grace_are_durations_a_bare_number_in_seconds() {
+        let defaults = parsed(&[]);
+        assert_eq!(defaults.quiet, Duration::from_secs(60));
+        assert_eq!(defaults.grace, Duration::from_secs(15));
+        assert_eq!(parsed(&["--quiet", "60"]).quiet, Duration::from_secs(60));
+        assert_eq!(
+            parsed(&["--quiet", "1.5"]).quiet,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(parsed(&["--quiet", "2m"]).quiet, Duration::from_secs(120));
+        assert_eq!(parsed(&["--grace", "0"]).grace, Duration::ZERO);
+        assert!(Cli::try_parse_from(["watch", "--quiet", "soon"]).is_err());
+    }
 }

@@ -11,7 +11,7 @@ use crate::ingest::live::{Event, Stream};
 use crate::insights;
 use crate::render;
 use crate::schema;
-use crate::watch::tracker::{MAX_SUGGESTIONS, Tracker};
+use crate::watch::tracker::{MAX_SUGGESTIONS, Tracker, TrackerOptions};
 use crate::watch::view::View;
 use memchr::memmem;
 use std::collections::HashSet;
@@ -82,15 +82,16 @@ impl<'m> LiveState<'m> {
     pub(crate) fn new(
         engine: Engine,
         scanner: Scanner<'m>,
-        tracker: Tracker,
+        options: TrackerOptions,
         write_min_hits: Option<u64>,
         insights_command: String,
     ) -> Self {
+        let dismissals = engine.settings().advice.dismissals.clone();
         Self {
+            tracker: Tracker::new(options, Instant::now()).with_dismissals(dismissals),
             engine,
             scanner,
             collected: Collected::default(),
-            tracker,
             announced: HashSet::new(),
             declined: None,
             write_min_hits,
