@@ -8,13 +8,12 @@ use crate::config::{Config, WatchConfig};
 use crate::duration::{parse_duration, parse_duration_or_zero};
 use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
 use crate::frame::Scanner;
-use crate::ingest::child::{self, Backoff, Deployment, LogCommand};
-use crate::ingest::follow::{self, FollowOptions};
-use crate::ingest::lines::DEFAULT_MAX_LINE;
+use crate::ingest::child::{self, Deployment, LogCommand};
+use crate::ingest::follow::FollowOptions;
 use crate::ingest::live::Event;
-use crate::ingest::stdin;
 use crate::render;
 use crate::watch::live::{Feeds, LiveState};
+use crate::watch::source::Source;
 use crate::watch::tracker::TrackerOptions;
 use crate::watch::view::{Mode, View};
 use anyhow::Context;
@@ -151,63 +150,6 @@ pub fn run(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // The stdin thread may sit in a blocking read; it must not hold up the exit.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
-}
-
-/// Where lines come from.
-enum Source {
-    Child(LogCommand),
-    /// `--from`: the store, the needles to filter on, the first window, the interval and how
-    /// each pull runs.
-    Store(
-        String,
-        Box<crate::logstore::LogStore>,
-        Vec<String>,
-        crate::logstore::Window,
-        Duration,
-        crate::logstore::PullOptions,
-    ),
-    File(PathBuf, FollowOptions),
-    Stdin,
-}
-
-impl Source {
-    fn name(&self) -> String {
-        match self {
-            Source::Child(c) => c.display(),
-            Source::File(p, _) => p.display().to_string(),
-            Source::Stdin => "<stdin>".into(),
-            Source::Store(name, ..) => name.clone(),
-        }
-    }
-
-    fn spawn(
-        self,
-        tx: mpsc::Sender<Event>,
-        cancel: CancellationToken,
-    ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-        Ok(match self {
-            Source::Child(command) => tokio::spawn(async move {
-                child::supervise(command, Backoff::default(), DEFAULT_MAX_LINE, tx, cancel)
-                    .await
-                    .map_err(anyhow::Error::from)
-            }),
-            Source::File(path, options) => tokio::spawn(async move {
-                follow::follow(path, options, tx, cancel)
-                    .await
-                    .map_err(anyhow::Error::from)
-            }),
-            Source::Store(_, store, needles, first, every, options) => tokio::spawn(async move {
-                crate::logstore::poll(*store, needles, first, every, options, tx, cancel)
-                    .await
-                    .map_err(anyhow::Error::from)
-            }),
-            Source::Stdin => {
-                stdin::spawn_stdin_reader(tx, DEFAULT_MAX_LINE)
-                    .context("cannot start the stdin reader")?;
-                tokio::spawn(async { Ok(()) })
-            }
-        })
-    }
 }
 
 fn project_root(args: &WatchArgs) -> anyhow::Result<PathBuf> {
