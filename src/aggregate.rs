@@ -1,5 +1,6 @@
 //! Groups signals into findings per (table, fields): counts, executions, callers, first/last seen.
 
+use crate::advise::dismiss::dismissed;
 use crate::document::{CallerCount, Finding, Ignored, Impact, Risk, Seen};
 use crate::signal::{Location, Signal, SignalKind};
 use rustc_hash::FxHashMap;
@@ -189,23 +190,6 @@ fn is_lookup(function: &str) -> bool {
     LOOKUP_FUNCTIONS.contains(&export)
 }
 
-/// Why a field list is never turned into an index, if it is not.
-pub fn ignore_reason(fields: &[String]) -> Option<&'static str> {
-    if fields.is_empty() {
-        return Some("the warning lists no fields");
-    }
-    if fields.iter().any(|f| f == "_id" || f == "id") {
-        return Some(
-            "`_id` is never indexed: it is a document id lookup (a `[_id]` warning comes from \
-             @convex-dev/better-auth 0.8.x; upgrade, or read the document with `ctx.db.get`)",
-        );
-    }
-    if fields.iter().any(|f| f == "_creationTime") {
-        return Some("`_creationTime` is appended to every Convex index implicitly");
-    }
-    None
-}
-
 /// A finding's key: its table and field list.
 /// Shared with the signals: looking one up or adding one copies no string.
 type Key = (Arc<str>, Arc<[String]>);
@@ -291,12 +275,13 @@ impl Aggregator {
         for (key, acc) in &self.findings {
             let (table, fields) = (key.0.to_string(), key.1.to_vec());
             let samples = acc.samples.iter().map(ToString::to_string).collect();
-            if let Some(reason) = ignore_reason(&fields) {
+            // The configuration is the advice's: here only a list no index can be.
+            if let Some(dismissed) = dismissed(None, &table, &fields, Some(acc.count)) {
                 ignored.push(Ignored {
                     table,
                     fields,
                     count: acc.count,
-                    reason: reason.to_owned(),
+                    reason: dismissed.into_reason(),
                     samples,
                 });
                 continue;

@@ -8,6 +8,22 @@ const LONGEST: Duration = Duration::from_secs(100 * 365 * 86_400);
 /// `250ms`, `90s`, `10m` (or `min`), `1.5h`, `30d`, `2w`; a bare number is seconds. Zero and more
 /// than a century are refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = parse(text)?;
+    if duration.is_zero() {
+        return Err(format!(
+            "`{}`: the duration must be longer than zero",
+            text.trim()
+        ));
+    }
+    Ok(duration)
+}
+
+/// `parse_duration`, and zero too (`0`, `0s`): for a span that may be none, as `watch --grace`.
+pub fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
+    parse(text)
+}
+
+fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let wrong = || format!("`{text}`: not a duration like 90s, 10m, 12h or 30d");
     let split = text
@@ -25,9 +41,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(wrong()),
     };
     let duration = Duration::try_from_secs_f64(number * scale).map_err(|_| wrong())?;
-    if duration.is_zero() {
-        return Err(format!("`{text}`: the duration must be longer than zero"));
-    }
     if duration > LONGEST {
         return Err(format!("`{text}` is longer than a century"));
     }
@@ -54,5 +67,18 @@ mod tests {
                 .unwrap_err()
                 .contains("century")
         );
+    }
+
+    #[test]
+    fn zero_where_a_span_may_be_none() {
+        assert_eq!(parse_duration_or_zero("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration_or_zero("0s"), Ok(Duration::ZERO));
+        assert_eq!(
+            parse_duration_or_zero("1.5"),
+            Ok(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_duration_or_zero("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration_or_zero("-1").is_err());
+        assert!(parse_duration_or_zero("ten").is_err());
     }
 }

@@ -7,7 +7,7 @@ pub mod plan;
 pub mod query;
 pub mod status;
 
-pub use dismiss::Dismissals;
+pub use dismiss::{Dismissals, Dismissed, dismissed};
 pub use plan::index_name;
 pub use status::status_of;
 
@@ -51,15 +51,18 @@ pub fn conclude(
 ) -> Advice {
     let mut suggestions = Vec::with_capacity(findings.len());
     for mut finding in findings {
-        let dismissed = settings
-            .dismissals
-            .reason(&finding.table, &finding.fields, finding.count);
+        let dismissed = dismiss::dismissed(
+            Some(&settings.dismissals),
+            &finding.table,
+            &finding.fields,
+            Some(finding.count),
+        );
         match dismissed {
-            Some(reason) => ignored.push(Ignored {
+            Some(dismissed) => ignored.push(Ignored {
                 table: finding.table,
                 fields: finding.fields,
                 count: finding.count,
-                reason,
+                reason: dismissed.into_reason(),
                 samples: finding.samples,
             }),
             None => {

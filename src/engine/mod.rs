@@ -570,6 +570,32 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether the schema's files on disk are not those last read: `None` when they are, else
+    /// how they are now, to tell this change from the next. While no schema was found, every
+    /// call is a change: one may have appeared.
+    pub(crate) fn schema_changed(&self) -> Option<SchemaVersion> {
+        let Some(component) = &self.component else {
+            return Some(SchemaVersion(Vec::new()));
+        };
+        let mut files = vec![&component.schema];
+        if let Layout::Overlay { generated, .. } = &component.layout {
+            files.push(generated);
+        }
+        let read: Vec<_> = files
+            .iter()
+            .map(|f| f.modified.map(|m| (m, f.text.len() as u64)))
+            .collect();
+        let now: Vec<_> = files
+            .iter()
+            .map(|f| {
+                std::fs::metadata(&f.path)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?, m.len())))
+            })
+            .collect();
+        (read != now).then_some(SchemaVersion(now))
+    }
+
     fn required(&self) -> Result<&Component, SchemaError> {
         let component = self
             .component
@@ -586,6 +612,11 @@ impl Engine {
         Ok(component)
     }
 }
+
+/// The schema's files on disk (modification time and size), as `Engine::schema_changed` saw
+/// them: equal values are the same version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SchemaVersion(Vec<Option<(std::time::SystemTime, u64)>>);
 
 /// Whether the logs already hold a finding for this list.
 fn logged(findings: &[Finding], needed: &crate::advise::query::Needed) -> bool {

@@ -31,7 +31,7 @@ const SUSPECT_TEXT_CHARS: usize = 240;
 /// The problem reported at an input's first invalid UTF-8 (once per input).
 pub const INVALID_UTF8: &str = "invalid UTF-8; the bad bytes were replaced and reading went on";
 /// Every Convex CLI record starts with this (after its timestamp).
-const HEADER_MARK: &[u8] = b"[CONVEX ";
+pub(crate) const HEADER_MARK: &[u8] = b"[CONVEX ";
 
 pub(crate) use needles::Needles as NeedleFinder;
 

@@ -1,6 +1,8 @@
-//! The live loop behind `watch`: tracks each suggestion's status (new → written → served →
-//! resolved / still firing) from the signals `frame::Scanner` finds in source lines, and
-//! renders the live view.
+//! The live loop behind `watch`: where its lines come from (`source`), the run that feeds them
+//! through the scanner and keeps the engine's answer current (`live`), each suggestion's status
+//! (new → written → served → resolved / still firing, `tracker`) and the live view (`view`).
 
+pub(crate) mod live;
+pub(crate) mod source;
 pub mod tracker;
 pub mod view;

@@ -4,8 +4,7 @@
 //! tracker adds only time. Memory is bounded: a fixed number of suggestions, a fixed rate
 //! window, a few callers each.
 
-use crate::advise::{Dismissals, index_name};
-use crate::aggregate::ignore_reason;
+use crate::advise::{Dismissals, Dismissed, dismissed, index_name};
 use crate::document::{FindingStatus, Report};
 use crate::schema::SchemaModel;
 use crate::signal::Signal;
@@ -177,16 +176,16 @@ impl Tracker {
         }
     }
 
-    /// Suggestions these dismiss are not tracked (`ignored` says why).
+    /// Suggestions these dismiss are not tracked (`dismissed` says why).
     pub fn with_dismissals(mut self, dismissals: Dismissals) -> Self {
         self.dismissals = dismissals;
         self
     }
 
-    /// Why the configuration dismisses this (table, fields), if it does. `min_count` is left to
-    /// the saved report: a live count is still growing.
-    pub fn ignored(&self, table: &str, fields: &[String]) -> Option<String> {
-        self.dismissals.ignored(table, fields)
+    /// Why this (table, fields) is not tracked, if it is not. `min_count` is left to the
+    /// concluded report: a live count is still growing.
+    pub fn dismissed(&self, table: &str, fields: &[String]) -> Option<Dismissed> {
+        dismissed(Some(&self.dismissals), table, fields, None)
     }
 
     /// Signals not tracked because the suggestion limit was reached.
@@ -210,9 +209,7 @@ impl Tracker {
     /// Counts a signal. Returns the suggestion's key when its status changed (or it is new);
     /// a new suggestion is `new` until `apply_advice` says what it means.
     pub fn observe(&mut self, signal: &Signal, now: Instant) -> Option<Key> {
-        if ignore_reason(&signal.fields).is_some()
-            || self.ignored(&signal.table, &signal.fields).is_some()
-        {
+        if self.dismissed(&signal.table, &signal.fields).is_some() {
             return None;
         }
         let key = (signal.table.to_string(), signal.fields.to_vec());
