@@ -49,7 +49,7 @@ pub struct GlobalArgs {
         help_heading = "Global options"
     )]
     pub verbose: u8,
-    /// Only errors on stderr. (The long form is not --quiet: `watch --quiet SECS` predates it.)
+    /// Only errors on stderr. (The long form is not --quiet: `watch --quiet DURATION` predates it.)
     #[arg(short = 'q', long, global = true, help_heading = "Global options")]
     pub silent: bool,
     /// When to colour the output [default: auto, which follows NO_COLOR, CLICOLOR,

@@ -2,11 +2,12 @@
 //! as they happen, optionally write them, and confirm from the logs that they worked.
 
 use crate::atomic_write::{self, Expect};
+use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::commands::log_store::{self, StoreArgs};
 use crate::config::{Config, WatchConfig};
 use crate::duration::{parse_duration, parse_duration_or_zero};
-use crate::engine::{Engine, EngineFlags, EngineSettings, SchemaNeed};
+use crate::engine::{Engine, EngineSettings, SchemaNeed};
 use crate::frame::Scanner;
 use crate::ingest::child::{self, Deployment, LogCommand};
 use crate::ingest::follow::FollowOptions;
@@ -91,9 +92,6 @@ pub struct WatchArgs {
     /// The project folder (default: the nearest folder above the current one with `convex/`).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// The Better Auth component folder holding schema.ts [default: <project>/convex/betterAuth].
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = LiveFormat::Auto)]
     pub format: LiveFormat,
     /// Write each suggestion into the overlay schema once it was seen --min-hits times.
@@ -118,9 +116,6 @@ pub struct WatchArgs {
     /// On exit, write the report JSON (as `report --format json`) to this file.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
-    /// Extra rule files (`*.toml`) added to the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
     /// With --from: pull the events since the last pull this often (the first pull reads
     /// --since, default 30d).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "from",
@@ -128,6 +123,8 @@ pub struct WatchArgs {
     pub every: Duration,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 fn parse_dash(s: &str) -> Result<String, String> {
@@ -187,12 +184,7 @@ fn deployment(args: &WatchArgs, file: &WatchConfig) -> Deployment {
 
 async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let root = project_root(&args)?;
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        rules: args.rules.as_deref(),
-        no_merge: false,
-        insights: None,
-    };
+    let flags = args.engine.flags(None);
     let need = if args.write {
         SchemaNeed::Required
     } else {
