@@ -1,4 +1,5 @@
-//! The one reading of `10m`-style durations, for every flag and setting that takes one.
+//! The one reading of `10m`-style durations and `8MiB`-style sizes, for every flag and setting
+//! that takes one.
 
 use std::time::Duration;
 
@@ -47,6 +48,30 @@ fn parse(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// `8MiB`, `512K`, `1000000`.
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: not a size like 8MiB or 512K"))?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KB" => 1_000,
+        "KiB" => 1_024,
+        "M" | "MB" => 1_000_000,
+        "MiB" => 1_048_576,
+        _ => return Err(format!("`{text}`: the unit is one of K, KiB, M, MiB")),
+    };
+    match number.checked_mul(scale) {
+        Some(0) | None => Err(format!("`{text}`: give a size above zero")),
+        Some(bytes) => Ok(bytes),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +105,17 @@ mod tests {
         assert_eq!(parse_duration_or_zero("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration_or_zero("-1").is_err());
         assert!(parse_duration_or_zero("ten").is_err());
+    }
+
+    #[test]
+    fn a_size_in_bytes_or_with_a_unit() {
+        assert_eq!(parse_size("8MiB"), Ok(8 * 1_048_576));
+        assert_eq!(parse_size("512K"), Ok(512_000));
+        assert_eq!(parse_size("2KiB"), Ok(2048));
+        assert_eq!(parse_size(" 1000000 "), Ok(1_000_000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("8GiB").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("99999999999999999999M").is_err());
     }
 }

@@ -39,5 +39,6 @@ pub mod schema;
 pub mod secret;
 pub mod serve;
 pub mod signal;
+pub mod time;
 pub mod transport;
 pub mod watch;

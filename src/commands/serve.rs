@@ -1,7 +1,7 @@
 //! `serve`: arguments and environment → `ServeSettings` → the daemon in `crate::serve`.
 
 use crate::config::Config;
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, parse_size};
 use crate::engine::{EngineFlags, EngineSettings};
 use crate::env;
 use crate::github::{self, GitHub, RepoName};
@@ -133,28 +133,4 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
         engine,
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `8MiB`, `512K`, `1000000`.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: not a size like 8MiB or 512K"))?;
-    let scale = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KB" => 1_000,
-        "KiB" => 1_024,
-        "M" | "MB" => 1_000_000,
-        "MiB" => 1_048_576,
-        _ => return Err(format!("`{text}`: the unit is one of K, KiB, M, MiB")),
-    };
-    match number.checked_mul(scale) {
-        Some(0) | None => Err(format!("`{text}`: give a size above zero")),
-        Some(bytes) => Ok(bytes),
-    }
 }

@@ -1,13 +1,15 @@
 //! JSON records → log messages: `convex logs --jsonl` entries, log-stream events (webhook v2,
-//! Axiom, Datadog, legacy v1, PostHog), and JSON-array bodies of those.
+//! Axiom, Datadog, legacy v1, PostHog), and JSON-array bodies of those. What an execution read
+//! is in `usage.rs`.
 
 mod record;
+mod usage;
 
 pub(crate) use record::Record;
+pub use usage::{ExecutionUsage, may_carry_usage, usage, usage_of_line};
 
 use super::text::{OriginNames, strip_js_extension};
 use crate::signal::Origin;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -51,124 +53,6 @@ pub struct JsonTally {
     pub cached_replays: u64,
 }
 
-/// What one execution read, as its record reports it, keyed by its request id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionUsage {
-    pub request_id: String,
-    /// `usageStats.databaseReadDocuments` (`--jsonl`) or `usage.database_read_documents`.
-    pub documents_read: Option<u64>,
-    /// `databaseReadBytes` / `database_read_bytes`, else the I/O counter.
-    pub bytes_read: Option<u64>,
-    /// The execution logged one of Convex's read-limit system warnings.
-    pub limit_warning: bool,
-}
-
-/// Convex's read-limit system warnings (`crates/udf/src/warnings.rs`): logged once an execution
-/// passes 80% of the limit, with `systemMetadata.code` / `system_code` `warning:<Code>`.
-const READ_LIMIT_CODES: [&str; 3] = ["TooManyDocumentsRead", "TooManyReads", "TooManyBytesRead"];
-
-/// Whether a JSON line without a message needle can still carry an execution's usage or a
-/// read-limit warning: a cheap byte test before a full parse.
-pub fn may_carry_usage(line: &[u8]) -> bool {
-    memchr::memmem::find(line, b"usageStats").is_some()
-        || memchr::memmem::find(line, b"function_execution").is_some()
-        || memchr::memmem::find(line, b"TooMany").is_some()
-}
-
-/// Sends the usage and read-limit warnings a record holds. Cached results read nothing.
-pub fn usage(value: &Value, emit: &mut dyn FnMut(ExecutionUsage)) {
-    match value {
-        Value::Array(items) => items.iter().for_each(|item| usage(item, emit)),
-        Value::Object(_) => {
-            if let Ok(probe) = UsageProbe::deserialize(value) {
-                emit_usage(probe, read_limit_warning(value), emit);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Whether a record holds one of Convex's read-limit warnings: a `--jsonl` log line's
-/// `systemMetadata.code`, or a console event's `system_code` (under `data` for Axiom).
-fn read_limit_warning(value: &Value) -> bool {
-    let event = value.get("data").unwrap_or(value);
-    let in_lines = event
-        .get("logLines")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|line| line.pointer("/systemMetadata/code")?.as_str())
-        .any(is_read_limit_code);
-    let console = event.get("topic").and_then(Value::as_str) == Some("console")
-        && event
-            .get("system_code")
-            .and_then(Value::as_str)
-            .is_some_and(is_read_limit_code);
-    in_lines || console
-}
-
-/// The usage fields of a record, deserialised without building the whole value: most JSONL
-/// lines carry usage and no warning, and a full `Value` for each of them would cost more than
-/// the rest of the scan.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct UsageProbe<'a> {
-    #[serde(borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(rename = "requestId", borrow)]
-    request_id: Option<Cow<'a, str>>,
-    #[serde(rename = "cachedResult")]
-    cached_result: Option<bool>,
-    #[serde(rename = "usageStats")]
-    usage_stats: Option<CliUsage>,
-    #[serde(borrow)]
-    topic: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    function: Option<FunctionProbe<'a>>,
-    usage: Option<StreamUsage>,
-    #[serde(borrow)]
-    data: Option<Box<UsageProbe<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct FunctionProbe<'a> {
-    #[serde(borrow)]
-    request_id: Option<Cow<'a, str>>,
-    cached: Option<bool>,
-}
-
-#[derive(Deserialize, Default, Clone, Copy)]
-#[serde(default, rename_all = "camelCase")]
-struct CliUsage {
-    database_read_documents: Option<u64>,
-    database_read_bytes: Option<u64>,
-    database_io_read_bytes: Option<u64>,
-}
-
-#[derive(Deserialize, Default, Clone, Copy)]
-#[serde(default)]
-struct StreamUsage {
-    database_read_documents: Option<u64>,
-    database_read_bytes: Option<u64>,
-    database_io_read_bytes: Option<u64>,
-}
-
-/// The usage one JSON line reports, for a line no message needle matched. A line that may
-/// carry a read-limit warning is read whole (the warning sits in its log lines).
-pub fn usage_of_line(
-    line: &[u8],
-    text: Option<&str>,
-    emit: &mut dyn FnMut(ExecutionUsage),
-) -> Result<(), serde_json::Error> {
-    if memchr::memmem::find(line, b"TooMany").is_some() {
-        usage(&decode::<Value>(line, text)?, emit);
-    } else {
-        emit_usage(decode(line, text)?, false, emit);
-    }
-    Ok(())
-}
-
 /// Decodes a JSON line from its text when it is known to be UTF-8 (serde then skips its check
 /// of every string it borrows), from its bytes otherwise.
 pub fn decode<'a, T: serde::Deserialize<'a>>(
@@ -179,62 +63,6 @@ pub fn decode<'a, T: serde::Deserialize<'a>>(
         Some(text) => serde_json::from_str(text),
         None => serde_json::from_slice(line),
     }
-}
-
-fn emit_usage(
-    mut probe: UsageProbe<'_>,
-    limit_warning: bool,
-    emit: &mut dyn FnMut(ExecutionUsage),
-) {
-    // Axiom nests the event under `data`.
-    while probe.kind.is_none() && probe.topic.is_none() {
-        match probe.data.take() {
-            Some(inner) => probe = *inner,
-            None => return,
-        }
-    }
-    let cli = probe.kind.as_deref().is_some_and(is_cli_entry_kind);
-    let (request_id, cached, documents, bytes) = if cli {
-        let stats = probe.usage_stats;
-        if stats.is_none() && !limit_warning {
-            return;
-        }
-        let stats = stats.unwrap_or_default();
-        (
-            probe.request_id,
-            probe.cached_result,
-            stats.database_read_documents,
-            stats.database_read_bytes.or(stats.database_io_read_bytes),
-        )
-    } else {
-        let function = probe.function.unwrap_or_default();
-        match probe.topic.as_deref() {
-            Some("function_execution") => {
-                let stats = probe.usage.unwrap_or_default();
-                (
-                    function.request_id,
-                    function.cached,
-                    stats.database_read_documents,
-                    stats.database_read_bytes.or(stats.database_io_read_bytes),
-                )
-            }
-            Some("console") if limit_warning => (function.request_id, function.cached, None, None),
-            _ => return,
-        }
-    };
-    if let (Some(request_id), false) = (request_id, cached == Some(true)) {
-        emit(ExecutionUsage {
-            request_id: request_id.into_owned(),
-            documents_read: documents,
-            bytes_read: bytes,
-            limit_warning,
-        });
-    }
-}
-
-fn is_read_limit_code(code: &str) -> bool {
-    let code = code.strip_prefix("warning:").unwrap_or(code);
-    READ_LIMIT_CODES.contains(&code)
 }
 
 /// Collects the messages of `value` that contain any of `needles`.
@@ -509,53 +337,6 @@ fn stream_origin<'a>(
     }
 }
 
-/// The length of [`write_unix_millis`]'s text.
-pub(super) const UNIX_MILLIS_LEN: usize = 24;
-
-/// Unix milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
-pub fn format_unix_millis(ms: i64) -> Option<String> {
-    write_unix_millis(ms, &mut [0; UNIX_MILLIS_LEN]).map(str::to_owned)
-}
-
-/// [`format_unix_millis`] into `out`, digit by digit: a JSON record carries one timestamp per
-/// log line, and `format!` cost more than decoding the line.
-pub(super) fn write_unix_millis(ms: i64, out: &mut [u8; UNIX_MILLIS_LEN]) -> Option<&str> {
-    let days = ms.div_euclid(86_400_000);
-    let of_day = ms.rem_euclid(86_400_000);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(0..=9999).contains(&year) {
-        return None;
-    }
-    let fields = [
-        (year, 4, b'-'),
-        (month, 2, b'-'),
-        (day, 2, b'T'),
-        (of_day / 3_600_000, 2, b':'),
-        (of_day / 60_000 % 60, 2, b':'),
-        (of_day / 1000 % 60, 2, b'.'),
-        (of_day % 1000, 3, b'Z'),
-    ];
-    let mut at = 0;
-    for (mut value, digits, separator) in fields {
-        for slot in out[at..at + digits].iter_mut().rev() {
-            *slot = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-        out[at + digits] = separator;
-        at += digits + 1;
-    }
-    std::str::from_utf8(out).ok()
-}
-
 /// Whether the one-pass reader declines `line` or reads it as the serde decode does: the same
 /// messages (every one kept), tally and usage. What its property test and fuzz target check.
 #[cfg(any(test, fuzzing))]
@@ -794,21 +575,5 @@ mod tests {
             let line: String = chars.into_iter().collect();
             proptest::prop_assert!(skim_agrees_with_serde(&line), "{}", line);
         }
-    }
-
-    #[test]
-    fn formats_unix_millis() {
-        assert_eq!(
-            format_unix_millis(1_768_485_790_113).as_deref(),
-            Some("2026-01-15T14:03:10.113Z")
-        );
-        assert_eq!(
-            format_unix_millis(0).as_deref(),
-            Some("1970-01-01T00:00:00.000Z")
-        );
-        assert_eq!(
-            format_unix_millis(951_782_400_000).as_deref(),
-            Some("2000-02-29T00:00:00.000Z")
-        );
     }
 }

@@ -80,7 +80,7 @@ impl OriginNames {
         }
     }
 
-    /// `ms` as RFC 3339 text (see [`super::json::write_unix_millis`]), shared with the record
+    /// `ms` as RFC 3339 text (see [`crate::time::write_unix_millis`]), shared with the record
     /// before when it has the same timestamp.
     pub(super) fn unix_millis(&mut self, ms: i64) -> Option<Arc<str>> {
         if let Some((last, text)) = &self.unix_millis
@@ -88,8 +88,8 @@ impl OriginNames {
         {
             return Some(Arc::clone(text));
         }
-        let mut buffer = [0; super::json::UNIX_MILLIS_LEN];
-        let text: Arc<str> = Arc::from(super::json::write_unix_millis(ms, &mut buffer)?);
+        let mut buffer = [0; crate::time::UNIX_MILLIS_LEN];
+        let text: Arc<str> = Arc::from(crate::time::write_unix_millis(ms, &mut buffer)?);
         self.unix_millis = Some((ms, Arc::clone(&text)));
         Some(text)
     }

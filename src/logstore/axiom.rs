@@ -6,7 +6,8 @@
 //! `{apl, startTime, endTime}`; the tabular answer is column-major (`tables[].fields`,
 //! `tables[].columns`) and says `status.isPartial` when Axiom stopped early.
 
-use super::{Http, LogStoreError, PageEnd, Pulled, RetryPolicy, Secret, TwoPasses, Window};
+use super::http::Http;
+use super::{LogStoreError, PageEnd, Pulled, RetryPolicy, Secret, TwoPasses, Window};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -116,12 +117,13 @@ impl Axiom {
             seen,
             pulled,
         };
+        let (window_start, window_end) = (window.start.to_string(), window.end.to_string());
         let mut after: Option<String> = None;
         loop {
             let (query, start) = match &after {
                 None => (
                     format!("{apl} | sort by _time asc | limit {}", self.page_rows),
-                    window.start.as_str(),
+                    window_start.as_str(),
                 ),
                 Some(t) => (
                     format!(
@@ -132,7 +134,7 @@ impl Axiom {
                     t.as_str(),
                 ),
             };
-            let (rows, _) = self.query(&query, start, &window.end, &mut taker).await?;
+            let (rows, _) = self.query(&query, start, &window_end, &mut taker).await?;
             if rows.len() < self.page_rows {
                 taker.take(rows);
                 return Ok(taker.end);
@@ -155,7 +157,7 @@ impl Axiom {
                 return Ok(taker.end);
             }
             if self
-                .run(apl, &last, at_last, &window.end, &mut taker)
+                .run(apl, &last, at_last, &window_end, &mut taker)
                 .await?
             {
                 return Ok(taker.end);
@@ -269,7 +271,7 @@ fn time_key(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Number(n) => n
             .as_i64()
-            .and_then(crate::frame::json::format_unix_millis)
+            .and_then(crate::time::format_unix_millis)
             .unwrap_or_else(|| n.to_string()),
         other => other.to_string(),
     }
@@ -277,7 +279,7 @@ fn time_key(value: &Value) -> String {
 
 fn time_of(event: &Value) -> i64 {
     match event.get("_time") {
-        Some(Value::String(s)) => super::parse_rfc3339_millis(s).unwrap_or(0),
+        Some(Value::String(s)) => crate::time::parse_rfc3339_millis(s).unwrap_or(0),
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         _ => 0,
     }

@@ -6,7 +6,8 @@
 //! `DD-APPLICATION-KEY`, body `{filter: {query, from, to}, sort, page: {cursor, limit}}`; the next
 //! page's cursor is `meta.page.after`, and `meta.status: "timeout"` marks a partial answer.
 
-use super::{Http, LogStoreError, PageEnd, Pulled, RetryPolicy, Secret, TwoPasses, Window};
+use super::http::Http;
+use super::{LogStoreError, PageEnd, Pulled, RetryPolicy, Secret, TwoPasses, Window};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -108,7 +109,11 @@ impl Datadog {
                 page["cursor"] = json!(c);
             }
             let body = json!({
-                "filter": {"query": query, "from": window.start, "to": window.end},
+                "filter": {
+                    "query": query,
+                    "from": window.start.to_string(),
+                    "to": window.end.to_string(),
+                },
                 "sort": "timestamp",
                 "page": page,
             });
@@ -185,7 +190,7 @@ pub fn event(item: &Value) -> Value {
             && let Some(ms) = outer
                 .get("timestamp")
                 .and_then(Value::as_str)
-                .and_then(super::parse_rfc3339_millis)
+                .and_then(crate::time::parse_rfc3339_millis)
         {
             flat.insert("timestamp".to_owned(), json!(ms));
         }

@@ -4,14 +4,18 @@
 
 pub mod axiom;
 pub mod datadog;
+mod http;
+mod window;
 
 use crate::document::{Coverage, WindowCoverage, WindowState};
 pub use crate::secret::Secret;
+use crate::time::Timestamp;
 pub use crate::transport::RetryPolicy;
-use crate::transport::{BodyError, Failure, Transport};
+pub use http::retry_policy;
 use reqwest::StatusCode;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+pub use window::Window;
 
 /// A configured store.
 pub enum LogStore {
@@ -348,9 +352,8 @@ pub async fn poll(
                         .send(Event::Notice(Notice::LogStore { message: note }))
                         .await;
                 }
-                let end = window.end.clone();
-                let start_ms = parse_rfc3339_millis(&end).unwrap_or(0) - overlap.as_millis() as i64;
-                window.start = crate::frame::json::format_unix_millis(start_ms).unwrap_or(end);
+                window.start =
+                    Timestamp::from_millis(window.end.millis() - overlap.as_millis() as i64);
                 format!(
                     "{}: {sent} new event(s) in {} request(s), {} byte(s)",
                     store.name(),
@@ -374,7 +377,7 @@ pub async fn poll(
         let now_ms = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        window.end = format_millis(now_ms);
+        window.end = Timestamp::from_millis(now_ms);
     }
 }
 
@@ -415,17 +418,6 @@ pub enum LogStoreError {
     Decode { store: &'static str, detail: String },
 }
 
-/// The stores' retries: one more than GitHub's, and a rate limit may take up to two minutes to
-/// reset; the first backoff as the environment sets it.
-pub fn retry_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 4,
-        max_wait: Duration::from_secs(120),
-        ..RetryPolicy::default()
-    }
-    .with_env_base()
-}
-
 /// What a pull brought back: the re-assembled events, in time order, how much of the window
 /// the first pass read, and what to tell the user.
 #[derive(Debug, Default)]
@@ -462,8 +454,8 @@ impl Pulled {
                 .iter()
                 .map(|w| WindowCoverage {
                     source: source.to_owned(),
-                    start: w.window.start.clone(),
-                    end: w.window.end.clone(),
+                    start: w.window.start.to_string(),
+                    end: w.window.end.to_string(),
                     state: w.state,
                     events: w.events,
                     missing: w.missing,
@@ -474,291 +466,9 @@ impl Pulled {
     }
 }
 
-/// The time window of a pull, as RFC 3339 instants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Window {
-    pub start: String,
-    pub end: String,
-}
-
-fn format_millis(ms: i64) -> String {
-    crate::frame::json::format_unix_millis(ms).unwrap_or_default()
-}
-
-impl Window {
-    /// `--since 30d` (s, m, h, d, w) back from `now`.
-    pub fn since(spec: &str, now: SystemTime) -> Result<Self, String> {
-        let back = crate::duration::parse_duration(spec)?;
-        let now_ms = now
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| "the clock is before 1970".to_owned())?
-            .as_millis() as i64;
-        Ok(Self {
-            start: format_millis(now_ms - back.as_millis() as i64),
-            end: format_millis(now_ms),
-        })
-    }
-
-    /// Start and end as Unix milliseconds.
-    pub fn millis(&self) -> (i64, i64) {
-        let ms = |t: &str| parse_rfc3339_millis(t).unwrap_or(0);
-        (ms(&self.start), ms(&self.end))
-    }
-
-    /// Consecutive windows of at most `longest` that cover this one, earliest first. The first
-    /// and last keep this window's own instants as written.
-    pub fn slices(&self, longest: Duration) -> Vec<Window> {
-        let (start, end) = self.millis();
-        let step = (longest.as_millis() as i64).max(1000);
-        if end - start <= step {
-            return vec![self.clone()];
-        }
-        let mut out = Vec::new();
-        let mut at = start;
-        while at < end {
-            let next = (at + step).min(end);
-            out.push(Window {
-                start: if at == start {
-                    self.start.clone()
-                } else {
-                    format_millis(at)
-                },
-                end: if next == end {
-                    self.end.clone()
-                } else {
-                    format_millis(next)
-                },
-            });
-            at = next;
-        }
-        out
-    }
-
-    /// The two halves of this window, unless a half would be shorter than `shortest`.
-    pub fn halves(&self, shortest: Duration) -> Option<(Window, Window)> {
-        let (start, end) = self.millis();
-        let middle = start + (end - start) / 2;
-        if middle - start < shortest.as_millis() as i64 {
-            return None;
-        }
-        let middle = format_millis(middle);
-        Some((
-            Window {
-                start: self.start.clone(),
-                end: middle.clone(),
-            },
-            Window {
-                start: middle,
-                end: self.end.clone(),
-            },
-        ))
-    }
-
-    /// The same start, and an end `by` later.
-    pub fn extended(&self, by: Duration) -> Window {
-        Window {
-            start: self.start.clone(),
-            end: format_millis(self.millis().1 + by.as_millis() as i64),
-        }
-    }
-
-    /// `--start T --end T`: RFC 3339 instants, checked here so a typo fails before a request.
-    pub fn between(start: &str, end: &str) -> Result<Self, String> {
-        for t in [start, end] {
-            if parse_rfc3339_millis(t).is_none() {
-                return Err(format!(
-                    "`{t}` is not an RFC 3339 time such as 2026-01-15T00:00:00Z"
-                ));
-            }
-        }
-        Ok(Self {
-            start: start.to_owned(),
-            end: end.to_owned(),
-        })
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` → Unix milliseconds.
-pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let mut rest = &text[19..];
-    let mut ms = 0;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(frac.len());
-        if digits == 0 {
-            return None;
-        }
-        let padded = format!("{:0<3}", &frac[..digits.min(3)]);
-        ms = padded.parse::<i64>().ok()?;
-        rest = &frac[digits..];
-    }
-    let offset_min = match rest {
-        "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) => {
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60
-                + rest.get(4..6)?.parse::<i64>().ok()?)
-        }
-        _ => return None,
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60) * 1000) + ms)
-}
-
-/// The longest a query may take: a store answers a long range slowly before it gives up.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// An HTTP client for one store, with bounded retries.
-pub(crate) struct Http {
-    transport: Transport,
-    store: &'static str,
-}
-
-impl Http {
-    pub(crate) fn new(
-        store: &'static str,
-        retry: RetryPolicy,
-        secrets: Vec<Secret>,
-    ) -> Result<Self, LogStoreError> {
-        let transport =
-            Transport::new(store, TIMEOUT, retry, secrets).map_err(LogStoreError::Client)?;
-        Ok(Self { transport, store })
-    }
-
-    /// POSTs `body` as JSON with `headers` (name, secret value); returns the decoded answer and
-    /// its size.
-    pub(crate) async fn post(
-        &self,
-        url: &str,
-        headers: &[(&str, &Secret)],
-        body: &serde_json::Value,
-    ) -> Result<(serde_json::Value, u64), LogStoreError> {
-        let store = self.store;
-        let build = |client: &reqwest::Client| {
-            headers
-                .iter()
-                .fold(client.post(url).json(body), |request, (name, value)| {
-                    request.header(*name, value.expose())
-                })
-        };
-        let response = self
-            .transport
-            .send(None, build)
-            .await
-            .map_err(|failure| failed(store, failure))?;
-        crate::transport::read_json(response)
-            .await
-            .map_err(|e| LogStoreError::Decode {
-                store,
-                detail: match e {
-                    BodyError::Read(e) => e.to_string(),
-                    BodyError::Json(e) => format!("not JSON: {e}"),
-                },
-            })
-    }
-}
-
-fn failed(store: &'static str, failure: Failure) -> LogStoreError {
-    // The start of a store's error body says what is wrong; the rest can be a page of HTML.
-    let message = |body: &str| body.chars().take(300).collect::<String>().trim().to_owned();
-    match failure {
-        Failure::Network { attempts, source } => LogStoreError::Network {
-            store,
-            attempts,
-            source,
-        },
-        Failure::RateLimited {
-            wait,
-            attempts,
-            body,
-            ..
-        } => LogStoreError::RateLimited {
-            store,
-            detail: format!(
-                "gave up after {attempts} attempt(s); the limit resets in {}s ({})",
-                wait.as_secs(),
-                message(&body)
-            ),
-        },
-        Failure::Server { status, attempts } => LogStoreError::Server {
-            store,
-            status,
-            attempts,
-        },
-        Failure::Status { status, body }
-            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) =>
-        {
-            LogStoreError::Unauthorized {
-                store,
-                status,
-                message: message(&body),
-            }
-        }
-        Failure::Status { status, body } => LogStoreError::Unexpected {
-            store,
-            status,
-            message: message(&body),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_round_trips_through_the_frame_formatter() {
-        for ms in [0i64, 1_768_485_787_123, 951_782_400_000] {
-            let text = crate::frame::json::format_unix_millis(ms).unwrap();
-            assert_eq!(parse_rfc3339_millis(&text), Some(ms), "{text}");
-        }
-        assert_eq!(parse_rfc3339_millis("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_rfc3339_millis("yesterday"), None);
-    }
-
-    #[test]
-    fn slices_cover_the_window_edge_to_edge() {
-        let window = Window::between("2026-01-15T00:00:00Z", "2026-01-17T06:30:00+00:00").unwrap();
-        let slices = window.slices(Duration::from_secs(86_400));
-        let starts: Vec<&str> = slices.iter().map(|s| s.start.as_str()).collect();
-        assert_eq!(
-            starts,
-            [
-                "2026-01-15T00:00:00Z",
-                "2026-01-16T00:00:00.000Z",
-                "2026-01-17T00:00:00.000Z"
-            ]
-        );
-        assert_eq!(slices[2].end, "2026-01-17T06:30:00+00:00");
-        assert!(slices.windows(2).all(|w| w[0].end == w[1].start));
-        assert_eq!(
-            window.slices(Duration::from_secs(30 * 86_400)),
-            vec![window.clone()]
-        );
-        let (earlier, later) = slices[2].halves(Duration::from_secs(60)).unwrap();
-        assert_eq!(earlier.end, "2026-01-17T03:15:00.000Z");
-        assert_eq!(later.start, earlier.end);
-        let minute = Window::between("2026-01-15T00:00:00Z", "2026-01-15T00:01:00Z").unwrap();
-        assert_eq!(minute.halves(Duration::from_secs(60)), None);
-    }
 
     #[test]
     fn every_match_counts_once_in_the_part_it_falls_in() {

@@ -4,8 +4,7 @@
 //! report partial answers, never print a secret, and conclude exactly as `report` does on an
 //! export of the same events.
 
-use ba_index_advisor::frame::json::format_unix_millis;
-use ba_index_advisor::logstore::parse_rfc3339_millis;
+use ba_index_advisor::time::{format_unix_millis, parse_rfc3339_millis};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use std::sync::Mutex;
@@ -423,7 +422,7 @@ fn as_text(value: &Value) -> String {
 /// `where _time > datetime("…")` stages.
 mod apl {
     use super::{Value, as_text, field};
-    use ba_index_advisor::logstore::parse_rfc3339_millis;
+    use ba_index_advisor::time::parse_rfc3339_millis;
 
     /// A `where _time <op> datetime("…")` stage.
     pub enum TimeBound {

@@ -4,9 +4,12 @@
 //! or declines: a field of an unexpected type, a duplicate key, or a shape it does not know
 //! makes [`Record::decode`] return `None`, and the caller walks a `Value` as before.
 
+use super::usage::{
+    CliUsage, ExecutionUsage, FunctionProbe, StreamUsage, UsageProbe, emit_usage,
+    is_read_limit_code,
+};
 use super::{
-    CliUsage, ExecutionUsage, FunctionProbe, JsonMessage, JsonTally, OriginNames, StreamUsage,
-    UsageProbe, cli_origin, emit_usage, is_cli_entry_kind, is_read_limit_code, join_parts,
+    JsonMessage, JsonTally, OriginNames, cli_origin, is_cli_entry_kind, join_parts,
     keep_if_mentioned, millis, seconds_to_millis, stream_origin, strip_level_prefix,
 };
 use serde::Deserialize;

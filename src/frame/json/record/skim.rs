@@ -6,7 +6,7 @@
 //! JSON) it declines, and the caller decodes with serde as before.
 
 use super::{LogLine, Messages, Object, Record, StructuredLine, SystemMetadata, Text};
-use crate::frame::json::CliUsage;
+use crate::frame::json::usage::CliUsage;
 use std::borrow::Cow;
 
 /// The record on `line`, when it is a `--jsonl` entry this reader is sure of.
