@@ -1,8 +1,9 @@
 //! `serve`: arguments and environment → `ServeSettings` → the daemon in `crate::serve`.
 
+use crate::commands::engine_args::EngineArgs;
 use crate::config::Config;
 use crate::duration::{parse_duration, parse_size};
-use crate::engine::{EngineFlags, EngineSettings};
+use crate::engine::EngineSettings;
 use crate::env;
 use crate::github::{self, GitHub, RepoName};
 use crate::secret::Secret;
@@ -38,15 +39,6 @@ pub struct ServeArgs {
         default_value = ".ba-index-advisor/state.db"
     )]
     pub db: PathBuf,
-    /// The Better Auth component folder, to mark each suggestion against the schema.
-    #[arg(long, value_name = "DIR")]
-    pub schema_dir: Option<PathBuf>,
-    /// Extra rule files (`*.toml`) added to the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
-    /// Keep one index per finding instead of merging prefixes into longer indexes.
-    #[arg(long)]
-    pub no_merge: bool,
     /// The environment variable holding the webhook secret(s), comma-separated.
     #[arg(
         long,
@@ -81,6 +73,8 @@ pub struct ServeArgs {
     /// GitHub's REST API base [default: $GITHUB_API_URL, else https://api.github.com].
     #[arg(long, value_name = "URL", requires = "github_issue")]
     pub github_api_url: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -109,12 +103,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let flags = EngineFlags {
-        schema_dir: args.schema_dir.as_deref(),
-        rules: args.rules.as_deref(),
-        no_merge: args.no_merge,
-        insights: None,
-    };
+    let flags = args.engine.flags(None);
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let engine = EngineSettings::resolve(config, flags, cwd);
     serve::run(
