@@ -9,12 +9,12 @@ use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// How many sample locations a finding keeps.
-pub const MAX_SAMPLES: usize = 3;
+pub(crate) const MAX_SAMPLES: usize = 3;
 /// How many distinct callers a finding names before it folds the rest into `other_callers`.
-pub const MAX_CALLERS: usize = 20;
+pub(crate) const MAX_CALLERS: usize = 20;
 /// Convex's documents-read limit per execution (`TooManyDocumentsRead`); an execution past 80%
 /// of it is near the limit (`FUNCTION_LIMIT_WARNING_RATIO`).
-pub const DOCUMENTS_READ_LIMIT: u64 = 32_000;
+pub(crate) const DOCUMENTS_READ_LIMIT: u64 = 32_000;
 
 /// Component functions whose warning means a single-row lookup (`listOne` with `numItems: 1`):
 /// past the 200-row read cap they can answer "not found" wrongly.
@@ -199,7 +199,7 @@ const IDENTITIES: usize = 1024;
 
 /// Collects signals; `finish` turns them into ranked findings.
 #[derive(Debug, Default)]
-pub struct Aggregator {
+pub(crate) struct Aggregator {
     /// Each list's position in `findings`: the order lists were first seen in.
     index: FxHashMap<Key, usize>,
     findings: Vec<(Key, Accumulator)>,
@@ -212,7 +212,7 @@ pub struct Aggregator {
 
 impl Aggregator {
     /// Counts a signal; its strings move into the finding instead of being copied.
-    pub fn add(&mut self, mut signal: Signal) {
+    pub(crate) fn add(&mut self, mut signal: Signal) {
         self.signals += 1;
         let key = (
             std::mem::take(&mut signal.table),
@@ -247,7 +247,7 @@ impl Aggregator {
     /// Appends the signals gathered after these (a later part of one input read in parallel,
     /// whose lines are numbered from `line_offset` + 1): the result is what one pass over both
     /// would have gathered, in the same order.
-    pub fn append(&mut self, later: Aggregator, line_offset: u64) {
+    pub(crate) fn append(&mut self, later: Aggregator, line_offset: u64) {
         self.signals += later.signals;
         for (key, acc) in later.findings {
             match self.index.get(&key) {
@@ -263,13 +263,13 @@ impl Aggregator {
         }
     }
 
-    pub fn signals(&self) -> u64 {
+    pub(crate) fn signals(&self) -> u64 {
         self.signals
     }
 
     /// Findings ranked by correctness risk first, then documents read, then executions, then
     /// count; plus the ignored ones. `usage` gives each its impact.
-    pub fn finish(&self, usage: &UsageIndex) -> (Vec<Finding>, Vec<Ignored>) {
+    pub(crate) fn finish(&self, usage: &UsageIndex) -> (Vec<Finding>, Vec<Ignored>) {
         let mut findings = Vec::new();
         let mut ignored = Vec::new();
         for (key, acc) in &self.findings {
@@ -320,7 +320,7 @@ impl Aggregator {
     }
 
     /// The executions (by `request_key`) that logged one list: what insights join by request id.
-    pub fn requests(&self, table: &str, fields: &[String]) -> Option<&RequestKeys> {
+    pub(crate) fn requests(&self, table: &str, fields: &[String]) -> Option<&RequestKeys> {
         self.index
             .get(&(Arc::from(table), Arc::from(fields)))
             .map(|&at| &self.findings[at].1.requests)
@@ -336,7 +336,7 @@ impl Aggregator {
 /// failing function is an outage, not a cost. It stays below a riskier list, because the risk
 /// says what the missing index does to each answer (a thrown error, a wrong "not found"), which
 /// no insight changes.
-pub fn rank(findings: &mut [Finding]) {
+pub(crate) fn rank(findings: &mut [Finding]) {
     let documents = |f: &Finding| f.impact.as_ref().map_or(0, |i| i.documents_read);
     findings.sort_by(|a, b| {
         a.risk
@@ -367,18 +367,18 @@ fn ranked(list: &[(Arc<str>, u64)]) -> Vec<CallerCount> {
 
 /// A request id as a 64-bit key: executions are joined by it across records and files, and a
 /// key is a tenth of the memory of the id.
-pub fn request_key(request_id: &str) -> u64 {
+pub(crate) fn request_key(request_id: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     request_id.hash(&mut hasher);
     hasher.finish()
 }
 
 /// A set of request keys.
-pub type RequestKeys = HashSet<u64, BuildHasherDefault<KeyHasher>>;
+pub(crate) type RequestKeys = HashSet<u64, BuildHasherDefault<KeyHasher>>;
 
 /// Hashes a request key, which is already a hash, by passing it through.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -458,7 +458,7 @@ impl ExecutionCost {
 /// is merged into the one before it, in place from the back, once they are of similar length.
 /// So the runs stay few, and no merge needs a second copy of the index.
 #[derive(Debug, Default)]
-pub struct UsageIndex {
+pub(crate) struct UsageIndex {
     runs: Vec<Vec<(u64, ExecutionCost)>>,
     latest: HashMap<u64, ExecutionCost, BuildHasherDefault<KeyHasher>>,
 }
@@ -468,7 +468,7 @@ const LATEST_REPORTS: usize = 4096;
 
 impl UsageIndex {
     /// One record's report. A request reported twice (overlapping inputs) counts once.
-    pub fn add(
+    pub(crate) fn add(
         &mut self,
         request_id: &str,
         documents: Option<u64>,
@@ -505,7 +505,7 @@ impl UsageIndex {
 
     /// Adds another index's reports, as if they came after these (the result is the same in
     /// any order).
-    pub fn append(&mut self, later: UsageIndex) {
+    pub(crate) fn append(&mut self, later: UsageIndex) {
         for run in later.runs {
             self.push_run(run);
         }

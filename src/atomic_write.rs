@@ -23,7 +23,7 @@ pub enum WriteError {
 
 /// What the file on disk must still be for the write to go ahead.
 #[derive(Debug, Clone, Copy)]
-pub enum Expect<'a> {
+pub(crate) enum Expect<'a> {
     /// Whatever is there is replaced (a report the tool itself owns).
     Anything,
     /// No file yet.
@@ -37,7 +37,7 @@ pub enum Expect<'a> {
 
 /// Replaces `path` with `bytes` atomically. A read-only file is refused even with `Anything`:
 /// the rename would replace it anyway, because only the folder's permissions govern a rename.
-pub fn replace(path: &Path, bytes: &[u8], expect: Expect<'_>) -> Result<(), WriteError> {
+pub(crate) fn replace(path: &Path, bytes: &[u8], expect: Expect<'_>) -> Result<(), WriteError> {
     let io = |source| WriteError::Io {
         path: path.to_path_buf(),
         source,

@@ -8,7 +8,7 @@ const LONGEST: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// `250ms`, `90s`, `10m` (or `min`), `1.5h`, `30d`, `2w`; a bare number is seconds. Zero and more
 /// than a century are refused.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration = parse(text)?;
     if duration.is_zero() {
         return Err(format!(
@@ -20,7 +20,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// `parse_duration`, and zero too (`0`, `0s`): for a span that may be none, as `watch --grace`.
-pub fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     parse(text)
 }
 

@@ -21,7 +21,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 /// The command whose output this reads; named in errors and hints.
-pub const COMMAND: &str = "npx convex insights --json --details";
+pub(crate) const COMMAND: &str = "npx convex insights --json --details";
 
 #[derive(Debug, thiserror::Error)]
 pub enum InsightsError {
@@ -227,7 +227,7 @@ fn same_table(name: &str, table: &str) -> bool {
 /// Attaches to each finding the insights behind it (replacing any it had); returns the notes:
 /// the insights that join no finding, and a hint when they lack `--details`. `requests` gives
 /// the executions that logged a finding, where the logs carry request ids.
-pub fn join<'a>(
+pub(crate) fn join<'a>(
     insights: &Insights,
     findings: &mut [Finding],
     requests: impl Fn(&Finding) -> Option<&'a RequestKeys>,
@@ -279,7 +279,7 @@ pub fn join<'a>(
 }
 
 /// Reads the saved output of `npx convex insights --json --details`; `-` reads stdin.
-pub fn load(path: &Path) -> Result<Insights, InsightsError> {
+pub(crate) fn load(path: &Path) -> Result<Insights, InsightsError> {
     let stdin = path.as_os_str() == "-";
     let shown = if stdin {
         "<stdin>".to_owned()
@@ -305,7 +305,7 @@ pub fn load(path: &Path) -> Result<Insights, InsightsError> {
 }
 
 /// Parses the command's stdout; `source` names it in the error.
-pub fn parse(text: &str, source: &str) -> Result<Insights, InsightsError> {
+pub(crate) fn parse(text: &str, source: &str) -> Result<Insights, InsightsError> {
     let text = text.trim_start_matches('\u{feff}');
     serde_json::from_str(text).map_err(|error| InsightsError::Format {
         path: source.to_owned(),
@@ -325,7 +325,7 @@ fn hint_for(text: &str) -> String {
 }
 
 /// `--insights -` and logs from stdin cannot share it.
-pub fn check_stdin(insights: Option<&Path>, logs: &[PathBuf]) -> Result<(), InsightsError> {
+pub(crate) fn check_stdin(insights: Option<&Path>, logs: &[PathBuf]) -> Result<(), InsightsError> {
     let dash = |p: &Path| p.as_os_str() == "-";
     if insights.is_some_and(dash) && logs.iter().any(|p| dash(p)) {
         return Err(InsightsError::SharedStdin);

@@ -14,31 +14,32 @@
 
 // A closed stdout or stderr must not panic: write through `errln!` / `outln!` (console.rs).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
+#![warn(unreachable_pub)]
 
 pub mod advise;
-pub mod aggregate;
-pub mod atomic_write;
+pub(crate) mod aggregate;
+pub(crate) mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod console;
 pub mod document;
-pub mod duration;
+pub(crate) mod duration;
 pub mod engine;
 pub(crate) mod env;
 pub mod frame;
-pub mod github;
+pub(crate) mod github;
 pub mod ingest;
-pub mod insights;
+pub(crate) mod insights;
 pub mod logstore;
 pub mod parse;
-pub mod position;
-pub mod predict;
-pub mod render;
+pub(crate) mod position;
+pub(crate) mod predict;
+pub(crate) mod render;
 pub mod schema;
-pub mod secret;
+pub(crate) mod secret;
 pub mod serve;
-pub mod signal;
+pub(crate) mod signal;
 pub mod time;
-pub mod transport;
-pub mod watch;
+pub(crate) mod transport;
+pub(crate) mod watch;

@@ -7,7 +7,7 @@
 mod check;
 mod describe;
 
-pub use check::diagnose;
+pub(crate) use check::diagnose;
 
 use crate::schema::Site;
 use crate::schema::model::Declared;
@@ -15,7 +15,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Severity {
+pub(crate) enum Severity {
     /// Convex refuses to deploy the schema.
     Error,
     /// The schema deploys, but an index is missing for a list Better Auth prints, or unneeded.
@@ -24,7 +24,7 @@ pub enum Severity {
 
 /// The index another one collides with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Other {
+pub(crate) struct Other {
     pub index: String,
     pub fields: Vec<String>,
     pub declared: Declared,
@@ -33,7 +33,7 @@ pub struct Other {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Diagnosis {
+pub(crate) enum Diagnosis {
     /// A generated compound index whose field order cannot serve a list Better Auth prints for
     /// the same fields (the generator sorts fields by code unit; `findIndex` wants equality
     /// fields by `localeCompare`, then the range field, then the sort field).
@@ -93,7 +93,7 @@ pub enum Diagnosis {
 
 /// An index to write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NewIndex {
+pub(crate) struct NewIndex {
     pub name: String,
     pub fields: Vec<String>,
 }
@@ -101,7 +101,7 @@ pub struct NewIndex {
 /// The edit that solves a problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum Fix {
+pub(crate) enum Fix {
     /// Delete this `.index(...)` call from the overlay.
     Remove { at: Site },
     /// Replace this `.index(...)` call with one declaring `with`.
@@ -119,7 +119,7 @@ pub enum Fix {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub severity: Severity,
     #[serde(flatten)]
     pub diagnosis: Diagnosis,
@@ -131,7 +131,7 @@ pub struct Problem {
 }
 
 impl Diagnosis {
-    pub fn table(&self) -> &str {
+    pub(crate) fn table(&self) -> &str {
         match self {
             Diagnosis::UnservedOrder { table, .. }
             | Diagnosis::RedundantIndex { table, .. }

@@ -1,10 +1,10 @@
 //! Turns findings into advice: dismissals, each finding's status against the schema, and the
 //! smallest set of indexes that silences what is left. `conclude` is the only way in.
 
-pub mod dismiss;
-pub mod doctor;
-pub mod plan;
-pub mod query;
+pub(crate) mod dismiss;
+pub(crate) mod doctor;
+pub(crate) mod plan;
+pub(crate) mod query;
 pub mod status;
 
 pub use dismiss::{Dismissals, Dismissed, dismissed};

@@ -15,7 +15,7 @@ use crate::document::SignalKind;
 use std::cmp::Ordering;
 
 /// `a.localeCompare(b)` for ASCII identifiers: case-insensitive first, lower case first on ties.
-pub fn locale_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn locale_cmp(a: &str, b: &str) -> Ordering {
     a.to_lowercase()
         .cmp(&b.to_lowercase())
         .then_with(|| b.cmp(a))
@@ -25,7 +25,7 @@ pub fn locale_cmp(a: &str, b: &str) -> Ordering {
 /// fields, or all but one as equality fields followed by that one as range or sort field.
 /// `createdAt` is never printed as the range or sort field: Better Auth serves it with
 /// `_creationTime` (better-auth.md §2.4, step 5).
-pub fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
+pub(crate) fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
     let mut sorted = fields.to_vec();
     sorted.sort_by(|a, b| locale_cmp(a, b));
     let mut lists = vec![sorted.clone()];
@@ -40,7 +40,7 @@ pub fn printable_lists(fields: &[String]) -> Vec<Vec<String>> {
 }
 
 /// Each list Better Auth can print for these fields, saying which part is equality.
-pub fn printable_described(fields: &[String]) -> Vec<String> {
+pub(crate) fn printable_described(fields: &[String]) -> Vec<String> {
     let list = |l: &[String]| format!("[{}]", l.join(", "));
     printable_lists(fields)
         .iter()
@@ -58,14 +58,14 @@ pub fn printable_described(fields: &[String]) -> Vec<String> {
 }
 
 /// Whether Better Auth can print exactly this list.
-pub fn is_printable(fields: &[String]) -> bool {
+pub(crate) fn is_printable(fields: &[String]) -> bool {
     printable_lists(fields).iter().any(|l| l == fields)
 }
 
 /// A where clause as written in Better Auth's code, with the logical field name (`id` for the
 /// document id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Clause {
+pub(crate) struct Clause {
     pub field: String,
     /// `None` for a clause without operator (equality).
     pub operator: Option<String>,
@@ -75,7 +75,7 @@ pub struct Clause {
 
 /// One call: its table, where clauses and `sortBy.field`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Query {
+pub(crate) struct Query {
     pub table: String,
     pub clauses: Vec<Clause>,
     pub sort: Option<String>,
@@ -109,7 +109,7 @@ fn is_range(clause: &Clause) -> bool {
 
 /// The lists the component needs for `query`, one per component query it becomes; `unique`
 /// says whether Better Auth declares a field of a table `unique`.
-pub fn needed(query: &Query, unique: &dyn Fn(&str, &str) -> bool) -> Vec<Needed> {
+pub(crate) fn needed(query: &Query, unique: &dyn Fn(&str, &str) -> bool) -> Vec<Needed> {
     let split = query.clauses.len() > 1 && query.clauses.iter().any(|c| c.or);
     if split {
         return query

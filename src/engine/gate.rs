@@ -24,7 +24,7 @@ pub struct Judgement {
     pub messages: Vec<String>,
 }
 
-pub fn judge(report: &Report, gate: Gate) -> Judgement {
+pub(crate) fn judge(report: &Report, gate: Gate) -> Judgement {
     let gaps = report.coverage.gaps();
     let mut messages: Vec<String> = report
         .stats

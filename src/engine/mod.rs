@@ -4,7 +4,7 @@
 //! Front-ends differ only in where their bytes come from and where the document goes.
 
 mod collect;
-pub mod gate;
+pub(crate) mod gate;
 mod settings;
 
 pub use collect::Collected;

@@ -62,7 +62,7 @@ impl Literal {
 
 /// The literals a block is indexed for: the needles, and the record header mark.
 #[derive(Debug, Clone)]
-pub struct BlockIndexer {
+pub(super) struct BlockIndexer {
     needles: Vec<Literal>,
     header: Literal,
     /// The header's first eight bytes as a word, and the mask of those that count.
@@ -73,7 +73,7 @@ pub struct BlockIndexer {
 
 /// What one pass over a block found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct BlockIndex {
+pub(super) struct BlockIndex {
     pub lines: u64,
     pub ascii: bool,
     /// Whether an ESC byte (a colour code's or a hyperlink's) is in the block.
@@ -87,7 +87,7 @@ pub struct BlockIndex {
 
 impl BlockIndexer {
     /// `needles` must not be empty strings.
-    pub fn new<S: AsRef<[u8]>>(needles: &[S], header: &[u8]) -> Self {
+    pub(super) fn new<S: AsRef<[u8]>>(needles: &[S], header: &[u8]) -> Self {
         let needles: Vec<Literal> = needles
             .iter()
             .map(|n| n.as_ref())
@@ -112,7 +112,7 @@ impl BlockIndexer {
     }
 
     /// Indexes `block`.
-    pub fn index(&self, block: &[u8], out: &mut BlockIndex) {
+    pub(super) fn index(&self, block: &[u8], out: &mut BlockIndex) {
         out.hits.clear();
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2")

@@ -11,7 +11,7 @@ mod block_index;
 pub mod document;
 pub mod json;
 mod needles;
-pub mod text;
+pub(crate) mod text;
 
 use crate::document::Suspect;
 use crate::parse::{Match, Matcher};

@@ -5,12 +5,12 @@
 use memchr::memmem::Finder;
 
 #[derive(Debug, Clone)]
-pub struct Needles {
+pub(crate) struct Needles {
     finders: Vec<Finder<'static>>,
 }
 
 impl Needles {
-    pub fn new<S: AsRef<[u8]>>(literals: &[S]) -> Self {
+    pub(crate) fn new<S: AsRef<[u8]>>(literals: &[S]) -> Self {
         Self {
             finders: literals
                 .iter()
@@ -19,7 +19,7 @@ impl Needles {
         }
     }
 
-    pub fn is_match(&self, haystack: &[u8]) -> bool {
+    pub(crate) fn is_match(&self, haystack: &[u8]) -> bool {
         self.finders.iter().any(|f| f.find(haystack).is_some())
     }
 }

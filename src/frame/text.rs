@@ -23,7 +23,7 @@ static COMPONENT_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A text line split into its record header (if any) and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextLine<'a> {
+pub(crate) struct TextLine<'a> {
     pub origin: Origin,
     pub message: &'a str,
     pub header: Option<Header>,
@@ -31,7 +31,7 @@ pub struct TextLine<'a> {
 
 /// The kind of record header a line starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Header {
+pub(crate) enum Header {
     /// The CLI's `… [CONVEX Q(path)] …`: its mark is what the block index finds again.
     Cli,
     /// A dashboard row copy.
@@ -96,7 +96,7 @@ impl OriginNames {
 }
 
 /// Splits a line (ANSI already stripped) into header and message.
-pub fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine<'a> {
+pub(crate) fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine<'a> {
     if let Some((ts, path, message)) = split_cli_header(line) {
         return TextLine {
             origin: origin_for_path(path, None, ts, names),
@@ -191,7 +191,7 @@ fn is_component_function(path: &str) -> bool {
 }
 
 /// `adapter.js:findOne` (the canonical form log streams use for sub-function lines) → `adapter:findOne`.
-pub fn strip_js_extension(path: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_js_extension(path: &str) -> std::borrow::Cow<'_, str> {
     match path.split_once(':') {
         Some((module, export)) => match module.strip_suffix(".js") {
             Some(module) => format!("{module}:{export}").into(),
@@ -202,7 +202,7 @@ pub fn strip_js_extension(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Removes SGR colour codes (`ESC [ … m`) and OSC-8 hyperlinks (`ESC ] 8 ;; … ESC \`).
-pub fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
     if memchr::memchr(0x1b, line.as_bytes()).is_none() {
         return std::borrow::Cow::Borrowed(line);
     }

@@ -12,8 +12,8 @@
 
 pub(crate) mod actions;
 
-pub use crate::secret::Secret;
-pub use crate::transport::RetryPolicy;
+pub(crate) use crate::secret::Secret;
+pub(crate) use crate::transport::RetryPolicy;
 use crate::transport::{Failure, Transport};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -22,11 +22,11 @@ use std::fmt;
 use std::time::Duration;
 
 /// Hidden first line of the bot's comment; how later runs find the comment to update.
-pub const MARKER: &str = "<!-- ba-index-advisor -->";
+pub(crate) const MARKER: &str = "<!-- ba-index-advisor -->";
 /// The REST API version the requests are written against.
-pub const API_VERSION: &str = "2022-11-28";
+pub(crate) const API_VERSION: &str = "2022-11-28";
 /// Public GitHub; Enterprise Server sets `GITHUB_API_URL` to its own `/api/v3`.
-pub const DEFAULT_API_URL: &str = "https://api.github.com";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.github.com";
 const PER_PAGE: u32 = 100;
 /// The longest a request to GitHub may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -510,7 +510,7 @@ fn error_message(text: &str) -> String {
 }
 
 /// The `rel="next"` URL of an RFC 8288 `Link` header, as GitHub sends for pagination.
-pub fn next_link(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all("link")
         .iter()

@@ -5,13 +5,13 @@
 use std::io::{self, BufRead, Read};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Utf16 {
+pub(crate) enum Utf16 {
     Little,
     Big,
 }
 
 /// The UTF-16 byte order its byte-order mark announces, if `head` starts with one.
-pub fn utf16_bom(head: &[u8]) -> Option<Utf16> {
+pub(crate) fn utf16_bom(head: &[u8]) -> Option<Utf16> {
     match head {
         [0xFF, 0xFE, ..] => Some(Utf16::Little),
         [0xFE, 0xFF, ..] => Some(Utf16::Big),
@@ -20,7 +20,7 @@ pub fn utf16_bom(head: &[u8]) -> Option<Utf16> {
 }
 
 /// How many bytes, byte-order mark included, `utf16_text` looks at.
-pub const SNIFF_BYTES: usize = 4096;
+pub(crate) const SNIFF_BYTES: usize = 4096;
 
 /// The byte order to decode `head` in, when it starts with a UTF-16 byte-order mark and the
 /// bytes after it read as UTF-16 text; `None` means read it as UTF-8 (whose scanner reports
@@ -38,7 +38,7 @@ pub const SNIFF_BYTES: usize = 4096;
 ///   all, so read as UTF-16 it has no unit below U+0080: it decodes to CJK-looking garbage,
 ///   with a share of 0. A mark followed by UTF-8 (a UTF-16 file appended to by a UTF-8
 ///   writer, a mislabelled file) is therefore read as UTF-8, where its warnings can be found.
-pub fn utf16_text(head: &[u8], complete: bool) -> Option<Utf16> {
+pub(crate) fn utf16_text(head: &[u8], complete: bool) -> Option<Utf16> {
     let order = utf16_bom(head)?;
     let mut units: Vec<u16> = head[2..]
         .chunks_exact(2)
@@ -63,7 +63,7 @@ pub fn utf16_text(head: &[u8], complete: bool) -> Option<Utf16> {
 }
 
 /// Reads UTF-16 (after its BOM) and yields UTF-8; unpaired surrogates become U+FFFD.
-pub struct Utf16ToUtf8<R> {
+pub(crate) struct Utf16ToUtf8<R> {
     inner: R,
     order: Utf16,
     pending_byte: Option<u8>,
@@ -74,7 +74,7 @@ pub struct Utf16ToUtf8<R> {
 }
 
 impl<R: BufRead> Utf16ToUtf8<R> {
-    pub fn new(inner: R, order: Utf16) -> Self {
+    pub(crate) fn new(inner: R, order: Utf16) -> Self {
         Self {
             inner,
             order,

@@ -3,7 +3,7 @@
 //! and skipped instead of growing the buffer forever.
 
 /// Default cap on one line: far above Convex's 32 KiB log-line limit, far below "unbounded".
-pub const DEFAULT_MAX_LINE: usize = 16 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_LINE: usize = 16 * 1024 * 1024;
 
 /// One complete line of input, without its terminator, and its 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,7 @@ impl Line {
 
 /// What a [`LineSplitter`] hands out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     Line(Line),
     /// A line exceeded the cap; its bytes were dropped up to and including its `\n`.
     Overlong {
@@ -30,7 +30,7 @@ pub enum Piece {
 }
 
 #[derive(Debug)]
-pub struct LineSplitter {
+pub(crate) struct LineSplitter {
     partial: Vec<u8>,
     max_line: usize,
     /// Bytes dropped from the current over-long line; `Some` while discarding up to its `\n`.
@@ -45,7 +45,7 @@ impl Default for LineSplitter {
 }
 
 impl LineSplitter {
-    pub fn new(max_line: usize) -> Self {
+    pub(crate) fn new(max_line: usize) -> Self {
         Self {
             partial: Vec::new(),
             max_line: max_line.max(1),
@@ -54,23 +54,13 @@ impl LineSplitter {
         }
     }
 
-    /// The number the next complete line will get.
-    pub fn next_number(&self) -> u64 {
-        self.next_number
-    }
-
     /// Restart numbering, e.g. after the followed file was rotated or truncated.
-    pub fn set_next_number(&mut self, number: u64) {
+    pub(crate) fn set_next_number(&mut self, number: u64) {
         self.next_number = number;
     }
 
-    /// Bytes of an unterminated line held back.
-    pub fn pending(&self) -> usize {
-        self.partial.len()
-    }
-
     /// Feeds bytes; calls `emit` for every line completed by them.
-    pub fn push(&mut self, mut bytes: &[u8], emit: &mut impl FnMut(Piece)) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8], emit: &mut impl FnMut(Piece)) {
         while !bytes.is_empty() {
             let newline = memchr::memchr(b'\n', bytes);
             let (chunk, rest, complete) = match newline {
@@ -129,7 +119,7 @@ impl LineSplitter {
     }
 
     /// Ends the stream: an unterminated last line is emitted as it is (the writer is gone).
-    pub fn finish(&mut self, emit: &mut impl FnMut(Piece)) {
+    pub(crate) fn finish(&mut self, emit: &mut impl FnMut(Piece)) {
         if let Some(dropped) = self.discarding.take() {
             emit(Piece::Overlong {
                 number: self.take_number(),
@@ -148,7 +138,7 @@ impl LineSplitter {
     }
 
     /// Forgets an unterminated line without emitting it (its file was truncated under it).
-    pub fn discard_partial(&mut self) {
+    pub(crate) fn discard_partial(&mut self) {
         self.partial = Vec::new();
         self.discarding = None;
     }

@@ -12,12 +12,12 @@ use std::io;
 use std::sync::Once;
 
 /// A file mapped for reading, with the truncation guard installed.
-pub struct MappedFile {
+pub(super) struct MappedFile {
     map: Mmap,
 }
 
 impl MappedFile {
-    pub fn open(file: &File) -> io::Result<Self> {
+    pub(super) fn open(file: &File) -> io::Result<Self> {
         install_truncation_guard();
         // SAFETY: the mapping is only read. The one way its contents can change under us is the
         // file changing on disk; a truncation is caught by the SIGBUS guard, and a rewrite in
@@ -27,13 +27,13 @@ impl MappedFile {
         Ok(Self { map })
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         &self.map
     }
 
     /// Lets go of the whole pages inside `range` (they stay in the page cache; touched again,
     /// they would be read back from it).
-    pub fn release(&self, range: std::ops::Range<usize>) {
+    pub(super) fn release(&self, range: std::ops::Range<usize>) {
         let page = page_size();
         let start = range.start.div_ceil(page) * page;
         let end = range.end.min(self.map.len()) / page * page;

@@ -2,13 +2,13 @@
 //! too) and stdin; and drives the frame scanner over their bytes in fixed-size chunks.
 
 pub mod child;
-pub mod encoding;
+pub(crate) mod encoding;
 pub mod follow;
-pub mod lines;
+pub(crate) mod lines;
 pub mod live;
 mod mapped;
-pub mod split;
-pub mod stdin;
+pub(crate) mod split;
+pub(crate) mod stdin;
 
 pub use split::{Parallelism, scan_split};
 

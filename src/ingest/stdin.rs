@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 /// Starts the reader thread. It ends at EOF (sending [`Notice::StdinClosed`]), on a read error
 /// (sent as a notice too), or when the receiver goes away.
-pub fn spawn_stdin_reader(tx: mpsc::Sender<Event>, max_line: usize) -> io::Result<()> {
+pub(crate) fn spawn_stdin_reader(tx: mpsc::Sender<Event>, max_line: usize) -> io::Result<()> {
     std::thread::Builder::new()
         .name("stdin-reader".into())
         .spawn(move || read_all(io::stdin().lock(), &tx, max_line))?;
@@ -15,7 +15,7 @@ pub fn spawn_stdin_reader(tx: mpsc::Sender<Event>, max_line: usize) -> io::Resul
 }
 
 /// Feeds any reader through the line splitter into `tx`; blocking, for a dedicated thread.
-pub fn read_all(mut input: impl Read, tx: &mpsc::Sender<Event>, max_line: usize) {
+pub(crate) fn read_all(mut input: impl Read, tx: &mpsc::Sender<Event>, max_line: usize) {
     let mut splitter = LineSplitter::new(max_line);
     let mut buf = vec![0u8; 64 * 1024];
     let mut open = true;

@@ -12,11 +12,11 @@ use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
 /// Events per page: the API's maximum.
-pub const PAGE_LIMIT: usize = 1000;
+pub(crate) const PAGE_LIMIT: usize = 1000;
 const STORE: &str = "Datadog";
 
 /// The API host of a Datadog site.
-pub fn site_url(site: &str) -> Option<&'static str> {
+pub(crate) fn site_url(site: &str) -> Option<&'static str> {
     Some(match site {
         "us1" => "https://api.datadoghq.com",
         "us3" => "https://api.us3.datadoghq.com",
@@ -167,7 +167,7 @@ impl Datadog {
 
 /// One search result as the flattened event the Convex log stream sent: the custom attributes,
 /// with the reserved ones (`message`, `host`, `service`, `timestamp`) put back.
-pub fn event(item: &Value) -> Value {
+pub(crate) fn event(item: &Value) -> Value {
     let outer = item.get("attributes").and_then(Value::as_object);
     let mut flat: Map<String, Value> = outer
         .and_then(|o| o.get("attributes"))

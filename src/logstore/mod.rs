@@ -3,7 +3,7 @@
 //! id, re-assembled as the JSON each sink writes so the frame reads them like an export.
 
 pub mod axiom;
-pub mod datadog;
+pub(crate) mod datadog;
 mod http;
 mod window;
 

@@ -93,7 +93,7 @@ struct RawRename {
 
 /// How to regenerate the component's schema when its generated file does not say.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Regenerate {
+pub(crate) struct Regenerate {
     /// The documented component folder, where the command runs.
     pub folder: String,
     pub command: String,
@@ -105,7 +105,7 @@ pub struct Regenerate {
 
 /// A plugin, or a plugin option, that adds tables or fields to Better Auth's schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Feature {
+pub(crate) struct Feature {
     pub id: String,
     /// "the phone-number plugin", as a user reads it.
     pub what: String,
@@ -119,7 +119,7 @@ pub struct Feature {
 
 /// A table, or a field of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Name {
+pub(crate) struct Name {
     pub table: String,
     pub field: Option<String>,
 }
@@ -143,7 +143,7 @@ impl Name {
 
 /// A table or field that a release renamed (or moved to another table).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rename {
+pub(crate) struct Rename {
     pub from: Name,
     pub to: Name,
     /// The release that made the change: "@better-auth/api-key 1.5.0".
@@ -153,7 +153,7 @@ pub struct Rename {
 
 /// What `predict` reads: the packages, and what their code cannot show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PredictKnowledge {
+pub(crate) struct PredictKnowledge {
     /// The packages whose code holds adapter calls.
     pub packages: Vec<String>,
     /// The Convex component, whose version is reported.
@@ -166,7 +166,7 @@ pub struct PredictKnowledge {
 
 /// A request-driven query: its table, where clauses (`field` or `field operator`) and sort.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownQuery {
+pub(crate) struct KnownQuery {
     pub table: String,
     pub clauses: Vec<(String, Option<String>)>,
     pub sort: Option<String>,
@@ -177,7 +177,7 @@ pub struct KnownQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Knowledge {
+pub(crate) struct Knowledge {
     pub core_tables: Vec<String>,
     pub regenerate: Regenerate,
     pub features: Vec<Feature>,
@@ -187,7 +187,7 @@ pub struct Knowledge {
 
 impl Knowledge {
     /// The knowledge shipped in the binary, parsed on first use.
-    pub fn embedded() -> Result<&'static Knowledge, RuleError> {
+    pub(crate) fn embedded() -> Result<&'static Knowledge, RuleError> {
         static PARSED: OnceLock<Knowledge> = OnceLock::new();
         if let Some(knowledge) = PARSED.get() {
             return Ok(knowledge);
@@ -198,7 +198,7 @@ impl Knowledge {
     }
 
     /// Parses a knowledge file; every entry must name its source.
-    pub fn parse(file: &str, text: &str) -> Result<Self, RuleError> {
+    pub(crate) fn parse(file: &str, text: &str) -> Result<Self, RuleError> {
         let raw: RawKnowledge = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
         let invalid = |offset: usize, message: String| RuleError::Invalid {
             file: file.to_owned(),
@@ -307,7 +307,7 @@ impl Knowledge {
     }
 
     /// Every table name Better Auth or a known plugin creates, each once, core tables first.
-    pub fn known_tables(&self) -> Vec<String> {
+    pub(crate) fn known_tables(&self) -> Vec<String> {
         let mut tables = self.core_tables.clone();
         let more = self.features.iter().flat_map(|f| f.tables.iter()).chain(
             self.renames
@@ -323,7 +323,7 @@ impl Knowledge {
     }
 
     /// The features that create `table`.
-    pub fn adding_table(&self, table: &str) -> Vec<&Feature> {
+    pub(crate) fn adding_table(&self, table: &str) -> Vec<&Feature> {
         self.features
             .iter()
             .filter(|f| f.tables.iter().any(|t| t == table))
@@ -331,7 +331,7 @@ impl Knowledge {
     }
 
     /// The features that add `field` to `table`.
-    pub fn adding_field(&self, table: &str, field: &str) -> Vec<&Feature> {
+    pub(crate) fn adding_field(&self, table: &str, field: &str) -> Vec<&Feature> {
         self.features
             .iter()
             .filter(|f| {
@@ -343,7 +343,10 @@ impl Knowledge {
     }
 
     /// The renames whose old or new name is `name`.
-    pub fn renames_of<'a>(&'a self, name: &'a Name) -> impl Iterator<Item = &'a Rename> + 'a {
+    pub(crate) fn renames_of<'a>(
+        &'a self,
+        name: &'a Name,
+    ) -> impl Iterator<Item = &'a Rename> + 'a {
         self.renames
             .iter()
             .filter(move |r| &r.from == name || &r.to == name)

@@ -1,8 +1,8 @@
 //! Logical message text → missing-index matches, driven by the rules in `rules/*.toml`.
 
-pub mod knowledge;
+pub(crate) mod knowledge;
 pub mod rules;
-pub mod unescape;
+pub(crate) mod unescape;
 
 use crate::signal::SignalKind;
 use rules::{Rule, RuleSet, SUSPECT_PHRASES};

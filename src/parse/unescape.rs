@@ -6,7 +6,7 @@
 //! layer, so one rule serves every rendering.
 
 /// Returns the text with one layer of escapes decoded, or `None` if it has no backslash.
-pub fn unescape_layer(text: &str) -> Option<String> {
+pub(crate) fn unescape_layer(text: &str) -> Option<String> {
     if !text.contains('\\') {
         return None;
     }
@@ -47,7 +47,7 @@ pub fn unescape_layer(text: &str) -> Option<String> {
 /// Node's `util.inspect` (Convex's `"use node"` runtime) splits a long multi-line string into
 /// `'…\n' +\n  '…'` pieces, each quoted with `'`, `"` or a backtick, whichever its text allows;
 /// this joins them back into one string. `None` if there are none.
-pub fn join_concatenations(text: &str) -> Option<String> {
+pub(crate) fn join_concatenations(text: &str) -> Option<String> {
     static JOIN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r#"['"`][ \t]*\+[ \t]*\r?\n[ \t]*['"`]"#).expect("static regex")
     });

@@ -42,7 +42,7 @@ struct Helper {
 
 /// What the first pass learns about a package.
 #[derive(Debug, Default)]
-pub struct PackageScope {
+pub(crate) struct PackageScope {
     /// `const NAME = "literal"`; `None` when two declarations disagree.
     strings: HashMap<String, Option<String>>,
     /// `const NAME = { key: "literal", … }`, by (name, key).
@@ -52,7 +52,7 @@ pub struct PackageScope {
 
 /// One adapter call found in a file.
 #[derive(Debug, Clone)]
-pub struct Call {
+pub(crate) struct Call {
     /// 1-based line of the call.
     pub line: u64,
     /// Every query the call can make (one per conditional variant); empty when the table, a
@@ -71,7 +71,7 @@ fn parse<'a>(allocator: &'a Allocator, src: &'a str) -> Option<oxc_ast::ast::Pro
 
 /// First pass over one file: adds what it declares to the package's scope. A file oxc cannot
 /// parse adds nothing.
-pub fn learn(src: &str, scope: &mut PackageScope) {
+pub(crate) fn learn(src: &str, scope: &mut PackageScope) {
     let allocator = Allocator::default();
     let Some(program) = parse(&allocator, src) else {
         return;
@@ -84,7 +84,7 @@ pub fn learn(src: &str, scope: &mut PackageScope) {
 }
 
 /// Second pass over one file: its adapter calls.
-pub fn calls(src: &str, scope: &PackageScope) -> Vec<Call> {
+pub(crate) fn calls(src: &str, scope: &PackageScope) -> Vec<Call> {
     let allocator = Allocator::default();
     let Some(program) = parse(&allocator, src) else {
         return Vec::new();

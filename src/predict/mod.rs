@@ -4,7 +4,7 @@
 //! every query into the list the component needs (`advise::query`). Serving them against the
 //! schema is the engine's, as for log findings.
 
-pub mod extract;
+pub(crate) mod extract;
 
 use crate::advise::query::{self, Clause, Needed, Query};
 use crate::document::{CallSite, PackageRef, PredictStats, SignalKind};
@@ -45,7 +45,7 @@ pub struct Predicted {
 
 /// The package folder `name` resolves to from `from`, as Node looks it up: `node_modules/<name>`
 /// in `from` and in each folder above it.
-pub fn resolve(from: &Path, name: &str) -> Option<PathBuf> {
+pub(crate) fn resolve(from: &Path, name: &str) -> Option<PathBuf> {
     from.ancestors()
         .map(|dir| dir.join("node_modules").join(name))
         .find(|dir| dir.join("package.json").is_file())
@@ -93,7 +93,10 @@ fn code_files(package: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads the installed packages from `project` (the folder that holds `convex/`).
-pub fn predict(project: &Path, knowledge: &PredictKnowledge) -> Result<Predicted, PredictError> {
+pub(crate) fn predict(
+    project: &Path,
+    knowledge: &PredictKnowledge,
+) -> Result<Predicted, PredictError> {
     let mut predicted = Predicted::default();
     let mut found: BTreeMap<crate::document::ListKey, PredictedList> = BTreeMap::new();
     let unique = |table: &str, field: &str| {

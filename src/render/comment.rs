@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// GitHub rejects a comment body over 65,536 characters (422 "body is too long"). The composer
 /// counts bytes, which is never less than characters or UTF-16 units, so a body under the byte
 /// budget is under the limit however GitHub counts.
-pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+pub(crate) const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the hidden marker line `github/` prepends, and a margin.
 const MARKER_ROOM: usize = 128;
 /// Room kept for the truncation notes themselves.
@@ -21,7 +21,7 @@ const TITLE: &str = "### Better Auth index advisor";
 
 /// Everything the comment says, and whether it asks for a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Composed {
+pub(crate) struct Composed {
     pub markdown: String,
     /// Indexes are left to add: the comment is worth creating, and `--fail-on-suggestions` fails.
     pub has_suggestions: bool,
@@ -30,7 +30,7 @@ pub struct Composed {
 
 /// What goes into the comment besides the report.
 #[derive(Debug, Clone, Copy)]
-pub struct CommentContext<'a> {
+pub(crate) struct CommentContext<'a> {
     /// The unified diff of `schema.ts` that `apply` would make; `None` when no overlay schema
     /// was read (none found, or `schema.ts` is still the generated file).
     pub diff: Option<&'a str>,
@@ -41,7 +41,7 @@ pub struct CommentContext<'a> {
 }
 
 /// Composes the comment under GitHub's limit.
-pub fn compose(report: &Report, ctx: CommentContext<'_>) -> Composed {
+pub(crate) fn compose(report: &Report, ctx: CommentContext<'_>) -> Composed {
     compose_within(report, ctx, GITHUB_COMMENT_LIMIT)
 }
 

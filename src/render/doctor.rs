@@ -26,7 +26,7 @@ fn at(site: &Site) -> String {
 }
 
 /// The fix, as an instruction. `alias` is the name the overlay imports the generated tables as.
-pub fn fix(problem: &Problem, alias: &str) -> String {
+pub(crate) fn fix(problem: &Problem, alias: &str) -> String {
     let table = problem.diagnosis.table();
     match &problem.fix {
         Fix::Remove { at: site } => {
@@ -62,7 +62,7 @@ pub fn fix(problem: &Problem, alias: &str) -> String {
 }
 
 /// Every problem with its fix, then a count; `alias` as for [`fix`].
-pub fn text(problems: &[Problem], alias: &str) -> String {
+pub(crate) fn text(problems: &[Problem], alias: &str) -> String {
     let mut out = String::new();
     for p in problems {
         let severity = match p.severity {

@@ -8,13 +8,13 @@ use crate::document::Report;
 use std::fmt::Write;
 
 /// Escapes text for a Markdown table cell.
-pub fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('\n', " ")
 }
 
-pub fn render(report: &Report, next: &[Step]) -> String {
+pub(crate) fn render(report: &Report, next: &[Step]) -> String {
     let mut out = String::new();
     writeln!(out, "## Better Auth missing indexes\n").ok();
     out.push_str(&super::markdown_coverage(report));

@@ -1,23 +1,23 @@
 //! Renderers: pure functions of the report document (`crate::document`), and of `doctor`'s
 //! problems.
 
-pub mod comment;
-pub mod doctor;
-pub mod json;
-pub mod markdown;
-pub mod next;
-pub mod snippet;
-pub mod table;
+pub(crate) mod comment;
+pub(crate) mod doctor;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod next;
+pub(crate) mod snippet;
+pub(crate) mod table;
 
 use crate::aggregate::DOCUMENTS_READ_LIMIT;
 use crate::document::{Finding, InsightRef, Report, Risk, SchemaLayout};
 
 /// `[a, b]`, as the warning prints a field list.
-pub fn describe_fields(fields: &[String]) -> String {
+pub(crate) fn describe_fields(fields: &[String]) -> String {
     format!("[{}]", fields.join(", "))
 }
 
-pub fn risk_label(risk: Risk) -> &'static str {
+pub(crate) fn risk_label(risk: Risk) -> &'static str {
     match risk {
         Risk::Error => "error",
         Risk::Lookup => "lookup",
@@ -26,7 +26,7 @@ pub fn risk_label(risk: Risk) -> &'static str {
 }
 
 /// Where the plan goes, and the step before it when `schema.ts` is still the generated file.
-pub fn plan_heading(report: &Report) -> String {
+pub(crate) fn plan_heading(report: &Report) -> String {
     match &report.schema {
         Some(schema) if schema.layout == SchemaLayout::Generated => format!(
             "`{}` is the generated file: run `ba-index-advisor init` to make it the overlay, \
@@ -40,7 +40,7 @@ pub fn plan_heading(report: &Report) -> String {
 
 /// The coverage line and every gap, when the report says what it was asked to read (a
 /// prediction alone reads no logs).
-pub fn coverage(report: &Report) -> Option<(String, Vec<String>)> {
+pub(crate) fn coverage(report: &Report) -> Option<(String, Vec<String>)> {
     let coverage = &report.coverage;
     if coverage.inputs.is_empty() && coverage.windows.is_empty() && coverage.rejected.is_empty() {
         return None;
@@ -49,7 +49,7 @@ pub fn coverage(report: &Report) -> Option<(String, Vec<String>)> {
 }
 
 /// The coverage as markdown: a quiet line when complete, a warning naming every gap otherwise.
-pub fn markdown_coverage(report: &Report) -> String {
+pub(crate) fn markdown_coverage(report: &Report) -> String {
     let Some((line, gaps)) = coverage(report) else {
         return String::new();
     };
@@ -64,12 +64,12 @@ pub fn markdown_coverage(report: &Report) -> String {
     out
 }
 
-pub const NEAR_LIMIT_LEGEND: &str = "! an execution that logged it read over 80% of Convex's \
+pub(crate) const NEAR_LIMIT_LEGEND: &str = "! an execution that logged it read over 80% of Convex's \
      32,000-document limit, or logged Convex's read-limit warning: past the limit the query fails";
 
 /// Documents read by the executions that logged a finding, `!` when one of them logged Convex's
 /// read-limit warning or read past 80% of the limit; `-` when the format has no usage.
-pub fn documents_read(finding: &Finding) -> String {
+pub(crate) fn documents_read(finding: &Finding) -> String {
     let Some(impact) = &finding.impact else {
         return "-".to_owned();
     };
@@ -82,10 +82,10 @@ pub fn documents_read(finding: &Finding) -> String {
     )
 }
 
-pub const INSIGHTS_HEADING: &str = "the missing index behind each Convex insight";
+pub(crate) const INSIGHTS_HEADING: &str = "the missing index behind each Convex insight";
 
 /// Every (rank, suggestion, insight) pair, in ranking order: what the "Insights" sections list.
-pub fn joined_insights(report: &Report) -> Vec<(usize, &Finding, &InsightRef)> {
+pub(crate) fn joined_insights(report: &Report) -> Vec<(usize, &Finding, &InsightRef)> {
     report
         .suggestions
         .iter()
@@ -96,7 +96,7 @@ pub fn joined_insights(report: &Report) -> Vec<(usize, &Finding, &InsightRef)> {
 
 /// `documentsReadThreshold (warning) in fn, 1 occurrence(s), 26,000 documents read from
 /// member`; names in backticks when `code`.
-pub fn describe_insight(insight: &InsightRef, table: &str, code: bool) -> String {
+pub(crate) fn describe_insight(insight: &InsightRef, table: &str, code: bool) -> String {
     let quote = |s: &str| {
         if code { format!("`{s}`") } else { s.to_owned() }
     };
@@ -138,7 +138,7 @@ fn thousands(n: u64) -> String {
 
 /// The predictions of a report, as lines for the table (`markdown`: a Markdown table); empty
 /// when `predict` did not run.
-pub fn predictions_section(report: &Report, markdown: bool) -> String {
+pub(crate) fn predictions_section(report: &Report, markdown: bool) -> String {
     use std::fmt::Write;
     let Some(stats) = &report.stats.predicted else {
         return String::new();

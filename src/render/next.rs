@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// What the user ran, as far as the next command needs it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Invocation<'a> {
+pub(crate) struct Invocation<'a> {
     pub inputs: &'a [PathBuf],
     pub from_report: Option<&'a Path>,
     pub schema_dir: Option<&'a Path>,
@@ -21,7 +21,7 @@ pub struct Step {
 }
 
 /// A word as a POSIX shell reads it: quoted only when it must be.
-pub fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let safe = !word.is_empty()
         && word
             .chars()
@@ -40,7 +40,7 @@ fn reads_stdin(invocation: &Invocation<'_>) -> bool {
 
 /// `ba-index-advisor apply` with the same inputs and schema folder; `placeholder` stands for a
 /// folder the user must name.
-pub fn apply_command(invocation: &Invocation<'_>, placeholder: Option<&str>) -> String {
+pub(crate) fn apply_command(invocation: &Invocation<'_>, placeholder: Option<&str>) -> String {
     let mut words = vec!["ba-index-advisor".to_owned(), "apply".to_owned()];
     match (invocation.schema_dir, placeholder) {
         (Some(dir), _) => words.extend([
@@ -71,7 +71,7 @@ pub fn apply_command(invocation: &Invocation<'_>, placeholder: Option<&str>) -> 
     words.join(" ")
 }
 
-pub fn next_steps(report: &Report, invocation: &Invocation<'_>) -> Vec<Step> {
+pub(crate) fn next_steps(report: &Report, invocation: &Invocation<'_>) -> Vec<Step> {
     let mut steps = Vec::new();
     if !report.has_work() {
         let blocked = report

@@ -10,7 +10,7 @@ fn js_string(text: &str) -> String {
 }
 
 /// `.index("a_b", ["a", "b"])`
-pub fn index_call(index: &PlannedIndex) -> String {
+pub(crate) fn index_call(index: &PlannedIndex) -> String {
     let fields: Vec<String> = index.fields.iter().map(|f| js_string(f)).collect();
     format!(
         ".index({}, [{}])",
@@ -20,7 +20,7 @@ pub fn index_call(index: &PlannedIndex) -> String {
 }
 
 /// One line per table, in plan order: `member: tables.member.index(…).index(…),`.
-pub fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
+pub(crate) fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
     let mut tables: Vec<&str> = Vec::new();
     for index in plan {
         if !tables.contains(&index.table.as_str()) {

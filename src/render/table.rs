@@ -131,7 +131,7 @@ fn shorten_start(text: &str, max: usize) -> String {
 
 /// The table's width limit: `COLUMNS` when set, else the terminal's width when stdout is one;
 /// piped output keeps full values.
-pub fn terminal_width() -> Option<usize> {
+pub(crate) fn terminal_width() -> Option<usize> {
     if let Some(columns) = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())
@@ -227,7 +227,7 @@ fn suggestions_table(report: &Report, width: Option<usize>) -> String {
 }
 
 /// The report for a terminal `width` characters wide (`None`: no limit).
-pub fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step]) -> String {
+pub(crate) fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step]) -> String {
     let bold = if color {
         Style::new().bold()
     } else {

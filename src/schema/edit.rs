@@ -21,14 +21,14 @@ impl Edit {
 
 /// The edited text, and where each edit's text landed in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EditedText {
+pub(crate) struct EditedText {
     pub text: String,
     pub inserted: Vec<Range<usize>>,
 }
 
 /// Applies `edits` to `src`. Two insertions at the same offset keep their given order; an edit
 /// whose range overlaps another, or falls outside `src` or inside a character, is rejected.
-pub fn apply(src: &str, edits: &[Edit]) -> Result<EditedText, SchemaError> {
+pub(crate) fn apply(src: &str, edits: &[Edit]) -> Result<EditedText, SchemaError> {
     let mut order: Vec<&Edit> = edits.iter().collect();
     order.sort_by_key(|e| (e.range.start, e.range.end));
     let mut out =

@@ -8,24 +8,24 @@ use super::ts;
 use super::write;
 use std::path::PathBuf;
 
-pub const GENERATED_FILE: &str = "generatedSchema.ts";
+pub(crate) const GENERATED_FILE: &str = "generatedSchema.ts";
 
 /// The regenerate commands, for both generations of the Better Auth CLI.
-pub const REGENERATE: [&str; 2] = [
+pub(crate) const REGENERATE: [&str; 2] = [
     "npx auth generate --output generatedSchema.ts",
     "npx @better-auth/cli generate -y --output generatedSchema.ts",
 ];
 
 /// What `init` will write.
 #[derive(Debug, Clone)]
-pub struct Conversion {
+pub(crate) struct Conversion {
     pub generated_path: PathBuf,
     pub generated_text: String,
     pub schema_text: String,
 }
 
 /// The overlay `schema.ts`, in the file's own quote style and line endings.
-pub fn overlay_text(quote: char, newline: &str) -> String {
+pub(crate) fn overlay_text(quote: char, newline: &str) -> String {
     let q = quote;
     [
         format!("import {{ defineSchema }} from {q}convex/server{q};"),
@@ -45,7 +45,7 @@ pub fn overlay_text(quote: char, newline: &str) -> String {
 }
 
 /// Plans the conversion. `Ok(None)` when the folder already is an overlay.
-pub fn plan(component: &Component) -> Result<Option<Conversion>, SchemaError> {
+pub(crate) fn plan(component: &Component) -> Result<Option<Conversion>, SchemaError> {
     let schema = &component.schema;
     if let Layout::Overlay { .. } = component.layout {
         return Ok(None);
@@ -99,7 +99,7 @@ pub fn plan(component: &Component) -> Result<Option<Conversion>, SchemaError> {
 }
 
 /// Writes the conversion: the generated content first (to a new file), then `schema.ts`.
-pub fn commit(schema: &SourceFile, conversion: &Conversion) -> Result<(), SchemaError> {
+pub(crate) fn commit(schema: &SourceFile, conversion: &Conversion) -> Result<(), SchemaError> {
     write::create(&conversion.generated_path, &conversion.generated_text)?;
     if let Err(err) = write::commit(schema, &conversion.schema_text) {
         // Leave the folder as it was found.

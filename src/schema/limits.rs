@@ -23,13 +23,13 @@
 
 use super::model::Table;
 
-pub const MAX_FIELDS_PER_INDEX: usize = 16;
-pub const MAX_INDEXES_PER_TABLE: usize = 32;
-pub const MAX_IDENTIFIER_LEN: usize = 64;
-pub const RESERVED_INDEX_NAMES: &[&str] = &["by_id", "by_creation_time"];
+pub(crate) const MAX_FIELDS_PER_INDEX: usize = 16;
+pub(crate) const MAX_INDEXES_PER_TABLE: usize = 32;
+pub(crate) const MAX_IDENTIFIER_LEN: usize = 64;
+pub(crate) const RESERVED_INDEX_NAMES: &[&str] = &["by_id", "by_creation_time"];
 
 /// Why a name is not a valid Convex index name, if it is not.
-pub fn name_problem(name: &str) -> Option<String> {
+pub(crate) fn name_problem(name: &str) -> Option<String> {
     let mut chars = name.chars();
     match chars.next() {
         None => return Some("the name is empty".into()),
@@ -59,7 +59,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 }
 
 /// Why a field list cannot be a Convex index's fields, if it cannot.
-pub fn fields_problem(fields: &[String]) -> Option<String> {
+pub(crate) fn fields_problem(fields: &[String]) -> Option<String> {
     if fields.is_empty() {
         return Some("an index needs at least one field".into());
     }
@@ -84,14 +84,14 @@ pub fn fields_problem(fields: &[String]) -> Option<String> {
 }
 
 /// Why a table with `count` indexes (staged ones included) is refused, if it is.
-pub fn count_problem(count: usize) -> Option<String> {
+pub(crate) fn count_problem(count: usize) -> Option<String> {
     (count > MAX_INDEXES_PER_TABLE)
         .then(|| format!("the table has {count} indexes; Convex allows {MAX_INDEXES_PER_TABLE}"))
 }
 
 /// An earlier index on the same table that a new one collides with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clash<T> {
+pub(crate) enum Clash<T> {
     /// Same name: a deployment refuses two definitions of one index name.
     Name(T),
     /// Same fields under another name: a deployment refuses two indexes with one field list.
@@ -101,7 +101,7 @@ pub enum Clash<T> {
 /// The first of `earlier` (a tag, name and fields for each index) that an index `(name,
 /// fields)` collides with. A name clash is reported first: the deployment keeps one index per
 /// name before it compares field lists.
-pub fn clash<T: Copy>(
+pub(crate) fn clash<T: Copy>(
     earlier: &[(T, &str, &[String])],
     name: &str,
     fields: &[String],
@@ -116,7 +116,7 @@ pub fn clash<T: Copy>(
 }
 
 /// Checks adding `additions` (name, fields) to `table`. Returns the first broken limit.
-pub fn check(table: &Table, additions: &[(String, Vec<String>)]) -> Result<(), String> {
+pub(crate) fn check(table: &Table, additions: &[(String, Vec<String>)]) -> Result<(), String> {
     let mut taken: Vec<((), &str, &[String])> = table
         .indexes
         .iter()

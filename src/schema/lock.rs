@@ -4,7 +4,7 @@
 use super::error::SchemaError;
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long to wait for another writer. A holder only re-reads, verifies and renames one small
@@ -14,14 +14,14 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// Held while it lives; dropping it closes the descriptor, which releases the lock.
 #[derive(Debug)]
-pub struct SchemaLock {
+pub(crate) struct SchemaLock {
     _fd: OwnedFd,
 }
 
 /// Locks `dir` (the folder holding `schema.ts`). The folder is locked rather than the file,
 /// because a write replaces the file by a rename and so changes its inode; locking the folder
 /// also leaves no lock file behind in the user's project.
-pub fn acquire(dir: &Path) -> Result<SchemaLock, SchemaError> {
+pub(crate) fn acquire(dir: &Path) -> Result<SchemaLock, SchemaError> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -55,13 +55,4 @@ pub fn acquire(dir: &Path) -> Result<SchemaLock, SchemaError> {
         }
         std::thread::sleep(POLL);
     }
-}
-
-/// The folder to lock for a `schema.ts` path.
-pub fn dir_of(schema: &Path) -> PathBuf {
-    schema
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
 }

@@ -1,12 +1,12 @@
 //! The Better Auth component's schema: reading it (through oxc, in `ts` only), modelling it,
 //! checking Convex's limits, and writing indexes into the overlay.
 
-pub mod edit;
-pub mod error;
-pub mod init;
-pub mod limits;
+pub(crate) mod edit;
+pub(crate) mod error;
+pub(crate) mod init;
+pub(crate) mod limits;
 pub mod locate;
-pub mod lock;
+pub(crate) mod lock;
 pub mod model;
 pub mod overlay;
 pub mod ts;

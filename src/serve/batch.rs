@@ -8,18 +8,17 @@ use serde_json::Value;
 use std::fmt;
 
 /// The name events without `convex.deployment_name` are kept under.
-pub const UNNAMED_DEPLOYMENT: &str = "unknown";
+pub(crate) const UNNAMED_DEPLOYMENT: &str = "unknown";
 
 #[derive(Debug)]
-pub struct Batch {
+pub(crate) struct Batch {
     pub events: Vec<Value>,
     /// SHA-256 of the raw body: a redelivered batch has the same bytes.
     pub hash: [u8; 32],
-    pub bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum BatchError {
+pub(crate) enum BatchError {
     #[error("the body is empty")]
     Empty,
     #[error("event {index} is not JSON: {message}")]
@@ -45,7 +44,7 @@ pub enum BatchError {
 
 impl BatchError {
     /// The reason the report's coverage and `/metrics` count it under.
-    pub fn reason(&self) -> RejectReason {
+    pub(crate) fn reason(&self) -> RejectReason {
         match self {
             BatchError::Empty | BatchError::NotJson { .. } | BatchError::NotAnObject { .. } => {
                 RejectReason::NotABatch
@@ -62,7 +61,7 @@ impl BatchError {
 /// A signed body that is not a batch to store, and how many events it held (0 when it could
 /// not be read as events at all).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub error: BatchError,
     pub events: u64,
 }
@@ -186,11 +185,7 @@ impl Batch {
         let digest = ring::digest::digest(&ring::digest::SHA256, body);
         let mut hash = [0u8; 32];
         hash.copy_from_slice(digest.as_ref());
-        let batch = Self {
-            events,
-            hash,
-            bytes: body.len() as u64,
-        };
+        let batch = Self { events, hash };
         if !batch.is_verification() {
             batch
                 .check_age(now_ms, rules.max_age_ms)
@@ -200,7 +195,7 @@ impl Batch {
     }
 
     /// The connection test Convex sends when a stream is created: it needs a 2xx, nothing else.
-    pub fn is_verification(&self) -> bool {
+    pub(crate) fn is_verification(&self) -> bool {
         self.events.iter().all(|e| topic(e) == Some("verification"))
     }
 
@@ -216,16 +211,16 @@ impl Batch {
     }
 }
 
-pub fn topic(event: &Value) -> Option<&str> {
+pub(crate) fn topic(event: &Value) -> Option<&str> {
     event.get("topic").and_then(Value::as_str)
 }
 
 /// The event's Unix milliseconds (V2 `timestamp`).
-pub fn timestamp_ms(event: &Value) -> Option<i64> {
+pub(crate) fn timestamp_ms(event: &Value) -> Option<i64> {
     event.get("timestamp").and_then(Value::as_i64)
 }
 
-pub fn deployment(event: &Value) -> &str {
+pub(crate) fn deployment(event: &Value) -> &str {
     event
         .get("convex")
         .and_then(|c| c.get("deployment_name"))

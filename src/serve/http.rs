@@ -48,7 +48,10 @@ struct App {
 
 type Reply = Response<Full<Bytes>>;
 
-pub async fn serve(settings: ServeSettings, jobs: mpsc::Sender<Job>) -> Result<(), ServeError> {
+pub(super) async fn serve(
+    settings: ServeSettings,
+    jobs: mpsc::Sender<Job>,
+) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|source| ServeError::Listen {

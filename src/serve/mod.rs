@@ -3,12 +3,12 @@
 //! the report document, a web page and metrics are served over HTTP, and a GitHub issue can be
 //! kept up to date with the plan.
 
-pub mod batch;
+pub(crate) mod batch;
 mod http;
 mod notify;
 pub mod signature;
 mod state;
-pub mod store;
+pub(crate) mod store;
 mod validate;
 
 pub use notify::IssueTarget;

@@ -13,9 +13,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The source name of the stream over all deployments, in locations (`log-stream:<line>`).
-pub const STREAM_SOURCE: &str = "log-stream";
+pub(super) const STREAM_SOURCE: &str = "log-stream";
 /// Hours of activity kept for the sparkline.
-pub const ACTIVITY_HOURS: i64 = 24;
+pub(super) const ACTIVITY_HOURS: i64 = 24;
 const HOUR_MS: i64 = 3_600_000;
 /// How long a committed body's hash is kept to recognise a redelivery.
 const BATCH_MEMORY_MS: i64 = 24 * HOUR_MS;
@@ -74,7 +74,7 @@ pub enum Outcome {
 
 /// Per deployment, what the web page shows beside the report document.
 #[derive(Debug, Serialize)]
-pub struct DeploymentView {
+pub(super) struct DeploymentView {
     pub name: String,
     /// The plan as the overlay snippet (`render::snippet`), ready to paste.
     pub snippet: String,
@@ -84,14 +84,14 @@ pub struct DeploymentView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Activity {
+pub(super) struct Activity {
     pub table: String,
     pub fields: Vec<String>,
     /// Signals per hour, oldest first, the last entry being the current hour.
     pub hours: Vec<u64>,
 }
 
-pub struct State {
+pub(super) struct State {
     engine: Engine,
     store: Database,
     all: Live,
@@ -134,7 +134,11 @@ fn signal_request(event: &ScanEvent) -> Option<&str> {
 
 impl State {
     /// Opens the database and rebuilds every deployment's state from it.
-    pub fn open(engine: Engine, store: Database, pending_ms: i64) -> Result<Self, StoreError> {
+    pub(super) fn open(
+        engine: Engine,
+        store: Database,
+        pending_ms: i64,
+    ) -> Result<Self, StoreError> {
         // Usage that expired while the server was down is not replayed.
         store.forget_unmatched(super::now_ms().saturating_sub(pending_ms))?;
         let mut state = Self {
@@ -195,7 +199,7 @@ impl State {
         Ok(())
     }
 
-    pub fn stored_events(&self) -> Result<u64, StoreError> {
+    pub(super) fn stored_events(&self) -> Result<u64, StoreError> {
         self.store.stored_events()
     }
 
@@ -203,7 +207,11 @@ impl State {
     /// the live state in turn, and none is answered before the commit. If anything fails, the
     /// transaction is rolled back, the live state rebuilt from the database, and every batch of
     /// the group answered with the error (the sink sends them again).
-    pub fn ingest_group(&mut self, batches: &[Batch], now_ms: i64) -> Vec<Result<Outcome, String>> {
+    pub(super) fn ingest_group(
+        &mut self,
+        batches: &[Batch],
+        now_ms: i64,
+    ) -> Vec<Result<Outcome, String>> {
         let written = self.store.begin().and_then(|()| {
             batches
                 .iter()
@@ -367,7 +375,7 @@ impl State {
     }
 
     /// Forgets old batch hashes and the usage of executions no signal named in time.
-    pub fn forget(&mut self, now_ms: i64) -> Result<(), StoreError> {
+    pub(super) fn forget(&mut self, now_ms: i64) -> Result<(), StoreError> {
         let oldest = now_ms.saturating_sub(self.pending_ms);
         self.waiting.retain(|_, waiting| waiting.since_ms >= oldest);
         self.store.forget_batches(now_ms - BATCH_MEMORY_MS)?;
@@ -377,20 +385,20 @@ impl State {
 
     /// A signed body refused before it reached the state, counted in the coverage of the
     /// report over all deployments (a refused body's deployment is not trusted).
-    pub fn refused(&mut self, reason: RejectReason, events: u64) {
+    pub(super) fn refused(&mut self, reason: RejectReason, events: u64) {
         let mut coverage = Coverage::default();
         coverage.reject(reason, 1, events);
         self.all.collected.cover(coverage);
     }
 
     /// Executions whose usage waits for a signal.
-    pub fn pending(&self) -> u64 {
+    pub(super) fn pending(&self) -> u64 {
         self.waiting.len() as u64
     }
 
     /// The `report --format json` document over everything received, or over one deployment;
     /// `None` for a deployment never seen.
-    pub fn report(&self, deployment: Option<&str>) -> Option<Report> {
+    pub(super) fn report(&self, deployment: Option<&str>) -> Option<Report> {
         let live = match deployment {
             None => &self.all,
             Some(name) => self.deployments.get(name)?,
@@ -398,11 +406,11 @@ impl State {
         Some(self.engine.conclude(&live.collected))
     }
 
-    pub fn deployment_names(&self) -> Vec<String> {
+    pub(super) fn deployment_names(&self) -> Vec<String> {
         self.deployments.keys().cloned().collect()
     }
 
-    pub fn view(&self, name: &str, now_ms: i64) -> Option<DeploymentView> {
+    pub(super) fn view(&self, name: &str, now_ms: i64) -> Option<DeploymentView> {
         let live = self.deployments.get(name)?;
         let report = self.engine.conclude(&live.collected);
         let current = now_ms.div_euclid(HOUR_MS);

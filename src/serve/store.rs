@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes. Each entry of `MIGRATIONS` moves the database up one version.
-pub const DATABASE_VERSION: i64 = 1;
+pub(crate) const DATABASE_VERSION: i64 = 1;
 
 const MIGRATIONS: &[&str] = &[
     // 0 → 1
@@ -43,7 +43,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The key the totals over every deployment are kept under (no deployment name is empty).
-pub const ALL: &str = "";
+pub(crate) const ALL: &str = "";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -113,7 +113,7 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 
 /// One kept event of a batch.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     pub deployment: String,
     /// Its line in the stream of every deployment, and in its own deployment's stream.
     pub stream_line: u64,
@@ -127,13 +127,13 @@ pub struct Row {
 
 /// Input counters of one deployment (or of all, under [`ALL`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub inputs: u64,
     pub counts: ScanCounts,
 }
 
 impl Totals {
-    pub fn add(&mut self, inputs: u64, counts: ScanCounts) {
+    pub(crate) fn add(&mut self, inputs: u64, counts: ScanCounts) {
         self.inputs += inputs;
         self.counts.bytes += counts.bytes;
         self.counts.lines += counts.lines;
@@ -143,12 +143,12 @@ impl Totals {
     }
 }
 
-pub struct Database {
+pub(crate) struct Database {
     connection: Connection,
 }
 
 impl Database {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
                 path: parent.to_path_buf(),
@@ -191,7 +191,7 @@ impl Database {
         Ok(Self { connection })
     }
 
-    pub fn knows(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+    pub(crate) fn knows(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
         Ok(self
             .connection
             .query_row(
@@ -205,16 +205,16 @@ impl Database {
 
     /// Opens the transaction that `write` adds batches to: batches that arrive together are
     /// committed together, one disk sync for all of them.
-    pub fn begin(&self) -> Result<(), StoreError> {
+    pub(crate) fn begin(&self) -> Result<(), StoreError> {
         Ok(self.connection.execute_batch("BEGIN IMMEDIATE")?)
     }
 
-    pub fn finish(&self) -> Result<(), StoreError> {
+    pub(crate) fn finish(&self) -> Result<(), StoreError> {
         Ok(self.connection.execute_batch("COMMIT")?)
     }
 
     /// Rolls the open transaction back; nothing written since `begin` stays.
-    pub fn abandon(&self) {
+    pub(crate) fn abandon(&self) {
         if let Err(err) = self.connection.execute_batch("ROLLBACK") {
             tracing::warn!("rollback: {err}");
         }
@@ -222,7 +222,7 @@ impl Database {
 
     /// One batch inside the open transaction: its hash, its kept events, the usage its signals
     /// now keep for good (`matched`), and the counters it adds.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         hash: &[u8; 32],
         received_ms: i64,
@@ -284,7 +284,8 @@ impl Database {
     }
 
     /// `begin`, `write` and `finish` for one batch.
-    pub fn commit(
+    #[cfg(test)]
+    pub(crate) fn commit(
         &self,
         hash: &[u8; 32],
         received_ms: i64,
@@ -304,7 +305,7 @@ impl Database {
 
     /// Forgets the hashes of batches received before `before_ms`: the sink gives up on a batch
     /// within minutes, so older hashes cannot come back.
-    pub fn forget_batches(&self, before_ms: i64) -> Result<usize, StoreError> {
+    pub(crate) fn forget_batches(&self, before_ms: i64) -> Result<usize, StoreError> {
         Ok(self.connection.execute(
             "DELETE FROM batches WHERE received_ms < ?1",
             params![before_ms],
@@ -312,7 +313,7 @@ impl Database {
     }
 
     /// Drops the usage of executions no signal named before `before_ms`.
-    pub fn forget_unmatched(&self, before_ms: i64) -> Result<usize, StoreError> {
+    pub(crate) fn forget_unmatched(&self, before_ms: i64) -> Result<usize, StoreError> {
         Ok(self.connection.execute(
             "DELETE FROM events WHERE pending_since_ms < ?1",
             params![before_ms],
@@ -320,7 +321,7 @@ impl Database {
     }
 
     /// Every kept event, in the order it was committed.
-    pub fn rows(&self, mut each: impl FnMut(Row)) -> Result<(), StoreError> {
+    pub(crate) fn rows(&self, mut each: impl FnMut(Row)) -> Result<(), StoreError> {
         let mut select = self.connection.prepare(
             "SELECT deployment, stream_line, deployment_line, timestamp_ms, event, request_id,
                     pending_since_ms
@@ -343,7 +344,7 @@ impl Database {
         Ok(())
     }
 
-    pub fn totals(&self) -> Result<BTreeMap<String, Totals>, StoreError> {
+    pub(crate) fn totals(&self) -> Result<BTreeMap<String, Totals>, StoreError> {
         let mut select = self.connection.prepare(
             "SELECT deployment, inputs, bytes, lines, records, suspects, cached_replays FROM totals",
         )?;
@@ -367,7 +368,7 @@ impl Database {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn stored_events(&self) -> Result<u64, StoreError> {
+    pub(crate) fn stored_events(&self) -> Result<u64, StoreError> {
         Ok(self
             .connection
             .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?

@@ -4,5 +4,5 @@
 
 pub(crate) mod live;
 pub(crate) mod source;
-pub mod tracker;
-pub mod view;
+pub(crate) mod tracker;
+pub(crate) mod view;

@@ -13,13 +13,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 /// Distinct (table, fields) pairs tracked; more would mean the input is not Better Auth's.
-pub const MAX_SUGGESTIONS: usize = 1000;
+pub(crate) const MAX_SUGGESTIONS: usize = 1000;
 const MAX_CALLERS: usize = 5;
 const RATE_WINDOW_SECS: usize = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     New,
     Written,
     Served,
@@ -31,7 +31,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::New => "new",
             Status::Written => "written",
@@ -44,7 +44,7 @@ impl Status {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct TrackerOptions {
+pub(crate) struct TrackerOptions {
     /// Served and no warning for this long: resolved.
     pub quiet: Duration,
     /// Warnings this soon after the index appeared are in flight (deploy, log delay).
@@ -62,7 +62,7 @@ impl Default for TrackerOptions {
 
 /// What a renderer shows for one suggestion; `--format json` prints it as one NDJSON event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SuggestionView {
+pub(crate) struct SuggestionView {
     pub table: String,
     pub fields: Vec<String>,
     /// The index the plan adds for it (the name `apply` would write).
@@ -151,7 +151,7 @@ struct Entry {
 type Key = (String, Vec<String>);
 
 #[derive(Debug)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     options: TrackerOptions,
     epoch: Instant,
     entries: HashMap<Key, Entry>,
@@ -164,7 +164,7 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(options: TrackerOptions, now: Instant) -> Self {
+    pub(crate) fn new(options: TrackerOptions, now: Instant) -> Self {
         Self {
             options,
             epoch: now,
@@ -177,19 +177,19 @@ impl Tracker {
     }
 
     /// Suggestions these dismiss are not tracked (`dismissed` says why).
-    pub fn with_dismissals(mut self, dismissals: Dismissals) -> Self {
+    pub(crate) fn with_dismissals(mut self, dismissals: Dismissals) -> Self {
         self.dismissals = dismissals;
         self
     }
 
     /// Why this (table, fields) is not tracked, if it is not. `min_count` is left to the
     /// concluded report: a live count is still growing.
-    pub fn dismissed(&self, table: &str, fields: &[String]) -> Option<Dismissed> {
+    pub(crate) fn dismissed(&self, table: &str, fields: &[String]) -> Option<Dismissed> {
         dismissed(Some(&self.dismissals), table, fields, None)
     }
 
     /// Signals not tracked because the suggestion limit was reached.
-    pub fn dropped(&self) -> u64 {
+    pub(crate) fn dropped(&self) -> u64 {
         self.dropped
     }
 
@@ -199,7 +199,7 @@ impl Tracker {
 
     /// Whether a signal of this (table, fields) fits in the bounded state: a known suggestion,
     /// or room for a new one. Callers keep other per-key state (the engine's aggregate) in step.
-    pub fn accepts(&self, table: &str, fields: &[String]) -> bool {
+    pub(crate) fn accepts(&self, table: &str, fields: &[String]) -> bool {
         self.entries.len() < MAX_SUGGESTIONS
             || self
                 .entries
@@ -208,7 +208,7 @@ impl Tracker {
 
     /// Counts a signal. Returns the suggestion's key when its status changed (or it is new);
     /// a new suggestion is `new` until `apply_advice` says what it means.
-    pub fn observe(&mut self, signal: &Signal, now: Instant) -> Option<Key> {
+    pub(crate) fn observe(&mut self, signal: &Signal, now: Instant) -> Option<Key> {
         if self.dismissed(&signal.table, &signal.fields).is_some() {
             return None;
         }
@@ -269,7 +269,7 @@ impl Tracker {
 
     /// Takes the engine's answer for every tracked suggestion: its status against `model` and
     /// the plan. Returns the suggestions whose live status changed.
-    pub fn apply_advice(
+    pub(crate) fn apply_advice(
         &mut self,
         report: &Report,
         model: Option<&SchemaModel>,
@@ -363,7 +363,7 @@ impl Tracker {
     }
 
     /// We wrote the index for this suggestion (the schema re-read will then see it served).
-    pub fn mark_written(&mut self, table: &str, fields: &[String]) -> bool {
+    pub(crate) fn mark_written(&mut self, table: &str, fields: &[String]) -> bool {
         let key = (table.to_owned(), fields.to_vec());
         match self.entries.get_mut(&key) {
             Some(entry) if entry.status == Status::New => {
@@ -375,7 +375,7 @@ impl Tracker {
     }
 
     /// Time-driven transitions: served (or still firing) and quiet long enough → resolved.
-    pub fn tick(&mut self, now: Instant) -> Vec<Key> {
+    pub(crate) fn tick(&mut self, now: Instant) -> Vec<Key> {
         let quiet = self.options.quiet;
         let mut changed = Vec::new();
         for key in &self.order {
@@ -402,7 +402,7 @@ impl Tracker {
     /// and no other became ready in the last `debounce` (so a burst is written at once); with
     /// `flush`, any such suggestion is due at once (the input ended). The due suggestions count
     /// as attempted.
-    pub fn write_due(
+    pub(crate) fn write_due(
         &mut self,
         min_hits: u64,
         debounce: Duration,
@@ -437,7 +437,7 @@ impl Tracker {
     }
 
     /// The suggestion's current state; it counts as shown, so `take_dirty` skips it.
-    pub fn view(&mut self, key: &Key, now: Instant) -> Option<SuggestionView> {
+    pub(crate) fn view(&mut self, key: &Key, now: Instant) -> Option<SuggestionView> {
         let second = self.second(now);
         let entry = self.entries.get_mut(key)?;
         entry.dirty = false;
@@ -445,7 +445,7 @@ impl Tracker {
     }
 
     /// Every suggestion, in first-seen order.
-    pub fn views(&mut self, now: Instant) -> Vec<SuggestionView> {
+    pub(crate) fn views(&mut self, now: Instant) -> Vec<SuggestionView> {
         let second = self.second(now);
         let entries = &mut self.entries;
         self.order
@@ -455,7 +455,7 @@ impl Tracker {
     }
 
     /// Suggestions whose count changed since the last call.
-    pub fn take_dirty(&mut self, now: Instant) -> Vec<SuggestionView> {
+    pub(crate) fn take_dirty(&mut self, now: Instant) -> Vec<SuggestionView> {
         let second = self.second(now);
         let entries = &mut self.entries;
         self.order

@@ -17,7 +17,7 @@ const DEFAULT_WIDTH: usize = 80;
 const MIN_WIDTH: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Table,
     Lines,
     Json,
@@ -32,7 +32,7 @@ struct JsonEvent<'a> {
     suggestion: &'a SuggestionView,
 }
 
-pub struct View<W: Write> {
+pub(crate) struct View<W: Write> {
     mode: Mode,
     out: W,
     color: bool,
@@ -60,7 +60,7 @@ struct IgnoredEvent<'a> {
 }
 
 impl<W: Write> View<W> {
-    pub fn new(mode: Mode, out: W, color: bool) -> Self {
+    pub(crate) fn new(mode: Mode, out: W, color: bool) -> Self {
         let fixed_width = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.trim().parse().ok())
@@ -91,12 +91,8 @@ impl<W: Write> View<W> {
             .max(MIN_WIDTH)
     }
 
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     /// A suggestion appeared or its status changed.
-    pub fn status_changed(&mut self, s: &SuggestionView) -> io::Result<()> {
+    pub(crate) fn status_changed(&mut self, s: &SuggestionView) -> io::Result<()> {
         match self.mode {
             Mode::Table => {
                 self.stale = true;
@@ -112,7 +108,12 @@ impl<W: Write> View<W> {
     }
 
     /// A suggestion the configuration dismisses was seen for the first time.
-    pub fn ignored(&mut self, table: &str, fields: &[String], reason: &str) -> io::Result<()> {
+    pub(crate) fn ignored(
+        &mut self,
+        table: &str,
+        fields: &[String],
+        reason: &str,
+    ) -> io::Result<()> {
         self.ignored
             .push((table.to_owned(), fields.to_vec(), reason.to_owned()));
         match self.mode {
@@ -150,7 +151,7 @@ impl<W: Write> View<W> {
     }
 
     /// Periodic: suggestions whose count moved since the last call.
-    pub fn counts_changed(&mut self, changed: &[SuggestionView]) -> io::Result<()> {
+    pub(crate) fn counts_changed(&mut self, changed: &[SuggestionView]) -> io::Result<()> {
         match self.mode {
             Mode::Table => {
                 self.stale |= !changed.is_empty();
@@ -168,7 +169,12 @@ impl<W: Write> View<W> {
 
     /// Redraws the table if something changed, the terminal was resized, or `force`; at most
     /// every `REDRAW_EVERY`.
-    pub fn refresh(&mut self, all: &[SuggestionView], now: Instant, force: bool) -> io::Result<()> {
+    pub(crate) fn refresh(
+        &mut self,
+        all: &[SuggestionView],
+        now: Instant,
+        force: bool,
+    ) -> io::Result<()> {
         if self.mode != Mode::Table {
             return Ok(());
         }
@@ -202,7 +208,7 @@ impl<W: Write> View<W> {
 
     /// A message for the user, on stderr; the table is cleared first and redrawn after. A
     /// closed stderr loses the message but stops nothing: the view and `--write` go on.
-    pub fn notice(&mut self, message: &str) -> io::Result<()> {
+    pub(crate) fn notice(&mut self, message: &str) -> io::Result<()> {
         if self.mode == Mode::Table {
             // The live region is erased before the message is written to the other stream.
             self.clear()?;
@@ -216,7 +222,7 @@ impl<W: Write> View<W> {
     }
 
     /// The final state of every suggestion.
-    pub fn finish(&mut self, all: &[SuggestionView]) -> io::Result<()> {
+    pub(crate) fn finish(&mut self, all: &[SuggestionView]) -> io::Result<()> {
         match self.mode {
             Mode::Table => {
                 self.clear()?;
@@ -292,7 +298,7 @@ impl<W: Write> Drop for View<W> {
 }
 
 /// A panic on another thread does not drop the view: show the cursor before the message.
-pub fn restore_cursor_on_panic() {
+pub(crate) fn restore_cursor_on_panic() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         crossterm::execute!(io::stdout(), crossterm::cursor::Show).ok();

@@ -30,7 +30,7 @@ fn declares(table: &Table, path: &str) -> bool {
 }
 
 /// The checks, on the component as read: positions come from its files.
-pub fn diagnose(component: &Component, dismissals: &Dismissals) -> Vec<Problem> {
+pub(crate) fn diagnose(component: &Component, dismissals: &Dismissals) -> Vec<Problem> {
     let overlay = display_path(&component.schema.path);
     check(&component.model, dismissals, &overlay, &|i| {
         component.site(i)

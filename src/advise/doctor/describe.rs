@@ -21,7 +21,7 @@ fn origin(declared: Declared, at: Option<&Site>) -> String {
 }
 
 impl Diagnosis {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Diagnosis::UnservedOrder {
                 table,
