@@ -16,7 +16,7 @@ use crate::render;
 use crate::watch::live::{Feeds, LiveState};
 use crate::watch::source::Source;
 use crate::watch::tracker::TrackerOptions;
-use crate::watch::view::{Mode, View};
+use crate::watch::view::{Rendering, View};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::io::{self, IsTerminal};
@@ -224,13 +224,13 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let tty = stdout.is_terminal();
     let mode = match args.format {
-        LiveFormat::Auto if tty => Mode::Table,
-        LiveFormat::Auto | LiveFormat::Lines => Mode::Lines,
-        LiveFormat::Table => Mode::Table,
-        LiveFormat::Json => Mode::Json,
+        LiveFormat::Auto if tty => Rendering::Table,
+        LiveFormat::Auto | LiveFormat::Lines => Rendering::Lines,
+        LiveFormat::Table => Rendering::Table,
+        LiveFormat::Json => Rendering::Json,
     };
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
-    if mode == Mode::Table {
+    if mode == Rendering::Table {
         crate::watch::view::restore_cursor_on_panic();
     }
     let mut view = View::new(mode, stdout.lock(), color);

@@ -3,7 +3,7 @@
 //! when it changes, and the debounced `--write`.
 
 use crate::advise::{AdviceSettings, Dismissed};
-use crate::document::Report;
+use crate::document::{ListKey, Report};
 use crate::engine::{Collected, Engine, SchemaVersion};
 use crate::frame::{HEADER_MARK, ScanEvent, Scanner};
 use crate::ingest::child::{Captured, ChildError};
@@ -55,7 +55,7 @@ pub(crate) struct LiveState<'m> {
     collected: Collected,
     tracker: Tracker,
     /// Dismissed suggestions already shown as ignored.
-    announced: HashSet<(String, Vec<String>)>,
+    announced: HashSet<ListKey>,
     /// The schema on disk when a re-read of it failed: not read again until it changes.
     declined: Option<SchemaVersion>,
     /// `--write --min-hits N`.
@@ -220,8 +220,10 @@ impl<'m> LiveState<'m> {
             }
             match self.tracker.dismissed(&signal.table, &signal.fields) {
                 Some(Dismissed::Configured(reason)) => {
-                    let key = (signal.table.to_string(), signal.fields.to_vec());
-                    if self.announced.insert(key) {
+                    if self
+                        .announced
+                        .insert(ListKey::new(&signal.table, &signal.fields))
+                    {
                         view.ignored(&signal.table, &signal.fields, &reason)?;
                     }
                 }
@@ -243,7 +245,7 @@ impl<'m> LiveState<'m> {
 
     fn show<W: Write>(
         &mut self,
-        mut keys: Vec<(String, Vec<String>)>,
+        mut keys: Vec<ListKey>,
         view: &mut View<W>,
         now: Instant,
     ) -> io::Result<()> {
@@ -425,7 +427,7 @@ impl<'m> LiveState<'m> {
         for index in &applied.report.plan {
             for served in &index.serves {
                 if self.tracker.mark_written(&served.table, &served.fields) {
-                    written.push((served.table.clone(), served.fields.clone()));
+                    written.push(served.clone());
                 }
             }
         }

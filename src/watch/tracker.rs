@@ -5,7 +5,7 @@
 //! window, a few callers each.
 
 use crate::advise::{Dismissals, Dismissed, dismissed, index_name};
-use crate::document::{FindingStatus, Report};
+use crate::document::{FindingStatus, ListKey, Report};
 use crate::schema::SchemaModel;
 use crate::signal::Signal;
 use serde::Serialize;
@@ -148,14 +148,12 @@ struct Entry {
     dirty: bool,
 }
 
-type Key = (String, Vec<String>);
-
 #[derive(Debug)]
 pub(crate) struct Tracker {
     options: TrackerOptions,
     epoch: Instant,
-    entries: HashMap<Key, Entry>,
-    order: Vec<Key>,
+    entries: HashMap<ListKey, Entry>,
+    order: Vec<ListKey>,
     /// When each (table, index name, fields) first appeared in the schema during this run.
     index_seen: HashMap<(String, String, Vec<String>), Instant>,
     dropped: u64,
@@ -201,18 +199,16 @@ impl Tracker {
     /// or room for a new one. Callers keep other per-key state (the engine's aggregate) in step.
     pub(crate) fn accepts(&self, table: &str, fields: &[String]) -> bool {
         self.entries.len() < MAX_SUGGESTIONS
-            || self
-                .entries
-                .contains_key(&(table.to_owned(), fields.to_vec()))
+            || self.entries.contains_key(&ListKey::new(table, fields))
     }
 
     /// Counts a signal. Returns the suggestion's key when its status changed (or it is new);
     /// a new suggestion is `new` until `apply_advice` says what it means.
-    pub(crate) fn observe(&mut self, signal: &Signal, now: Instant) -> Option<Key> {
+    pub(crate) fn observe(&mut self, signal: &Signal, now: Instant) -> Option<ListKey> {
         if self.dismissed(&signal.table, &signal.fields).is_some() {
             return None;
         }
-        let key = (signal.table.to_string(), signal.fields.to_vec());
+        let key = ListKey::new(&signal.table, &signal.fields);
         let second = self.second(now);
         let mut created = false;
         if !self.entries.contains_key(&key) {
@@ -223,8 +219,8 @@ impl Tracker {
             self.entries.insert(
                 key.clone(),
                 Entry {
-                    table: key.0.clone(),
-                    fields: key.1.clone(),
+                    table: key.table.clone(),
+                    fields: key.fields.clone(),
                     count: 0,
                     rate: RateWindow::new(),
                     last_seen: now,
@@ -274,11 +270,11 @@ impl Tracker {
         report: &Report,
         model: Option<&SchemaModel>,
         now: Instant,
-    ) -> Vec<Key> {
+    ) -> Vec<ListKey> {
         self.note_indexes(model, now);
         let mut changed = Vec::new();
         for finding in &report.suggestions {
-            let key = (finding.table.clone(), finding.fields.clone());
+            let key = ListKey::new(&finding.table, &finding.fields);
             let Some(entry) = self.entries.get_mut(&key) else {
                 continue;
             };
@@ -305,7 +301,11 @@ impl Tracker {
                     if entry.served_by.as_ref() != Some(&serving) {
                         entry.served_at = Some(
                             self.index_seen
-                                .get(&(key.0.clone(), serving.name.clone(), serving.fields.clone()))
+                                .get(&(
+                                    key.table.clone(),
+                                    serving.name.clone(),
+                                    serving.fields.clone(),
+                                ))
                                 .copied()
                                 .unwrap_or(now),
                         );
@@ -335,7 +335,7 @@ impl Tracker {
         }
         // Below `min_count` so far: not a suggestion yet, and the view says why.
         for item in &report.ignored {
-            let key = (item.table.clone(), item.fields.clone());
+            let key = ListKey::new(&item.table, &item.fields);
             if let Some(entry) = self.entries.get_mut(&key)
                 && entry.reason.as_deref() != Some(item.reason.as_str())
             {
@@ -364,7 +364,7 @@ impl Tracker {
 
     /// We wrote the index for this suggestion (the schema re-read will then see it served).
     pub(crate) fn mark_written(&mut self, table: &str, fields: &[String]) -> bool {
-        let key = (table.to_owned(), fields.to_vec());
+        let key = ListKey::new(table, fields);
         match self.entries.get_mut(&key) {
             Some(entry) if entry.status == Status::New => {
                 entry.status = Status::Written;
@@ -375,7 +375,7 @@ impl Tracker {
     }
 
     /// Time-driven transitions: served (or still firing) and quiet long enough → resolved.
-    pub(crate) fn tick(&mut self, now: Instant) -> Vec<Key> {
+    pub(crate) fn tick(&mut self, now: Instant) -> Vec<ListKey> {
         let quiet = self.options.quiet;
         let mut changed = Vec::new();
         for key in &self.order {
@@ -437,7 +437,7 @@ impl Tracker {
     }
 
     /// The suggestion's current state; it counts as shown, so `take_dirty` skips it.
-    pub(crate) fn view(&mut self, key: &Key, now: Instant) -> Option<SuggestionView> {
+    pub(crate) fn view(&mut self, key: &ListKey, now: Instant) -> Option<SuggestionView> {
         let second = self.second(now);
         let entry = self.entries.get_mut(key)?;
         entry.dirty = false;
@@ -511,7 +511,7 @@ fn still_firing_reason(index: &ServingIndex, fields: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Finding, ListKey, PlannedIndex, SCHEMA_VERSION, Stats};
+    use crate::document::{Finding, PlannedIndex, SCHEMA_VERSION, Stats};
     use crate::schema::model::{Declared, Index, Table};
     use crate::signal::{Location, Origin, SignalKind};
 

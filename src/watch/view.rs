@@ -16,8 +16,9 @@ const DEFAULT_WIDTH: usize = 80;
 /// Narrower than this, rows keep this width and the terminal wraps them.
 const MIN_WIDTH: usize = 20;
 
+/// What `--format` (`LiveFormat`) resolved to on this stdout: `auto` is gone by now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub(crate) enum Rendering {
     Table,
     Lines,
     Json,
@@ -33,7 +34,7 @@ struct JsonEvent<'a> {
 }
 
 pub(crate) struct View<W: Write> {
-    mode: Mode,
+    mode: Rendering,
     out: W,
     color: bool,
     /// `COLUMNS`, when set; otherwise the terminal is asked at each redraw.
@@ -60,7 +61,7 @@ struct IgnoredEvent<'a> {
 }
 
 impl<W: Write> View<W> {
-    pub(crate) fn new(mode: Mode, out: W, color: bool) -> Self {
+    pub(crate) fn new(mode: Rendering, out: W, color: bool) -> Self {
         let fixed_width = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.trim().parse().ok())
@@ -94,16 +95,16 @@ impl<W: Write> View<W> {
     /// A suggestion appeared or its status changed.
     pub(crate) fn status_changed(&mut self, s: &SuggestionView) -> io::Result<()> {
         match self.mode {
-            Mode::Table => {
+            Rendering::Table => {
                 self.stale = true;
                 Ok(())
             }
-            Mode::Lines => {
+            Rendering::Lines => {
                 let line = plain_line(s);
                 writeln!(self.out, "{line}")?;
                 self.out.flush()
             }
-            Mode::Json => self.json("status", s),
+            Rendering::Json => self.json("status", s),
         }
     }
 
@@ -117,15 +118,15 @@ impl<W: Write> View<W> {
         self.ignored
             .push((table.to_owned(), fields.to_vec(), reason.to_owned()));
         match self.mode {
-            Mode::Table => {
+            Rendering::Table => {
                 self.stale = true;
                 Ok(())
             }
-            Mode::Lines => {
+            Rendering::Lines => {
                 writeln!(self.out, "{}", ignored_line(table, fields, reason))?;
                 self.out.flush()
             }
-            Mode::Json => {
+            Rendering::Json => {
                 serde_json::to_writer(
                     &mut self.out,
                     &IgnoredEvent {
@@ -153,17 +154,17 @@ impl<W: Write> View<W> {
     /// Periodic: suggestions whose count moved since the last call.
     pub(crate) fn counts_changed(&mut self, changed: &[SuggestionView]) -> io::Result<()> {
         match self.mode {
-            Mode::Table => {
+            Rendering::Table => {
                 self.stale |= !changed.is_empty();
                 Ok(())
             }
-            Mode::Lines => {
+            Rendering::Lines => {
                 for s in changed {
                     writeln!(self.out, "{}", plain_line(s))?;
                 }
                 self.out.flush()
             }
-            Mode::Json => changed.iter().try_for_each(|s| self.json("count", s)),
+            Rendering::Json => changed.iter().try_for_each(|s| self.json("count", s)),
         }
     }
 
@@ -175,7 +176,7 @@ impl<W: Write> View<W> {
         now: Instant,
         force: bool,
     ) -> io::Result<()> {
-        if self.mode != Mode::Table {
+        if self.mode != Rendering::Table {
             return Ok(());
         }
         let width = self.current_width();
@@ -209,7 +210,7 @@ impl<W: Write> View<W> {
     /// A message for the user, on stderr; the table is cleared first and redrawn after. A
     /// closed stderr loses the message but stops nothing: the view and `--write` go on.
     pub(crate) fn notice(&mut self, message: &str) -> io::Result<()> {
-        if self.mode == Mode::Table {
+        if self.mode == Rendering::Table {
             // The live region is erased before the message is written to the other stream.
             self.clear()?;
             self.out.flush()?;
@@ -224,7 +225,7 @@ impl<W: Write> View<W> {
     /// The final state of every suggestion.
     pub(crate) fn finish(&mut self, all: &[SuggestionView]) -> io::Result<()> {
         match self.mode {
-            Mode::Table => {
+            Rendering::Table => {
                 self.clear()?;
                 let width = self.current_width();
                 if all.is_empty() {
@@ -236,7 +237,7 @@ impl<W: Write> View<W> {
                 self.out.write_all(self.ignored_lines(width).as_bytes())?;
                 self.show_cursor()?;
             }
-            Mode::Lines => {
+            Rendering::Lines => {
                 writeln!(self.out, "summary: {} suggestion(s)", all.len())?;
                 for s in all {
                     writeln!(self.out, "{}", plain_line(s))?;
@@ -244,7 +245,7 @@ impl<W: Write> View<W> {
                 self.out
                     .write_all(self.ignored_lines(usize::MAX).as_bytes())?;
             }
-            Mode::Json => all.iter().try_for_each(|s| self.json("final", s))?,
+            Rendering::Json => all.iter().try_for_each(|s| self.json("final", s))?,
         }
         self.out.flush()
     }
@@ -439,7 +440,7 @@ mod tests {
     #[test]
     fn json_events_carry_the_contract_fields() {
         let mut out = Vec::new();
-        let mut v = View::new(Mode::Json, &mut out, false);
+        let mut v = View::new(Rendering::Json, &mut out, false);
         v.status_changed(&view(Status::New)).expect("write");
         drop(v);
         let line: serde_json::Value = serde_json::from_slice(&out).expect("json");
@@ -456,7 +457,7 @@ mod tests {
     #[test]
     fn table_redraw_moves_back_over_the_previous_table() {
         let mut out = Vec::new();
-        let mut v = View::new(Mode::Table, &mut out, false);
+        let mut v = View::new(Rendering::Table, &mut out, false);
         let now = Instant::now();
         v.refresh(&[view(Status::New)], now, false).expect("draw");
         v.status_changed(&view(Status::Served)).expect("mark");
