@@ -273,22 +273,23 @@ fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
     out
 }
 
-/// The exact diff, or (without a schema) the planned `.index(...)` calls.
-struct Change {
+/// The comment's fenced block: the exact diff, or (without a schema) the planned `.index(...)`
+/// calls. (`schema::Change` is the edit itself.)
+struct ChangeBlock {
     heading: String,
     language: &'static str,
     lines: Vec<String>,
 }
 
-impl Change {
+impl ChangeBlock {
     fn lines_len(&self) -> usize {
         self.heading.len() + 16 + self.lines.iter().map(String::len).sum::<usize>()
     }
 }
 
-fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
+fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<ChangeBlock> {
     match ctx.diff {
-        Some(diff) => Some(Change {
+        Some(diff) => Some(ChangeBlock {
             heading: format!("#### The change to `{}`\n\n", ctx.schema_path),
             language: "diff",
             lines: diff.lines().map(|l| format!("{l}\n")).collect(),
@@ -308,7 +309,7 @@ fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<Change> {
                     ctx.schema_path
                 )
             };
-            Some(Change {
+            Some(ChangeBlock {
                 heading: format!(
                     "#### Indexes to add\n\n{why} each line into the object given to \
                      `defineSchema`, after `...tables` (append the calls to an existing chain).\n\n"
