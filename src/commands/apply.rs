@@ -15,7 +15,8 @@ use std::process::ExitCode;
     ba-index-advisor report logs.txt --format json > report.json\n  \
     ba-index-advisor apply --from-report report.json --dry-run\n\n\
     Exit codes: 0 done (or nothing to change); 1 --check and changes would be made; \
-    2 usage or input error, or a refused edit.")]
+    2 usage or input error, a refused edit, or --check on logs not read in full (--allow-partial \
+    accepts that).")]
 pub struct ApplyArgs {
     /// Log files or directories, as for `report`.
     #[arg(value_name = "LOGS", conflicts_with = "from_report")]
