@@ -55,6 +55,15 @@ pub struct DoctorArgs {
 pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let flags = args.engine.flags(None);
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
+    let from_logs = !args.logs.is_empty();
+    let collected = if from_logs {
+        engine.read(&args.logs)
+    } else {
+        Collected::default()
+    };
+    // Without --predict the predictions only inform: what the logs need is judged on the logs
+    // alone, so it is concluded before the predictions join every document.
+    let logs_only = (from_logs && !args.predict).then(|| engine.conclude(&collected));
     let predicted = match engine.predict() {
         Ok(_) => true,
         Err(EngineError::Predict(err)) if !args.predict => {
@@ -63,19 +72,15 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err.into()),
     };
-    let from_logs = !args.logs.is_empty();
-    let collected = if from_logs {
-        engine.read(&args.logs)
-    } else {
-        Collected::default()
-    };
     let report = (predicted || from_logs).then(|| engine.conclude(&collected));
+    let logs_report = logs_only.or_else(|| report.clone().filter(|_| from_logs));
     let Some(component) = engine.component() else {
         return Ok(ExitCode::from(2));
     };
     let problems = doctor::diagnose(component, &engine.settings().advice.dismissals);
     let predicted_work = report.as_ref().is_some_and(|r| r.has_work());
-    let required_work = predicted_work && (args.predict || from_logs);
+    let required_work =
+        (args.predict && predicted_work) || logs_report.as_ref().is_some_and(|r| r.has_work());
     let text = if args.json && args.predict {
         let report = report.as_ref().expect("--predict requires the predictions");
         format!(
@@ -105,7 +110,7 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
             text.push_str(&render::predictions_section(report, false));
             text.push_str("  add them: ba-index-advisor predict --write\n");
         }
-        if let Some(report) = report.as_ref().filter(|_| from_logs) {
+        if let Some(report) = &logs_report {
             for index in &report.plan {
                 text.push_str(&format!(
                     "{}: the logs need index `{}` {}\n",
@@ -130,7 +135,7 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
         );
     }
     let failed = args.check && (!problems.is_empty() || required_work);
-    if let Some(report) = report.as_ref().filter(|_| from_logs) {
+    if let Some(report) = &logs_report {
         // Logs make this a gate over them: the coverage rule decides first.
         let judged = gate::finish(report, args.gate.gate(args.check, "--check"));
         if judged != ExitCode::SUCCESS || !failed {

@@ -243,8 +243,14 @@ impl Coverage {
         gaps
     }
 
+    /// Whether `gaps()` is empty, without writing the gaps.
     pub fn is_complete(&self) -> bool {
-        self.gaps().is_empty()
+        self.inputs.iter().all(|i| i.state == InputState::Read)
+            && self
+                .windows
+                .iter()
+                .all(|w| w.state == WindowState::Complete)
+            && self.rejected.is_empty()
     }
 
     /// The one line every renderer shows: what was read, and how much was not.

@@ -531,15 +531,7 @@ pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.append(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
-    }
+    use crate::transport::tests::headers;
 
     #[test]
     fn next_link_is_found_among_other_relations() {

@@ -48,6 +48,9 @@ pub(crate) fn coverage(report: &Report) -> Option<(String, Vec<String>)> {
     Some((coverage.line(), coverage.gaps()))
 }
 
+/// Gaps a markdown report (and so a PR comment, which has a size limit) lists one by one.
+const MARKDOWN_GAPS: usize = 20;
+
 /// The coverage as markdown: a quiet line when complete, a warning naming every gap otherwise.
 pub(crate) fn markdown_coverage(report: &Report) -> String {
     let Some((line, gaps)) = coverage(report) else {
@@ -57,8 +60,14 @@ pub(crate) fn markdown_coverage(report: &Report) -> String {
         return format!("<sub>{line}</sub>\n\n");
     }
     let mut out = format!("> [!WARNING]\n> **{line}**. Not read:\n");
-    for gap in gaps {
+    for gap in gaps.iter().take(MARKDOWN_GAPS) {
         out.push_str(&format!("> - {}\n", gap.replace('|', "\\|")));
+    }
+    if gaps.len() > MARKDOWN_GAPS {
+        out.push_str(&format!(
+            "> - … and {} more (`report --format json` lists every one under `coverage`)\n",
+            gaps.len() - MARKDOWN_GAPS
+        ));
     }
     out.push('\n');
     out

@@ -253,17 +253,12 @@ pub(crate) fn render(report: &Report, color: bool, width: Option<usize>, next: &
         .ok();
     }
     if let Some((line, gaps)) = super::coverage(report) {
-        let (on, off) = if gaps.is_empty() {
-            (String::new(), String::new())
+        let warn = if color && !gaps.is_empty() {
+            anstyle::AnsiColor::Yellow.on_default().bold()
         } else {
-            let warn = anstyle::AnsiColor::Yellow.on_default().bold();
-            if color {
-                (warn.render().to_string(), warn.render_reset().to_string())
-            } else {
-                (String::new(), String::new())
-            }
+            Style::new()
         };
-        writeln!(out, "{on}{line}{off}").ok();
+        writeln!(out, "{warn}{line}{warn:#}").ok();
         for gap in gaps {
             writeln!(out, "  not read: {gap}").ok();
         }

@@ -276,3 +276,30 @@ fn the_report_document_records_each_input_and_its_state() {
         "{markdown}"
     );
 }
+
+#[test]
+fn a_markdown_report_lists_twenty_gaps_and_counts_the_rest() {
+    let project = project();
+    let missing: Vec<String> = (0..25).map(|i| format!("missing-{i:02}.log")).collect();
+    let out = bin()
+        .current_dir(&project.root)
+        .arg("report")
+        .arg("good.log")
+        .args(&missing)
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        markdown.contains("> - missing-19.log: missing"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("> - missing-20.log"), "{markdown}");
+    assert!(markdown.contains("> - … and 5 more"), "{markdown}");
+    // stderr still names every gap.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not read: missing-24.log: missing"),
+        "{stderr}"
+    );
+}
