@@ -330,6 +330,35 @@ pub struct PlannedIndex {
     pub serves: Vec<ListKey>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Only an index of exactly these fields serves one of `serves` (a query that bounds or
+    /// sorts by `createdAt`): written with the exact mark, so no later run extends it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
+    /// The overlay index this tool wrote earlier whose fields begin these: the edit replaces that
+    /// call with this one instead of adding a second index beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<ExtendedIndex>,
+}
+
+impl PlannedIndex {
+    /// What replacing the index it extends means, for the plan's note and the PR comment.
+    pub fn extension(&self) -> Option<String> {
+        let old = self.extends.as_ref()?;
+        Some(format!(
+            "extends `{}` [{}] in place: this tool wrote it, and every list it serves begins \
+             these fields too, so one index serves both; Convex backfills a changed index when \
+             the schema is pushed",
+            old.name,
+            old.fields.join(", ")
+        ))
+    }
+}
+
+/// An index of the overlay that a planned index replaces in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendedIndex {
+    pub name: String,
+    pub fields: Vec<String>,
 }
 
 /// What a finding means against the schema.
@@ -464,6 +493,8 @@ impl PlannedIndex {
             fields: fields.to_vec(),
             serves: Vec::new(),
             note: None,
+            exact: false,
+            extends: None,
         }
     }
 }

@@ -11,7 +11,7 @@ pub use dismiss::{Dismissals, Dismissed, dismissed};
 pub use plan::index_name;
 pub use status::status_of;
 
-use crate::document::{Finding, FindingStatus, Ignored, PlannedIndex};
+use crate::document::{Finding, Ignored, PlannedIndex};
 use crate::schema::SchemaModel;
 
 /// How findings become advice: resolved once from flags and the configuration.
@@ -71,43 +71,7 @@ pub fn conclude(
             }
         }
     }
-    let needs = |f: &&Finding, exact: bool| {
-        f.status.as_ref().is_none_or(FindingStatus::needs_index)
-            && (matches!(f.status, Some(FindingStatus::ExactNeeded { .. }))
-                || f.exact == Some(true))
-                == exact
-    };
-    let general: Vec<&Finding> = suggestions.iter().filter(|f| needs(f, false)).collect();
-    let exact: Vec<&Finding> = suggestions.iter().filter(|f| needs(f, true)).collect();
-    let mut plan = plan::build_plan(&general, settings.merge);
-    for mut index in plan::build_plan(&exact, false) {
-        if let Some(same) = plan
-            .iter_mut()
-            .find(|i| i.table == index.table && i.fields == index.fields)
-        {
-            same.serves.append(&mut index.serves);
-            continue;
-        }
-        let begun_by = exact
-            .iter()
-            .find(|f| f.table == index.table && f.fields == index.fields)
-            .and_then(|f| match &f.status {
-                Some(FindingStatus::ExactNeeded { index }) => Some(index.as_str()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        if begun_by.is_empty() {
-            // A predicted createdAt query: no index begins with its fields yet.
-            plan.push(index);
-            continue;
-        }
-        index.note = Some(format!(
-            "`{begun_by}` begins with these fields, yet the warning fired: the query bounds or \
-             sorts by createdAt, and then Better Auth only takes an index of exactly these fields"
-        ));
-        plan.push(index);
-    }
-    plan::name_uniquely(&mut plan, model);
+    let plan = plan::plan(&suggestions, model, settings.merge);
     Advice {
         suggestions,
         ignored,

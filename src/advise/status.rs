@@ -371,6 +371,7 @@ mod tests {
             staged,
             declared: origin,
             span: None,
+            marker: None,
         };
         SchemaModel {
             tables: vec![Table {
@@ -692,6 +693,7 @@ mod tests {
             staged: false,
             declared: Declared::Overlay,
             span: None,
+            marker: None,
         });
         let mut plan = vec![PlannedIndex {
             table: "session".into(),
@@ -699,6 +701,8 @@ mod tests {
             fields: s(&["userId", "expiresAt"]),
             serves: vec![],
             note: None,
+            exact: false,
+            extends: None,
         }];
         name_uniquely(&mut plan, Some(&m));
         assert_eq!(plan[0].name, "userId_expiresAt_2");

@@ -175,6 +175,8 @@ mod tests {
             fields: vec!["userId".into()],
             serves: Vec::new(),
             note: None,
+            exact: false,
+            extends: None,
         }];
         let from = [PackageRef {
             name: "better-auth".into(),

@@ -290,7 +290,27 @@ impl ChangeBlock {
 fn change_lines(report: &Report, ctx: CommentContext<'_>) -> Option<ChangeBlock> {
     match ctx.diff {
         Some(diff) => Some(ChangeBlock {
-            heading: format!("#### The change to `{}`\n\n", ctx.schema_path),
+            heading: format!(
+                "#### The change to `{}`\n\n{}",
+                ctx.schema_path,
+                report
+                    .plan
+                    .iter()
+                    .filter_map(|i| Some(format!(
+                        "- `{}.{}` {}\n",
+                        i.table,
+                        i.name,
+                        i.extension()?
+                    )))
+                    .chain(
+                        report
+                            .plan
+                            .iter()
+                            .any(|i| i.extends.is_some())
+                            .then(|| "\n".into())
+                    )
+                    .collect::<String>()
+            ),
             language: "diff",
             lines: diff.lines().map(|l| format!("{l}\n")).collect(),
         }),
@@ -468,6 +488,8 @@ mod tests {
                 })
                 .collect(),
             note: None,
+            exact: false,
+            extends: None,
         }
     }
 
@@ -563,7 +585,7 @@ mod tests {
         assert!(composed.has_suggestions);
         assert!(composed.markdown.contains("#### Indexes to add"));
         assert!(composed.markdown.contains(
-            "```ts\nsession: tables.session.index(\"token_expiresAt\", [\"token\", \"expiresAt\"]),\n```"
+            "```ts\nsession: tables.session.index(\"token_expiresAt\", [\"token\", \"expiresAt\"] /* added by ba-index-advisor */),\n```"
         ));
     }
 

@@ -18,6 +18,8 @@ fn call(table: &str, index: &NewIndex) -> String {
         fields: index.fields.clone(),
         serves: Vec::new(),
         note: None,
+        exact: false,
+        extends: None,
     })
 }
 

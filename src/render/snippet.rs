@@ -2,20 +2,22 @@
 //! it, so the lines can be pasted into `defineSchema({ ...tables, <here> })` as they are.
 
 use crate::document::PlannedIndex;
-use crate::schema::overlay::is_identifier;
+use crate::schema::overlay::{is_identifier, marker_of};
 
 /// A JavaScript string literal (JSON's escapes are a subset of JavaScript's).
 fn js_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
 }
 
-/// `.index("a_b", ["a", "b"])`
+/// `.index("a_b", ["a", "b"] /* added by ba-index-advisor */)`: the call `apply` writes, mark
+/// included, so an index pasted from a snippet is known as the tool's by later runs.
 pub(crate) fn index_call(index: &PlannedIndex) -> String {
     let fields: Vec<String> = index.fields.iter().map(|f| js_string(f)).collect();
     format!(
-        ".index({}, [{}])",
+        ".index({}, [{}] {})",
         js_string(&index.name),
-        fields.join(", ")
+        fields.join(", "),
+        marker_of(index).comment()
     )
 }
 
@@ -56,6 +58,8 @@ mod tests {
             fields: fields.iter().map(|f| f.to_string()).collect(),
             serves: Vec::new(),
             note: None,
+            exact: false,
+            extends: None,
         }
     }
 
@@ -73,8 +77,8 @@ mod tests {
         assert_eq!(
             overlay_lines(&plan),
             [
-                r#"invitation: tables.invitation.index("email", ["email"]).index("organizationId_status", ["organizationId", "status"]),"#,
-                r#"member: tables.member.index("userId", ["userId"]),"#,
+                r#"invitation: tables.invitation.index("email", ["email"] /* added by ba-index-advisor */).index("organizationId_status", ["organizationId", "status"] /* added by ba-index-advisor */),"#,
+                r#"member: tables.member.index("userId", ["userId"] /* added by ba-index-advisor */),"#,
             ]
         );
     }

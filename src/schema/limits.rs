@@ -163,6 +163,7 @@ mod tests {
                     staged: false,
                     declared: Declared::Generated,
                     span: None,
+                    marker: None,
                 })
                 .collect(),
         }

@@ -7,6 +7,7 @@ pub(crate) mod init;
 pub(crate) mod limits;
 pub mod locate;
 pub(crate) mod lock;
+pub mod marker;
 pub mod model;
 pub mod overlay;
 pub mod ts;

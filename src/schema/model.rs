@@ -1,6 +1,7 @@
 //! The schema model: tables with their fields and indexes, built from the overlay `schema.ts`
 //! and the generated file it imports `tables` from.
 
+use super::marker::Marker;
 use super::ts::{Element, ObjectLit, ParsedFile, Receiver, SchemaArg};
 use serde::Serialize;
 use std::ops::Range;
@@ -32,6 +33,9 @@ pub struct Index {
     /// was not read from a file.
     #[serde(skip)]
     pub span: Option<Range<usize>>,
+    /// The tool's mark inside the call, when this tool wrote it (`schema::marker`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<Marker>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -166,6 +170,7 @@ fn chain_indexes(calls: &[super::ts::ChainCall], declared: Declared) -> Vec<Inde
             staged: i.staged,
             declared,
             span: Some(c.dot..c.end),
+            marker: Marker::read(&c.comments),
         })
         .collect()
 }

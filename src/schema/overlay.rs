@@ -1,11 +1,13 @@
 //! Turns planned indexes into edits of the overlay `schema.ts`, for the three shapes seen in
 //! real repositories: an existing property chain, a new property, and `defineSchema(tables)`.
-//! Every edit is an insertion, so every other byte of the file stays as it was.
+//! Every edit is an insertion, or the replacement of one `.index(...)` call this tool wrote
+//! earlier by the longer one that extends it, so every other byte of the file stays as it was.
 
 use super::edit::{self, Edit};
 use super::error::SchemaError;
 use super::limits;
 use super::locate::{Component, Layout};
+use super::marker::Marker;
 use super::model::{self, Declared, Index, SchemaModel, Table, Target};
 use super::ts::{self, Element, ObjectLit, Prop, Receiver};
 use crate::document::PlannedIndex;
@@ -32,6 +34,11 @@ pub fn generated_steps() -> String {
      (older CLI: `npx @better-auth/cli generate -y --output generatedSchema.ts`)\n  \
      3. run apply again"
         .to_string()
+}
+
+/// The mark a planned index is written with.
+pub(crate) fn marker_of(index: &PlannedIndex) -> Marker {
+    Marker { exact: index.exact }
 }
 
 /// File conventions copied into inserted text.
@@ -62,12 +69,15 @@ impl Style {
         out
     }
 
+    /// `.index("a_b", ["a", "b"] /* added by ba-index-advisor */)`: the call with the tool's
+    /// mark.
     fn index_call(&self, index: &PlannedIndex) -> String {
         let fields: Vec<String> = index.fields.iter().map(|f| self.string(f)).collect();
         format!(
-            ".index({}, [{}])",
+            ".index({}, [{}] {})",
             self.string(&index.name),
-            fields.join(", ")
+            fields.join(", "),
+            marker_of(index).comment()
         )
     }
 
@@ -263,18 +273,25 @@ pub fn edits(component: &Component, additions: &[PlannedIndex]) -> Result<Vec<Ed
     };
     let mut by_table: BTreeMap<&str, Vec<&PlannedIndex>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
-    for index in additions {
+    for index in additions.iter().filter(|i| i.extends.is_none()) {
         if !by_table.contains_key(index.table.as_str()) {
             order.push(&index.table);
         }
         by_table.entry(&index.table).or_default().push(index);
     }
-    for (table, indexes) in &by_table {
-        let existing = component.model.table(table).cloned().unwrap_or(Table {
+    let mut planned_on: BTreeMap<&str, Vec<&PlannedIndex>> = BTreeMap::new();
+    for index in additions {
+        planned_on.entry(&index.table).or_default().push(index);
+    }
+    for (table, indexes) in &planned_on {
+        let mut existing = component.model.table(table).cloned().unwrap_or(Table {
             name: table.to_string(),
             fields: None,
             indexes: Vec::new(),
         });
+        existing
+            .indexes
+            .retain(|i| !indexes.iter().any(|p| extends(p, i)));
         let list: Vec<(String, Vec<String>)> = indexes
             .iter()
             .map(|i| (i.name.clone(), i.fields.clone()))
@@ -290,6 +307,57 @@ pub fn edits(component: &Component, additions: &[PlannedIndex]) -> Result<Vec<Ed
         })?;
     }
     let style = Style::of(src, file);
+    let unsupported = |span: Range<usize>, what: &str| {
+        SchemaError::unsupported(schema.path.clone(), src, span, what.to_string())
+    };
+    let mut replacements = Vec::new();
+    for index in additions.iter().filter(|i| i.extends.is_some()) {
+        let span = component
+            .model
+            .table(&index.table)
+            .and_then(|t| t.indexes.iter().find(|i| extends(index, i)))
+            .and_then(|i| i.span.clone())
+            .ok_or_else(|| {
+                unsupported(
+                    0..0,
+                    &format!(
+                        "the overlay no longer declares the index {}.{} that the plan extends",
+                        index.table,
+                        index.extends.as_ref().map_or("", |e| e.name.as_str())
+                    ),
+                )
+            })?;
+        replacements.push(Edit {
+            range: span,
+            text: style.index_call(index),
+        });
+    }
+    let mut insertions = insertions(src, file, component, alias, &style, &order, &by_table)?;
+    insertions.append(&mut replacements);
+    Ok(insertions)
+}
+
+/// Whether `planned` replaces the overlay index `index`.
+fn extends(planned: &PlannedIndex, index: &Index) -> bool {
+    planned.extends.as_ref().is_some_and(|e| {
+        index.declared == Declared::Overlay && index.name == e.name && index.fields == e.fields
+    })
+}
+
+/// The insertions that add the planned indexes of `order`'s tables.
+fn insertions(
+    src: &str,
+    file: &ts::ParsedFile,
+    component: &Component,
+    alias: &str,
+    style: &Style,
+    order: &[&str],
+    by_table: &BTreeMap<&str, Vec<&PlannedIndex>>,
+) -> Result<Vec<Edit>, SchemaError> {
+    if order.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schema = &component.schema;
     let unsupported = |span: Range<usize>, what: &str| {
         SchemaError::unsupported(schema.path.clone(), src, span, what.to_string())
     };
@@ -326,14 +394,14 @@ pub fn edits(component: &Component, additions: &[PlannedIndex]) -> Result<Vec<Ed
         Some(Target::Object(obj)) => {
             let mut out = Vec::new();
             let mut props = Vec::new();
-            for table in &order {
+            for table in order {
                 let indexes = &by_table[table];
                 let prop = obj.elements.iter().rev().find_map(|el| match el {
                     Element::Property(p) if p.key.as_deref() == Some(*table) => Some(p),
                     _ => None,
                 });
                 match prop {
-                    Some(p) => out.push(chain_edit(src, p, &style, indexes).ok_or_else(|| {
+                    Some(p) => out.push(chain_edit(src, p, style, indexes).ok_or_else(|| {
                         unsupported(
                             p.value.span.clone(),
                             "cannot append `.index(...)` to this value: expected \
@@ -344,7 +412,7 @@ pub fn edits(component: &Component, additions: &[PlannedIndex]) -> Result<Vec<Ed
                 }
             }
             if !props.is_empty() {
-                out.extend(new_properties(src, obj, &style, &props));
+                out.extend(new_properties(src, obj, style, &props));
             }
             Ok(out)
         }
@@ -379,6 +447,24 @@ pub fn expected_model(component: &Component, additions: &[PlannedIndex]) -> Sche
         Layout::Generated => Vec::new(),
     };
     for index in additions {
+        let added = Index {
+            name: index.name.clone(),
+            fields: index.fields.clone(),
+            staged: false,
+            declared: Declared::Overlay,
+            span: None,
+            marker: Some(marker_of(index)),
+        };
+        if let Some(slot) = expected
+            .tables
+            .iter_mut()
+            .filter(|t| t.name == index.table)
+            .flat_map(|t| t.indexes.iter_mut())
+            .find(|i| extends(index, i))
+        {
+            *slot = added;
+            continue;
+        }
         if expected.table(&index.table).is_none() {
             let base = generated
                 .iter()
@@ -392,13 +478,7 @@ pub fn expected_model(component: &Component, additions: &[PlannedIndex]) -> Sche
             expected.tables.push(base);
         }
         if let Some(t) = expected.tables.iter_mut().find(|t| t.name == index.table) {
-            t.indexes.push(Index {
-                name: index.name.clone(),
-                fields: index.fields.clone(),
-                staged: false,
-                declared: Declared::Overlay,
-                span: None,
-            });
+            t.indexes.push(added);
         }
     }
     expected
@@ -441,13 +521,22 @@ impl Change {
     pub fn written_lines(&self, label: &str) -> Vec<String> {
         self.added
             .iter()
-            .map(|index| {
-                format!(
+            .map(|index| match &index.extends {
+                None => format!(
                     "added {}.{} [{}]",
                     index.table,
                     index.name,
                     index.fields.join(", ")
-                )
+                ),
+                Some(old) => format!(
+                    "extended {}.{} [{}] to {} [{}] (one index serves both; Convex backfills it \
+                     when the schema is pushed)",
+                    index.table,
+                    old.name,
+                    old.fields.join(", "),
+                    index.name,
+                    index.fields.join(", ")
+                ),
             })
             .chain([format!(
                 "{label}: written; run `npx convex dev` (or deploy) to build the indexes"

@@ -101,6 +101,8 @@ pub struct ChainCall {
     /// End of the call, just after its `)`.
     pub end: usize,
     pub index: Option<IndexDecl>,
+    /// The comments inside the call (between its `.` and its `)`), delimiters included.
+    pub comments: Vec<String>,
 }
 
 /// `.index("name", ["a", "b"])` or `.index("name", { fields: [...], staged: true })`.
@@ -225,6 +227,7 @@ pub fn parse(src: &str) -> Result<ParsedFile, SyntaxError> {
             ..ParsedFile::default()
         },
         saw_string: false,
+        comment_spans: ret.program.comments.iter().map(|c| range(c.span)).collect(),
     };
     collector.out.comments = ret
         .program
@@ -248,6 +251,19 @@ struct Collector<'s> {
     src: &'s str,
     out: ParsedFile,
     saw_string: bool,
+    /// Every comment's byte range, in source order.
+    comment_spans: Vec<Range<usize>>,
+}
+
+impl Collector<'_> {
+    /// The texts of the comments that lie within `within`.
+    fn comments_in(&self, within: Range<usize>) -> Vec<String> {
+        self.comment_spans
+            .iter()
+            .filter(|c| c.start >= within.start && c.end <= within.end)
+            .filter_map(|c| self.src.get(c.clone()).map(str::to_owned))
+            .collect()
+    }
 }
 
 impl<'a> Visit<'a> for Collector<'_> {
@@ -369,6 +385,7 @@ impl Collector<'_> {
                     method: method.to_string(),
                     dot,
                     end: call.span.end as usize,
+                    comments: self.comments_in(dot..call.span.end as usize),
                     index: if method == "index" {
                         index_decl(call)
                     } else {

@@ -548,6 +548,7 @@ mod tests {
                     staged: false,
                     declared: Declared::Overlay,
                     span: None,
+                    marker: None,
                 }],
             }],
             regenerate: None,
@@ -567,6 +568,8 @@ mod tests {
                     fields: strings(fields),
                 }],
                 note: None,
+                exact: false,
+                extends: None,
             })
             .into_iter()
             .collect();

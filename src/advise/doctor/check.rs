@@ -45,6 +45,8 @@ fn free_name(model: &SchemaModel, table: &str, fields: &[String]) -> String {
         fields: fields.to_vec(),
         serves: Vec::new(),
         note: None,
+        exact: false,
+        extends: None,
     }];
     name_uniquely(&mut planned, Some(model));
     let [planned] = planned;
@@ -325,6 +327,8 @@ fn check(
                             fields: l.clone(),
                             serves: Vec::new(),
                             note: None,
+                            exact: false,
+                            extends: None,
                         })
                         .collect();
                     name_uniquely(&mut planned, Some(model));
@@ -353,7 +357,10 @@ fn check(
                     );
                 }
             }
+            // An index the tool wrote for a createdAt query serves it only as it is.
+            let exact = index.marker.is_some_and(|m| m.exact);
             if index.declared == Declared::Overlay
+                && !exact
                 && let Some(longer) = live.iter().find(|o| {
                     o.fields.len() > index.fields.len() && o.fields.starts_with(&index.fields)
                 })
@@ -398,6 +405,7 @@ mod tests {
             staged: false,
             declared,
             span: None,
+            marker: None,
         }
     }
 
