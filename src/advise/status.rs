@@ -290,6 +290,16 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
             index: exact.name.clone(),
         };
     }
+    // A generated index was deployed when the warning fired: the prefix rule did not apply, so
+    // the query bounds or sorts by createdAt, and a longer overlay index does not serve it
+    // either.
+    if let Some(i) =
+        live().find(|i| i.declared == Declared::Generated && begins_with(&i.fields, fields))
+    {
+        return FindingStatus::ExactNeeded {
+            index: i.name.clone(),
+        };
+    }
     // An overlay index may be newer than the logs, so Better Auth's prefix rule says it serves.
     if let Some(i) =
         live().find(|i| i.declared == Declared::Overlay && begins_with(&i.fields, fields))
@@ -304,13 +314,6 @@ fn by_index(t: &Table, fields: &[String]) -> FindingStatus {
         .find(|i| i.staged && begins_with(&i.fields, fields))
     {
         return FindingStatus::Staged {
-            index: i.name.clone(),
-        };
-    }
-    // A generated index was deployed when the warning fired: the prefix rule did not apply, so
-    // the query bounds or sorts by createdAt.
-    if let Some(i) = live().find(|i| begins_with(&i.fields, fields)) {
-        return FindingStatus::ExactNeeded {
             index: i.name.clone(),
         };
     }

@@ -50,7 +50,8 @@ pub enum LiveFormat {
     npx convex dev 2>&1 | ba-index-advisor watch -\n\n\
     Statuses: new -> written (by --write) -> served (an index in the schema serves it) -> \
     resolved (quiet for --quiet), or still firing (with the reason).\n\
-    Ctrl-C or SIGTERM stops the log command, prints the summary and exits 0."
+    Ctrl-C or SIGTERM stops the log command, prints the summary and exits 0 (2 if --write \
+    never managed to write a planned index)."
 )]
 pub struct WatchArgs {
     /// `-` reads stdin.
@@ -280,6 +281,23 @@ async fn watch(args: WatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
             render::json::render(&ended.report).as_bytes(),
             Expect::Anything,
         )?;
+    }
+    if !ended.unwritten.is_empty() {
+        crate::errln!(
+            "error: --write never wrote the index for {} suggestion(s): {}",
+            ended.unwritten.len(),
+            ended
+                .unwritten
+                .iter()
+                .map(|(key, reason)| format!(
+                    "{} [{}] ({reason})",
+                    key.table,
+                    key.fields.join(", ")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        return Ok(ExitCode::from(2));
     }
     match ended.source {
         Ok(()) if args.fail_on_suggestions => Ok(gate::finish(

@@ -11,7 +11,7 @@ use crate::ingest::live::{Event, Stream};
 use crate::insights;
 use crate::render;
 use crate::schema;
-use crate::watch::tracker::{MAX_SUGGESTIONS, Tracker, TrackerOptions};
+use crate::watch::tracker::{MAX_SUGGESTIONS, RETRY_EVERY, Tracker, TrackerOptions};
 use crate::watch::view::View;
 use memchr::memmem;
 use std::collections::HashSet;
@@ -46,6 +46,8 @@ pub(crate) struct Ended {
     pub(crate) report: Report,
     /// How the source stopped.
     pub(crate) source: anyhow::Result<()>,
+    /// `--write`: the suggestions whose planned index was never written, with the last failure.
+    pub(crate) unwritten: Vec<(ListKey, String)>,
 }
 
 pub(crate) struct LiveState<'m> {
@@ -58,6 +60,10 @@ pub(crate) struct LiveState<'m> {
     announced: HashSet<ListKey>,
     /// The schema on disk when a re-read of it failed: not read again until it changes.
     declined: Option<SchemaVersion>,
+    /// The schema was read again since the last write: a failed write is tried again at once.
+    schema_reread: bool,
+    /// The last write failure shown as a notice, so a retry failing alike is not repeated.
+    write_error: Option<String>,
     /// `--write --min-hits N`.
     write_min_hits: Option<u64>,
     /// `--insights-every`: what was said about the insights so far.
@@ -94,6 +100,8 @@ impl<'m> LiveState<'m> {
             collected: Collected::default(),
             announced: HashSet::new(),
             declined: None,
+            schema_reread: false,
+            write_error: None,
             write_min_hits,
             insights: InsightsState {
                 command: insights_command,
@@ -176,6 +184,7 @@ impl<'m> LiveState<'m> {
         Ok(Ended {
             report: self.report(source, pipe, input_ended),
             source: source_result,
+            unwritten: self.tracker.unwritten(),
         })
     }
 
@@ -276,6 +285,7 @@ impl<'m> LiveState<'m> {
             return view.notice(&format!("schema not re-read: {err}"));
         }
         self.declined = None;
+        self.schema_reread = true;
         if had || self.engine.component().is_some() {
             self.readvise(view, now)?;
         }
@@ -381,22 +391,26 @@ impl<'m> LiveState<'m> {
         self.reload_schema(view, now)?;
         let resolved = self.tracker.tick(now);
         self.show(resolved, view, now)?;
-        if let Some(min_hits) = self.write_min_hits
-            && self
+        if let Some(min_hits) = self.write_min_hits {
+            let retry = std::mem::take(&mut self.schema_reread);
+            let due = self
                 .tracker
-                .write_due(min_hits, WRITE_DEBOUNCE, now, input_ended)
-        {
-            self.write(view, min_hits, now)?;
+                .write_due(min_hits, WRITE_DEBOUNCE, now, input_ended, retry);
+            if !due.is_empty() {
+                self.write(view, min_hits, &due, now)?;
+            }
         }
         Ok(())
     }
 
     /// `--write`: what `apply` writes for the same lines, less the suggestions seen fewer than
-    /// `min_hits` times, through the same engine call.
+    /// `min_hits` times, through the same engine call. A failure keeps `due` pending with the
+    /// reason on their rows; the tracker tries again when the schema changes and on a timer.
     fn write<W: Write>(
         &mut self,
         view: &mut View<W>,
         min_hits: u64,
+        due: &[ListKey],
         now: Instant,
     ) -> io::Result<()> {
         let mut advice: AdviceSettings = self.engine.settings().advice.clone();
@@ -408,11 +422,23 @@ impl<'m> LiveState<'m> {
         let applied = match applied {
             Ok(applied) => applied,
             Err(err) => {
-                view.notice(&format!("cannot write the planned indexes: {err}"))?;
+                let reason = err.to_string();
+                if self.write_error.as_ref() != Some(&reason) {
+                    view.notice(&format!(
+                        "cannot write the planned indexes (tried again when the schema changes, \
+                         and every {} s): {reason}",
+                        RETRY_EVERY.as_secs()
+                    ))?;
+                    self.write_error = Some(reason.clone());
+                }
+                let first_line = reason.lines().next().unwrap_or_default().to_owned();
+                let changed = self.tracker.write_failed(due, &first_line, now);
+                self.show(changed, view, now)?;
                 // The schema may have been read again before the failure.
                 return self.readvise(view, now);
             }
         };
+        self.write_error = None;
         let Some(change) = applied.change else {
             // The schema was read again under the lock: another writer may have changed it.
             return self.readvise(view, now);

@@ -127,6 +127,22 @@ struct ServingIndex {
     fields: Vec<String>,
 }
 
+/// Where `--write` is with a suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WriteState {
+    NotTried,
+    /// Written, or handed to a write that succeeded.
+    Made,
+    /// The last write failed; it is made again when the schema changes, or after `RETRY_EVERY`.
+    Failed {
+        reason: String,
+        at: Instant,
+    },
+}
+
+/// A failed write is tried again this long after it failed, even if nothing changed.
+pub(crate) const RETRY_EVERY: Duration = Duration::from_secs(5);
+
 #[derive(Debug)]
 struct Entry {
     table: String,
@@ -143,7 +159,7 @@ struct Entry {
     planned: Option<String>,
     served_by: Option<ServingIndex>,
     served_at: Option<Instant>,
-    write_attempted: bool,
+    write: WriteState,
     eligible_since: Option<Instant>,
     dirty: bool,
 }
@@ -231,7 +247,7 @@ impl Tracker {
                     planned: None,
                     served_by: None,
                     served_at: None,
-                    write_attempted: false,
+                    write: WriteState::NotTried,
                     eligible_since: None,
                     dirty: true,
                 },
@@ -323,7 +339,7 @@ impl Tracker {
                 _ => {
                     entry.served_by = None;
                     entry.served_at = None;
-                    entry.reason = None;
+                    entry.reason = entry.write_failure();
                     if entry.status != Status::Written {
                         entry.status = Status::New;
                     }
@@ -398,24 +414,33 @@ impl Tracker {
         changed
     }
 
-    /// Whether a write is due: a suggestion is new, seen `min_hits` times and never attempted,
-    /// and no other became ready in the last `debounce` (so a burst is written at once); with
-    /// `flush`, any such suggestion is due at once (the input ended). The due suggestions count
-    /// as attempted.
+    /// The suggestions a write is due for: each is new, seen `min_hits` times, and not written
+    /// yet (never tried, or its last write failed and `retry` says so, or it failed
+    /// `RETRY_EVERY` ago); the write is due once no other became ready in the last `debounce` (so
+    /// a burst is written at once), or at once with `flush` (the input ended). Empty when no
+    /// write is due.
     pub(crate) fn write_due(
         &mut self,
         min_hits: u64,
         debounce: Duration,
         now: Instant,
         flush: bool,
-    ) -> bool {
+        retry: bool,
+    ) -> Vec<ListKey> {
         let mut ready = Vec::new();
         let mut latest = None;
         for key in &self.order {
             let Some(entry) = self.entries.get_mut(key) else {
                 continue;
             };
-            if entry.status != Status::New || entry.write_attempted || entry.count < min_hits {
+            let wanted = match &entry.write {
+                WriteState::NotTried => true,
+                WriteState::Made => false,
+                WriteState::Failed { at, .. } => {
+                    retry || now.saturating_duration_since(*at) >= RETRY_EVERY
+                }
+            };
+            if entry.status != Status::New || !wanted || entry.count < min_hits {
                 continue;
             }
             let since = *entry.eligible_since.get_or_insert(now);
@@ -423,17 +448,60 @@ impl Tracker {
             ready.push(key.clone());
         }
         let due = match latest {
-            Some(t) => flush || now.saturating_duration_since(t) >= debounce,
+            Some(t) => flush || retry || now.saturating_duration_since(t) >= debounce,
             None => false,
         };
-        if due {
-            for key in &ready {
-                if let Some(entry) = self.entries.get_mut(key) {
-                    entry.write_attempted = true;
-                }
+        if !due {
+            return Vec::new();
+        }
+        for key in &ready {
+            if let Some(entry) = self.entries.get_mut(key) {
+                entry.write = WriteState::Made;
             }
         }
-        due
+        ready
+    }
+
+    /// The write for `keys` failed: each stays new, shows `write failed: <reason>`, and is tried
+    /// again (`write_due`). Returns the suggestions whose reason changed.
+    pub(crate) fn write_failed(
+        &mut self,
+        keys: &[ListKey],
+        reason: &str,
+        now: Instant,
+    ) -> Vec<ListKey> {
+        let mut changed = Vec::new();
+        for key in keys {
+            let Some(entry) = self.entries.get_mut(key) else {
+                continue;
+            };
+            entry.write = WriteState::Failed {
+                reason: reason.to_owned(),
+                at: now,
+            };
+            let shown = entry.write_failure();
+            if entry.reason != shown {
+                entry.reason = shown;
+                changed.push(key.clone());
+            }
+        }
+        changed
+    }
+
+    /// The suggestions whose last write failed and that still need one, with the reason.
+    pub(crate) fn unwritten(&self) -> Vec<(ListKey, String)> {
+        self.order
+            .iter()
+            .filter_map(|key| {
+                let entry = self.entries.get(key)?;
+                match &entry.write {
+                    WriteState::Failed { reason, .. } if entry.status == Status::New => {
+                        Some((key.clone(), reason.clone()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
     }
 
     /// The suggestion's current state; it counts as shown, so `take_dirty` skips it.
@@ -465,6 +533,16 @@ impl Tracker {
                 std::mem::take(&mut e.dirty).then(|| render(e, second))
             })
             .collect()
+    }
+}
+
+impl Entry {
+    /// The reason a failed write shows on the row.
+    fn write_failure(&self) -> Option<String> {
+        match &self.write {
+            WriteState::Failed { reason, .. } => Some(format!("write failed: {reason}")),
+            _ => None,
+        }
     }
 }
 
@@ -607,9 +685,18 @@ mod tests {
             (Status::New, "organizationId_userId_2")
         );
         assert!(t.observe(&sig, s(1)).is_none());
-        assert!(!t.write_due(2, Duration::from_millis(500), s(1), false));
-        assert!(t.write_due(2, Duration::from_millis(500), s(2), false));
-        assert!(!t.write_due(2, Duration::ZERO, s(3), true), "never twice");
+        assert!(
+            t.write_due(2, Duration::from_millis(500), s(1), false, false)
+                .is_empty()
+        );
+        assert!(
+            !t.write_due(2, Duration::from_millis(500), s(2), false, false)
+                .is_empty()
+        );
+        assert!(
+            t.write_due(2, Duration::ZERO, s(3), true, false).is_empty(),
+            "never twice"
+        );
         assert!(t.mark_written("member", &sig.fields));
         assert_eq!(t.views(s(3))[0].status, Status::Written);
         let served = FindingStatus::Served {
@@ -639,8 +726,66 @@ mod tests {
         let mut t = Tracker::new(TrackerOptions::default(), t0);
         t.observe(&signal("member", &["userId"]), t0);
         t.apply_advice(&advice(&["userId"], FindingStatus::New), None, t0);
-        assert!(!t.write_due(1, Duration::from_secs(1), t0, false));
-        assert!(t.write_due(1, Duration::from_secs(1), t0, true));
+        assert!(
+            t.write_due(1, Duration::from_secs(1), t0, false, false)
+                .is_empty()
+        );
+        assert!(
+            !t.write_due(1, Duration::from_secs(1), t0, true, false)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_failed_write_is_shown_and_tried_again() {
+        let t0 = Instant::now();
+        let s = |secs| t0 + Duration::from_secs(secs);
+        let mut t = Tracker::new(TrackerOptions::default(), t0);
+        let key = ListKey::new("member", &strings(&["userId"]));
+        t.observe(&signal("member", &["userId"]), t0);
+        t.apply_advice(&advice(&["userId"], FindingStatus::New), None, t0);
+        let due = t.write_due(1, Duration::ZERO, t0, false, false);
+        assert_eq!(due, [key.clone()]);
+        assert_eq!(
+            t.write_failed(&due, "schema.ts:3:1: syntax error", t0),
+            [key.clone()]
+        );
+        let v = &t.views(t0)[0];
+        assert_eq!(v.status, Status::New);
+        assert_eq!(
+            v.reason.as_deref(),
+            Some("write failed: schema.ts:3:1: syntax error")
+        );
+        // The engine's answer again (a re-read, a new line) keeps the failure on the row.
+        t.apply_advice(&advice(&["userId"], FindingStatus::New), None, s(1));
+        assert!(
+            t.views(s(1))[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .starts_with("write failed")
+        );
+        assert_eq!(t.unwritten().len(), 1);
+        assert!(
+            t.write_due(1, Duration::ZERO, s(1), false, false)
+                .is_empty()
+        );
+        // A schema change retries at once; so does the timer.
+        assert_eq!(
+            t.write_due(1, Duration::ZERO, s(2), false, true),
+            [key.clone()]
+        );
+        t.write_failed(&[key.clone()], "still broken", s(2));
+        assert!(
+            t.write_due(1, Duration::ZERO, s(3), false, false)
+                .is_empty()
+        );
+        assert_eq!(
+            t.write_due(1, Duration::ZERO, s(2) + RETRY_EVERY, false, false),
+            [key.clone()]
+        );
+        assert!(t.mark_written("member", &key.fields));
+        assert!(t.unwritten().is_empty());
     }
 
     #[test]
@@ -681,6 +826,9 @@ mod tests {
         let v = &t.views(t0)[0];
         assert_eq!(v.status, Status::Blocked);
         assert_eq!(v.reason.as_deref(), Some(unknown.describe().as_str()));
-        assert!(!t.write_due(1, Duration::ZERO, t0, true), "never written");
+        assert!(
+            t.write_due(1, Duration::ZERO, t0, true, false).is_empty(),
+            "never written"
+        );
     }
 }

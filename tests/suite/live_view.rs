@@ -255,3 +255,63 @@ fn write_mode_keeps_its_diffs_above_the_live_table_and_gives_the_cursor_back() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(!term.screen.lock().unwrap().screen().hide_cursor());
 }
+
+/// `--write` never gives up: a half-saved `schema.ts` fails the write, the row says so, and the
+/// index is written as soon as the file is valid again: `new (write failed: …)` → `written` →
+/// `served`, in the live table and in lines.
+#[test]
+fn a_failed_write_is_shown_and_made_once_the_schema_is_fixed() {
+    for format in ["table", "lines"] {
+        let project = project();
+        let log = project.path().join("live.log");
+        let schema = project.path().join("convex/betterAuth/schema.ts");
+        let good = std::fs::read_to_string(&schema).unwrap();
+        let term = Terminal::start(
+            120,
+            project.path(),
+            &["watch", "--file", "live.log", "--write", "--format", format],
+        );
+        if format == "table" {
+            term.wait_for("the empty table", |rows| headers(rows) == 1);
+        } else {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        // Half-saved while the user types.
+        std::fs::write(&schema, &good[..good.find("...tables").unwrap()]).unwrap();
+        append(&log, &warning("session", "ipAddress, userAgent"));
+        // Lines longer than the terminal continue on the next screen row.
+        term.wait_for("the failed write on the row", |rows| {
+            rows.concat().contains("write failed: ")
+        });
+        assert!(
+            !std::fs::read_to_string(&schema)
+                .unwrap()
+                .contains("ipAddress_userAgent")
+        );
+        std::fs::write(&schema, &good).unwrap();
+        term.wait_for("the index written and served", |rows| {
+            rows.iter()
+                .any(|r| r.starts_with("served") && r.contains("session [ipAddress, userAgent]"))
+        });
+        let written = std::fs::read_to_string(&schema).unwrap();
+        assert!(
+            written.contains(r#".index("ipAddress_userAgent", ["ipAddress", "userAgent"] /* added by ba-index-advisor */)"#),
+            "{written}"
+        );
+        if format == "lines" {
+            let rows = term.rows();
+            let at = |status: &str| {
+                rows.iter()
+                    .position(|r| {
+                        r.starts_with(status) && r.contains("session [ipAddress, userAgent]")
+                    })
+                    .unwrap_or_else(|| panic!("no {status} line:\n{}", rows.join("\n")))
+            };
+            assert!(
+                at("new") < at("written") && at("written") < at("served"),
+                "{}",
+                rows.join("\n")
+            );
+        }
+    }
+}

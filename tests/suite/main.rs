@@ -14,6 +14,7 @@ mod cli_schema;
 mod closed_pipes;
 mod completions_shell;
 mod concurrent_apply;
+mod converge;
 mod coverage_gates;
 mod encodings;
 mod escapes_upstream;

