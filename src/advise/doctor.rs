@@ -129,18 +129,3 @@ pub(crate) struct Problem {
     pub message: String,
     pub fix: Fix,
 }
-
-impl Diagnosis {
-    pub(crate) fn table(&self) -> &str {
-        match self {
-            Diagnosis::UnservedOrder { table, .. }
-            | Diagnosis::RedundantIndex { table, .. }
-            | Diagnosis::DuplicateName { table, .. }
-            | Diagnosis::DuplicateFields { table, .. }
-            | Diagnosis::Refused { table, .. }
-            | Diagnosis::UnknownField { table, .. }
-            | Diagnosis::UnknownTable { table }
-            | Diagnosis::TooManyIndexes { table, .. } => table,
-        }
-    }
-}

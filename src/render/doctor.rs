@@ -2,8 +2,7 @@
 //! editors and CI annotators link, followed by the fix to make.
 
 use crate::advise::doctor::{Fix, NewIndex, Problem, Severity};
-use crate::document::PlannedIndex;
-use crate::render::snippet::index_call;
+use crate::render::snippet;
 use crate::schema::Site;
 
 /// Code as one line: a prettier-formatted call spans several.
@@ -11,16 +10,9 @@ fn one_line(code: &str) -> String {
     code.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn call(table: &str, index: &NewIndex) -> String {
-    index_call(&PlannedIndex {
-        table: table.to_string(),
-        name: index.name.clone(),
-        fields: index.fields.clone(),
-        serves: Vec::new(),
-        note: None,
-        exact: false,
-        extends: None,
-    })
+/// A fix is an edit the user makes by hand, so its call carries no mark of this tool.
+fn call(index: &NewIndex) -> String {
+    snippet::call(&index.name, &index.fields, None)
 }
 
 fn at(site: &Site) -> String {
@@ -29,7 +21,6 @@ fn at(site: &Site) -> String {
 
 /// The fix, as an instruction. `alias` is the name the overlay imports the generated tables as.
 pub(crate) fn fix(problem: &Problem, alias: &str) -> String {
-    let table = problem.diagnosis.table();
     match &problem.fix {
         Fix::Remove { at: site } => {
             format!("delete `{}` at {}", one_line(&site.code), at(site))
@@ -38,7 +29,7 @@ pub(crate) fn fix(problem: &Problem, alias: &str) -> String {
             "at {}, replace `{}` with `{}`",
             at(site),
             one_line(&site.code),
-            call(table, with)
+            call(with)
         ),
         Fix::Add {
             file,
@@ -46,7 +37,7 @@ pub(crate) fn fix(problem: &Problem, alias: &str) -> String {
             indexes,
             after,
         } => {
-            let calls: String = indexes.iter().map(|i| call(table, i)).collect();
+            let calls: String = indexes.iter().map(|i| call(i)).collect();
             match after {
                 Some(site) => format!(
                     "in {file}, chain `{calls}` on the `{table}` entry, after `{}` (line {})",

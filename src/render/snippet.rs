@@ -2,6 +2,7 @@
 //! it, so the lines can be pasted into `defineSchema({ ...tables, <here> })` as they are.
 
 use crate::document::PlannedIndex;
+use crate::schema::marker::Marker;
 use crate::schema::overlay::{is_identifier, marker_of};
 
 /// A JavaScript string literal (JSON's escapes are a subset of JavaScript's).
@@ -12,13 +13,16 @@ fn js_string(text: &str) -> String {
 /// `.index("a_b", ["a", "b"] /* added by ba-index-advisor */)`: the call `apply` writes, mark
 /// included, so an index pasted from a snippet is known as the tool's by later runs.
 pub(crate) fn index_call(index: &PlannedIndex) -> String {
-    let fields: Vec<String> = index.fields.iter().map(|f| js_string(f)).collect();
-    format!(
-        ".index({}, [{}] {})",
-        js_string(&index.name),
-        fields.join(", "),
-        marker_of(index).comment()
-    )
+    call(&index.name, &index.fields, Some(marker_of(index)))
+}
+
+/// `.index("a_b", ["a", "b"])`, with the tool's mark when given.
+pub(crate) fn call(name: &str, fields: &[String], marker: Option<Marker>) -> String {
+    let fields: Vec<String> = fields.iter().map(|f| js_string(f)).collect();
+    let mark = marker
+        .map(|m| format!(" {}", m.comment()))
+        .unwrap_or_default();
+    format!(".index({}, [{}]{mark})", js_string(name), fields.join(", "))
 }
 
 /// One line per table, in plan order: `member: tables.member.index(…).index(…),`.

@@ -37,10 +37,9 @@ fn apply_writes_then_a_second_apply_is_a_no_op() {
             "added session.userId_expiresAt [userId, expiresAt]",
         ));
     let once = std::fs::read(dir.join("schema.ts")).unwrap();
-    assert!(
-        String::from_utf8_lossy(&once)
-            .contains("jwks: tables.jwks.index(\"expiresAt\", [\"expiresAt\"]),")
-    );
+    assert!(String::from_utf8_lossy(&once).contains(
+        "jwks: tables.jwks.index(\"expiresAt\", [\"expiresAt\"] /* added by ba-index-advisor */),"
+    ));
     cargo_bin_cmd!("ba-index-advisor")
         .current_dir(tmp.path())
         .args(["apply", "--from-report", &report()])
@@ -70,7 +69,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
         .assert()
         .success()
         .stdout(contains(
-            "+        .index('userId_expiresAt', ['userId', 'expiresAt']),",
+            "+        .index('userId_expiresAt', ['userId', 'expiresAt'] /* added by ba-index-advisor */),",
         ));
     assert_eq!(std::fs::read(dir.join("schema.ts")).unwrap(), before);
 }

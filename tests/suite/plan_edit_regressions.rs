@@ -36,7 +36,7 @@ fn unicode_and_vertical_whitespace_before_a_trailing_comma_is_still_whitespace()
         assert!(
             change
                 .after
-                .contains("jwks: tables.jwks.index(\"publicKey\", [\"publicKey\"])")
+                .contains("jwks: tables.jwks.index(\"publicKey\", [\"publicKey\"] /* added by ba-index-advisor */)")
         );
     }
 }

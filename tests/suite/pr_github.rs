@@ -185,7 +185,7 @@ async fn creates_the_comment_when_the_pr_has_none() {
         "| `session` | `token`, `expiresAt` | 14 (9 runs) | `auth:getSession` ×11, `http:GET /api/auth/get-session` ×3 | new: `token_expiresAt` |"
     ));
     assert!(body.contains(
-        "member: tables.member.index(\"organizationId_userId\", [\"organizationId\", \"userId\"]),"
+        "member: tables.member.index(\"organizationId_userId\", [\"organizationId\", \"userId\"] /* added by ba-index-advisor */),"
     ));
     assert!(body.contains("ba-index-advisor apply --from-report "));
     assert!(body.contains("A deployment log line quoted a token: ***"));

@@ -382,7 +382,7 @@ fn predictions_merge_with_logs_and_drive_doctor_pr_and_apply() {
     assert!(
         comment.contains("predicted; no log needed")
             && comment
-                .contains(".index(\"organizationId_userId\", [\"organizationId\", \"userId\"])"),
+                .contains(".index(\"organizationId_userId\", [\"organizationId\", \"userId\"] /* added by ba-index-advisor */)"),
         "{comment}"
     );
     let applied = bin().args(["apply", "--predict"]).output().unwrap();

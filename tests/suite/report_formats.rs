@@ -255,7 +255,7 @@ fn table_is_the_default_and_markdown_is_available() {
     );
     assert!(
         table.contains(
-            r#"member: tables.member.index("organizationId_userId", ["organizationId", "userId"])"#
+            r#"member: tables.member.index("organizationId_userId", ["organizationId", "userId"] /* added by ba-index-advisor */)"#
         ),
         "{table}"
     );

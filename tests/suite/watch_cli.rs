@@ -142,7 +142,7 @@ fn real_cli_scenario(write: bool) {
             wrote_index = true;
             let text = std::fs::read_to_string(&schema).expect("schema");
             assert!(
-                text.contains(r#"member: tables.member.index("organizationId_userId", ["organizationId", "userId"])"#),
+                text.contains(r#"member: tables.member.index("organizationId_userId", ["organizationId", "userId"] /* added by ba-index-advisor */)"#),
                 "{text}"
             );
             std::fs::write(&stop, "").expect("stop warnings");
