@@ -37,7 +37,7 @@ pub(crate) fn fix(problem: &Problem, alias: &str) -> String {
             indexes,
             after,
         } => {
-            let calls: String = indexes.iter().map(|i| call(i)).collect();
+            let calls: String = indexes.iter().map(call).collect();
             match after {
                 Some(site) => format!(
                     "in {file}, chain `{calls}` on the `{table}` entry, after `{}` (line {})",

@@ -745,10 +745,10 @@ mod tests {
         t.observe(&signal("member", &["userId"]), t0);
         t.apply_advice(&advice(&["userId"], FindingStatus::New), None, t0);
         let due = t.write_due(1, Duration::ZERO, t0, false, false);
-        assert_eq!(due, [key.clone()]);
+        assert_eq!(due, std::slice::from_ref(&key));
         assert_eq!(
             t.write_failed(&due, "schema.ts:3:1: syntax error", t0),
-            [key.clone()]
+            vec![key.clone()]
         );
         let v = &t.views(t0)[0];
         assert_eq!(v.status, Status::New);
@@ -773,16 +773,16 @@ mod tests {
         // A schema change retries at once; so does the timer.
         assert_eq!(
             t.write_due(1, Duration::ZERO, s(2), false, true),
-            [key.clone()]
+            vec![key.clone()]
         );
-        t.write_failed(&[key.clone()], "still broken", s(2));
+        t.write_failed(std::slice::from_ref(&key), "still broken", s(2));
         assert!(
             t.write_due(1, Duration::ZERO, s(3), false, false)
                 .is_empty()
         );
         assert_eq!(
             t.write_due(1, Duration::ZERO, s(2) + RETRY_EVERY, false, false),
-            [key.clone()]
+            vec![key.clone()]
         );
         assert!(t.mark_written("member", &key.fields));
         assert!(t.unwritten().is_empty());
