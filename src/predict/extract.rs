@@ -232,7 +232,7 @@ struct Local {
     start: u32,
     /// The end of the function that declares it: past it, the name is another binding.
     visible_until: u32,
-    literal: Option<String>,
+    literals: Option<Vec<String>>,
     wheres: Option<Variants>,
     sorts: Option<Vec<Option<String>>>,
 }
@@ -254,7 +254,7 @@ impl<'a> Visit<'a> for Finder<'_> {
             let local = Local {
                 start: at,
                 visible_until: self.functions.last().copied().unwrap_or(u32::MAX),
-                literal: self.literal(init, at, 0),
+                literals: self.literals(init, at, 0),
                 wheres: self.where_variants(init, at, 0),
                 sorts: self.sort_variants(init, at, 0),
             };
@@ -324,7 +324,7 @@ impl<'a> Finder<'_> {
         sort: Option<&Expression<'a>>,
         at: u32,
     ) -> Vec<Query> {
-        let Some(table) = self.literal(model, at, 0) else {
+        let Some(tables) = self.literals(model, at, 0) else {
             return Vec::new();
         };
         let wheres = match r#where {
@@ -339,13 +339,15 @@ impl<'a> Finder<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for clauses in &wheres {
-            for sort in &sorts {
-                out.push(Query {
-                    table: table.clone(),
-                    clauses: clauses.clone(),
-                    sort: sort.clone(),
-                });
+        for table in &tables {
+            for clauses in &wheres {
+                for sort in &sorts {
+                    out.push(Query {
+                        table: table.clone(),
+                        clauses: clauses.clone(),
+                        sort: sort.clone(),
+                    });
+                }
             }
         }
         out
@@ -360,48 +362,59 @@ impl<'a> Finder<'_> {
             .find(|local| local.start < at && at < local.visible_until)
     }
 
-    /// A string the code states: a literal, a constant, a constant object's property, or the
-    /// default after `??`/`||` (`opts.twoFactorTable ?? "twoFactor"`).
-    fn literal(&self, e: &Expression<'a>, at: u32, depth: u8) -> Option<String> {
+    /// The strings an expression can be, as the code states them: a literal, a constant, a
+    /// constant object's property; both branches of a conditional
+    /// (`providerId ? "providerId" : "organizationId"` in `@better-auth/sso`); both sides of a
+    /// `??`/`||` whose sides are stated, else the stated default
+    /// (`opts.twoFactorTable ?? "twoFactor"`). `None` when no value is stated.
+    fn literals(&self, e: &Expression<'a>, at: u32, depth: u8) -> Option<Vec<String>> {
         if depth > 4 {
             return None;
         }
         let e = e.get_inner_expression();
         if let Some(s) = string_value(e) {
-            return Some(s);
+            return Some(vec![s]);
         }
-        match e {
+        let mut values = match e {
             Expression::Identifier(id) => match self.local(&id.name, at) {
-                Some(local) => local.literal.clone(),
-                None => self.scope.strings.get(id.name.as_str()).cloned().flatten(),
+                Some(local) => local.literals.clone()?,
+                None => vec![self.scope.strings.get(id.name.as_str()).cloned().flatten()?],
             },
             Expression::StaticMemberExpression(m) => {
                 let object = identifier_name(&m.object)?;
-                self.scope
-                    .objects
-                    .get(&(object, m.property.name.to_string()))
-                    .cloned()
-                    .flatten()
+                vec![
+                    self.scope
+                        .objects
+                        .get(&(object, m.property.name.to_string()))
+                        .cloned()
+                        .flatten()?,
+                ]
+            }
+            Expression::ConditionalExpression(c) => {
+                let mut both = self.literals(&c.consequent, at, depth + 1)?;
+                both.extend(self.literals(&c.alternate, at, depth + 1)?);
+                both
             }
             Expression::LogicalExpression(l)
                 if matches!(l.operator, LogicalOperator::Coalesce | LogicalOperator::Or) =>
             {
-                self.literal(&l.right, at, depth + 1)
+                let left = self.literals(&l.left, at, depth + 1);
+                let right = self.literals(&l.right, at, depth + 1);
+                match (left, right) {
+                    (Some(mut left), Some(right)) => {
+                        left.extend(right);
+                        left
+                    }
+                    (Some(one), None) | (None, Some(one)) => one,
+                    (None, None) => return None,
+                }
             }
-            _ => None,
-        }
-    }
-
-    /// The literal values of an expression that may be a conditional of literals.
-    fn literals(&self, e: &Expression<'a>, at: u32) -> Option<Vec<String>> {
-        match e.get_inner_expression() {
-            Expression::ConditionalExpression(c) => {
-                let mut both = self.literals(&c.consequent, at)?;
-                both.extend(self.literals(&c.alternate, at)?);
-                Some(both)
-            }
-            other => self.literal(other, at, 0).map(|s| vec![s]),
-        }
+            _ => return None,
+        };
+        let mut seen = std::collections::HashSet::new();
+        values.retain(|v| seen.insert(v.clone()));
+        values.truncate(MAX_VARIANTS);
+        Some(values)
     }
 
     fn where_variants(&self, e: &Expression<'a>, at: u32, depth: u8) -> Option<Variants> {
@@ -448,7 +461,7 @@ impl<'a> Finder<'_> {
 
     /// One where clause: every variant of its operator and connector.
     fn clause(&self, obj: &ObjectExpression<'a>, at: u32) -> Option<Vec<Clause>> {
-        let mut field = None;
+        let mut fields = None;
         let mut operators = vec![None];
         let mut connectors = vec![None];
         for p in &obj.properties {
@@ -456,25 +469,26 @@ impl<'a> Finder<'_> {
                 return None;
             };
             match p.key.static_name().as_deref() {
-                Some("field") => field = Some(self.literal(&p.value, at, 0)?),
+                Some("field") => fields = Some(self.literals(&p.value, at, 0)?),
                 Some("operator") => {
-                    operators = self.literals(&p.value, at)?.into_iter().map(Some).collect()
+                    operators = self.literals(&p.value, at, 0)?.into_iter().map(Some).collect()
                 }
                 Some("connector") => {
-                    connectors = self.literals(&p.value, at)?.into_iter().map(Some).collect()
+                    connectors = self.literals(&p.value, at, 0)?.into_iter().map(Some).collect()
                 }
                 _ => {}
             }
         }
-        let field = field?;
         let mut out = Vec::new();
-        for operator in &operators {
-            for connector in &connectors {
-                out.push(Clause {
-                    field: field.clone(),
-                    operator: operator.clone(),
-                    or: connector.as_deref() == Some("OR"),
-                });
+        for field in &fields? {
+            for operator in &operators {
+                for connector in &connectors {
+                    out.push(Clause {
+                        field: field.clone(),
+                        operator: operator.clone(),
+                        or: connector.as_deref() == Some("OR"),
+                    });
+                }
             }
         }
         Some(out)
@@ -485,9 +499,12 @@ impl<'a> Finder<'_> {
             return None;
         }
         match e.get_inner_expression() {
-            Expression::ObjectExpression(obj) => {
-                Some(vec![Some(self.literal(property(obj, "field")?, at, 0)?)])
-            }
+            Expression::ObjectExpression(obj) => Some(
+                self.literals(property(obj, "field")?, at, 0)?
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
+            ),
             Expression::ConditionalExpression(c) => {
                 let mut both = self.sort_variants(&c.consequent, at, depth + 1)?;
                 both.extend(self.sort_variants(&c.alternate, at, depth + 1)?);
@@ -555,5 +572,49 @@ async function run(userId) {
         assert_eq!(resolved.len(), 1, "{found:?}");
         assert_eq!(resolved[0].table, "account");
         assert_eq!(resolved[0].clauses[0].field, "userId");
+    }
+
+    /// `@better-auth/sso`'s `field: providerId ? "providerId" : "organizationId"`: both
+    /// branches are queries, as are both sides of `??` of two literals, in `field`, `model`
+    /// and `operator`; a side the code does not state gives only the other.
+    #[test]
+    fn conditional_fields_models_and_operators_are_variants() {
+        let src = r#"
+async function find(adapter, providerId, organizationId, exact, opts) {
+    const provider = await adapter.findOne({
+        model: "ssoProvider",
+        where: [{ field: providerId ? "providerId" : "organizationId", value: providerId || organizationId }]
+    });
+    const other = await adapter.findMany({
+        model: exact ? "member" : "invitation",
+        where: [{ field: "organizationId" ?? "orgId", operator: exact ? "eq" : "in", value: organizationId }]
+    });
+    return adapter.findOne({ model: opts.table ?? "twoFactor", where: [{ field: "userId", value: 1 }] });
+}
+"#;
+        let found = queries(src);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let fields: Vec<&str> = found[0].iter().map(|q| q.clauses[0].field.as_str()).collect();
+        assert_eq!(fields, ["providerId", "organizationId"]);
+        let shapes: Vec<(&str, &str, Option<&str>)> = found[1]
+            .iter()
+            .map(|q| {
+                let c = &q.clauses[0];
+                (q.table.as_str(), c.field.as_str(), c.operator.as_deref())
+            })
+            .collect();
+        for table in ["member", "invitation"] {
+            for field in ["organizationId", "orgId"] {
+                for operator in ["eq", "in"] {
+                    assert!(
+                        shapes.contains(&(table, field, Some(operator))),
+                        "{table} {field} {operator}: {shapes:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(shapes.len(), 8, "{shapes:?}");
+        let tables: Vec<&str> = found[2].iter().map(|q| q.table.as_str()).collect();
+        assert_eq!(tables, ["twoFactor"]);
     }
 }
