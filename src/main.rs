@@ -31,11 +31,25 @@ fn main() -> ExitCode {
             match schema {
                 // A schema error carries its own `file:line:col`, code frame and hint.
                 Some(schema) => ba_index_advisor::errln!("{}", schema.render()),
-                None => ba_index_advisor::errln!("error: {err:#}"),
+                None => ba_index_advisor::errln!("error: {}", chain(&err)),
             }
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes joined by `: `, each once: a typed error that already prints its
+/// source (`{path}: cannot read the report: {source}`) is not followed by the source again.
+fn chain(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

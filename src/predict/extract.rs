@@ -33,11 +33,36 @@ const ADAPTER_METHODS: [&str; 9] = [
     "consumeOne",
 ];
 
+/// What the component's client adapter runs for each Better Auth adapter method
+/// (`@convex-dev/better-auth` 0.12.5 `dist/client/adapter.js`: `update` runs
+/// `adapter.updateOne`, `delete` runs `adapter.deleteOne`); the rest have no function of their
+/// own there.
+fn component_function(method: &str) -> Option<&'static str> {
+    Some(match method {
+        "findOne" => "findOne",
+        "findMany" => "findMany",
+        "count" => "count",
+        "update" => "updateOne",
+        "updateMany" => "updateMany",
+        "delete" => "deleteOne",
+        "deleteMany" => "deleteMany",
+        _ => return None,
+    })
+}
+
+/// Whether a call of the adapter `method` is a single-row lookup, by the rule `report` applies
+/// to the component function that logged a warning.
+fn is_lookup(method: &str) -> bool {
+    component_function(method).is_some_and(crate::document::Risk::is_lookup_function)
+}
+
 /// A helper that forwards a positional model and where clause to the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Helper {
     model: usize,
     r#where: usize,
+    /// The adapter call in its body is a single-row lookup.
+    lookup: bool,
 }
 
 /// What the first pass learns about a package.
@@ -58,6 +83,8 @@ pub(crate) struct Call {
     /// Every query the call can make (one per conditional variant); empty when the table, a
     /// field, an operator or the sort is not written literally.
     pub queries: Vec<Query>,
+    /// The call is a single-row lookup (`findOne`, `update`, `delete`).
+    pub lookup: bool,
 }
 
 /// Variants of one expression, capped so that a long chain of conditionals stays cheap.
@@ -134,8 +161,11 @@ fn binding_name(pattern: &BindingPattern<'_>) -> Option<String> {
     pattern.get_identifier_name().map(|n| n.to_string())
 }
 
-/// The object literal argument of an adapter call: `x.findMany({ model, where, sortBy })`.
-fn adapter_call<'b, 'a>(call: &'b CallExpression<'a>) -> Option<&'b ObjectExpression<'a>> {
+/// The method and object literal argument of an adapter call:
+/// `x.findMany({ model, where, sortBy })`.
+fn adapter_call<'b, 'a>(
+    call: &'b CallExpression<'a>,
+) -> Option<(&'b str, &'b ObjectExpression<'a>)> {
     let method = call.callee.get_member_expr()?.static_property_name()?;
     if !ADAPTER_METHODS.contains(&method) {
         return None;
@@ -146,7 +176,9 @@ fn adapter_call<'b, 'a>(call: &'b CallExpression<'a>) -> Option<&'b ObjectExpres
         .as_expression()?
         .get_inner_expression()
     {
-        Expression::ObjectExpression(obj) if property(obj, "model").is_some() => Some(obj),
+        Expression::ObjectExpression(obj) if property(obj, "model").is_some() => {
+            Some((method, obj))
+        }
         _ => None,
     }
 }
@@ -211,16 +243,21 @@ impl<'a> Visit<'a> for Learner<'_> {
     }
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
-        if let Some(obj) = adapter_call(call)
+        if let Some((method, obj)) = adapter_call(call)
             && let Some(model) = property(obj, "model").and_then(identifier_name)
             && let Some(r#where) = property(obj, "where").and_then(identifier_name)
             && let Some((name, params)) = self.functions.last()
         {
             let at = |wanted: &str| params.iter().position(|p| p.as_deref() == Some(wanted));
             if let (Some(model), Some(r#where)) = (at(&model), at(&r#where)) {
-                self.scope
-                    .helpers
-                    .insert(name.clone(), Helper { model, r#where });
+                self.scope.helpers.insert(
+                    name.clone(),
+                    Helper {
+                        model,
+                        r#where,
+                        lookup: is_lookup(method),
+                    },
+                );
             }
         }
         walk::walk_call_expression(self, call);
@@ -277,24 +314,24 @@ impl<'a> Visit<'a> for Finder<'_> {
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
         let at = call.span.start;
-        let found = if let Some(obj) = adapter_call(call) {
+        let found = if let Some((method, obj)) = adapter_call(call) {
             let (r#where, sort) = (property(obj, "where"), property(obj, "sortBy"));
-            (r#where.is_some() || sort.is_some()).then(|| {
-                self.queries(
-                    property(obj, "model").expect("an adapter call names its model"),
-                    r#where,
-                    sort,
-                    at,
-                )
-            })
+            match (property(obj, "model"), r#where.is_some() || sort.is_some()) {
+                (Some(model), true) => {
+                    Some((self.queries(model, r#where, sort, at), is_lookup(method)))
+                }
+                _ => None,
+            }
         } else {
-            self.helper_call(call)
-                .map(|(model, r#where)| self.queries(model, Some(r#where), None, at))
+            self.helper_call(call).map(|(model, r#where, lookup)| {
+                (self.queries(model, Some(r#where), None, at), lookup)
+            })
         };
-        if let Some(queries) = found {
+        if let Some((queries, lookup)) = found {
             self.calls.push(Call {
                 line: crate::position::line_col(self.src, at as usize).0 as u64,
                 queries,
+                lookup,
             });
         }
         walk::walk_call_expression(self, call);
@@ -307,14 +344,14 @@ impl<'a> Finder<'_> {
     fn helper_call<'c>(
         &self,
         call: &'c CallExpression<'a>,
-    ) -> Option<(&'c Expression<'a>, &'c Expression<'a>)> {
+    ) -> Option<(&'c Expression<'a>, &'c Expression<'a>, bool)> {
         let name = match &call.callee {
             Expression::Identifier(id) => id.name.as_str(),
             other => other.get_member_expr()?.static_property_name()?,
         };
         let helper = self.scope.helpers.get(name)?;
         let arg = |k: usize| call.arguments.get(k).and_then(Argument::as_expression);
-        Some((arg(helper.model)?, arg(helper.r#where)?))
+        Some((arg(helper.model)?, arg(helper.r#where)?, helper.lookup))
     }
 
     fn queries(
@@ -572,6 +609,33 @@ async function run(userId) {
         assert_eq!(resolved.len(), 1, "{found:?}");
         assert_eq!(resolved[0].table, "account");
         assert_eq!(resolved[0].clauses[0].field, "userId");
+    }
+
+    /// A call the component runs as `findOne`, `updateOne` or `deleteOne` is a lookup, as
+    /// `report` labels a warning those functions logged; a helper inherits its body's call.
+    #[test]
+    fn single_row_calls_are_lookups() {
+        let src = r#"
+function hooks(adapter) {
+    async function deleteWithHooks(where, model) { return adapter.delete({ model, where }); }
+    return { deleteWithHooks };
+}
+async function run(adapter, id) {
+    await adapter.findOne({ model: "member", where: [{ field: "userId", value: id }] });
+    await adapter.update({ model: "member", where: [{ field: "userId", value: id }], update: {} });
+    await adapter.findMany({ model: "member", where: [{ field: "userId", value: id }] });
+    await adapter.deleteMany({ model: "member", where: [{ field: "userId", value: id }] });
+    await deleteWithHooks([{ field: "userId", value: id }], "session");
+}
+"#;
+        let mut scope = PackageScope::default();
+        learn(src, &mut scope);
+        let lookups: Vec<bool> = calls(src, &scope)
+            .iter()
+            .filter(|c| !c.queries.is_empty())
+            .map(|c| c.lookup)
+            .collect();
+        assert_eq!(lookups, [true, true, false, false, true]);
     }
 
     /// `@better-auth/sso`'s `field: providerId ? "providerId" : "organizationId"`: both

@@ -31,6 +31,8 @@ pub enum PredictError {
 pub struct PredictedList {
     pub needed: Needed,
     pub sites: Vec<CallSite>,
+    /// A site is a single-row lookup (see [`crate::document::Risk::of`]).
+    pub lookup: bool,
 }
 
 /// What the prediction read and found.
@@ -149,7 +151,7 @@ pub(crate) fn predict(
                 };
                 for q in &call.queries {
                     for needed in query::needed(q, &unique) {
-                        add(&mut found, needed, &site);
+                        add(&mut found, needed, &site, call.lookup);
                     }
                 }
             }
@@ -185,8 +187,9 @@ pub(crate) fn predict(
             file: "rules/knowledge.toml".to_owned(),
             line: known.line,
         };
+        // The documented list endpoints page through `findMany`.
         for needed in query::needed(&q, &unique) {
-            add(&mut found, needed, &site);
+            add(&mut found, needed, &site, false);
         }
     }
     predicted.stats.shapes = found.len() as u64;
@@ -200,12 +203,15 @@ fn add(
     found: &mut BTreeMap<crate::document::ListKey, PredictedList>,
     needed: Needed,
     site: &CallSite,
+    lookup: bool,
 ) {
     let key = crate::document::ListKey::new(&needed.table, &needed.fields);
     let list = found.entry(key).or_insert_with(|| PredictedList {
         needed: needed.clone(),
         sites: Vec::new(),
+        lookup: false,
     });
+    list.lookup |= lookup;
     list.needed.exact |= needed.exact;
     if needed.kind == SignalKind::UniqueFieldError {
         list.needed.kind = SignalKind::UniqueFieldError;

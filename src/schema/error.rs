@@ -118,7 +118,8 @@ impl SchemaError {
                 )];
                 Renderer::plain().render(report).to_string()
             }
-            other => other.to_string(),
+            // The same `error:` prefix annotate-snippets gives the errors above.
+            other => format!("error: {other}"),
         }
     }
 }
