@@ -148,7 +148,10 @@ impl Accumulator {
     }
 
     fn risk(&self) -> Risk {
-        Risk::of(self.kinds.contains(&SignalKind::UniqueFieldError), self.lookup)
+        Risk::of(
+            self.kinds.contains(&SignalKind::UniqueFieldError),
+            self.lookup,
+        )
     }
 }
 

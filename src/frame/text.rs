@@ -131,7 +131,8 @@ fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
     let mark = find_short(line.as_bytes(), b"[CONVEX ")?;
     let after = &line[mark + "[CONVEX ".len()..];
     let mut chars = after.chars();
-    if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | 'I' | '?')) || chars.next() != Some('(') {
+    if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | 'I' | '?')) || chars.next() != Some('(')
+    {
         return None;
     }
     let body = &after[2..];

@@ -415,7 +415,13 @@ impl<'a> Finder<'_> {
         let mut values = match e {
             Expression::Identifier(id) => match self.local(&id.name, at) {
                 Some(local) => local.literals.clone()?,
-                None => vec![self.scope.strings.get(id.name.as_str()).cloned().flatten()?],
+                None => vec![
+                    self.scope
+                        .strings
+                        .get(id.name.as_str())
+                        .cloned()
+                        .flatten()?,
+                ],
             },
             Expression::StaticMemberExpression(m) => {
                 let object = identifier_name(&m.object)?;
@@ -508,10 +514,18 @@ impl<'a> Finder<'_> {
             match p.key.static_name().as_deref() {
                 Some("field") => fields = Some(self.literals(&p.value, at, 0)?),
                 Some("operator") => {
-                    operators = self.literals(&p.value, at, 0)?.into_iter().map(Some).collect()
+                    operators = self
+                        .literals(&p.value, at, 0)?
+                        .into_iter()
+                        .map(Some)
+                        .collect()
                 }
                 Some("connector") => {
-                    connectors = self.literals(&p.value, at, 0)?.into_iter().map(Some).collect()
+                    connectors = self
+                        .literals(&p.value, at, 0)?
+                        .into_iter()
+                        .map(Some)
+                        .collect()
                 }
                 _ => {}
             }
@@ -658,7 +672,10 @@ async function find(adapter, providerId, organizationId, exact, opts) {
 "#;
         let found = queries(src);
         assert_eq!(found.len(), 3, "{found:?}");
-        let fields: Vec<&str> = found[0].iter().map(|q| q.clauses[0].field.as_str()).collect();
+        let fields: Vec<&str> = found[0]
+            .iter()
+            .map(|q| q.clauses[0].field.as_str())
+            .collect();
         assert_eq!(fields, ["providerId", "organizationId"]);
         let shapes: Vec<(&str, &str, Option<&str>)> = found[1]
             .iter()

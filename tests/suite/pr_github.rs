@@ -604,3 +604,57 @@ async fn unreadable_logs_post_nothing() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// The comment on the real JSONL sample against a real overlay: the head's count and the foot's
+/// are one number in one word (every missing-index message read, the report's `signals`); rows
+/// the pull request must act on come before rows the schema already serves; and the command
+/// names the reader's own log dump, not the CI run's paths.
+#[tokio::test]
+async fn the_comment_counts_once_puts_new_rows_first_and_names_no_ci_path() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let logs = root.join("sample-logs/convex-logs.jsonl");
+    let schema = root.join("tests/fixtures/schema/documented");
+    let run = run_pr_with(
+        "http://127.0.0.1:9",
+        &[logs.as_os_str()],
+        &["--dry-run", "--schema-dir", schema.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body = &run.stdout;
+    let report = cargo_bin_cmd!("ba-index-advisor")
+        .args(["report", "--format", "json", "--schema-dir"])
+        .arg(&schema)
+        .arg(&logs)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let signals = report["stats"]["signals"].as_u64().unwrap();
+    let head = body
+        .lines()
+        .find(|l| l.contains("in the logs of this run"))
+        .unwrap();
+    let foot = body.lines().find(|l| l.starts_with("<sub>")).unwrap();
+    let phrase = format!("{signals} occurrences");
+    assert!(head.contains(&format!("({phrase} in the logs")), "{head}");
+    assert!(foot.contains(&format!("read, {phrase}<")), "{foot}");
+    assert!(!body.contains("signal"), "{body}");
+
+    let statuses: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.rsplit('|').nth(1).unwrap_or("").trim())
+        .collect();
+    let served: Vec<usize> = (0..statuses.len())
+        .filter(|&i| statuses[i].starts_with("already served"))
+        .collect();
+    let new: Vec<usize> = (0..statuses.len())
+        .filter(|&i| statuses[i].starts_with("new"))
+        .collect();
+    assert!(!served.is_empty() && !new.is_empty(), "{statuses:?}");
+    assert!(new.iter().max() < served.iter().min(), "{statuses:?}");
+
+    assert!(!body.contains("sample-logs"), "{body}");
+    assert!(!body.contains(root.to_str().unwrap()), "{body}");
+    assert!(body.contains("npx ba-index-advisor apply"), "{body}");
+}

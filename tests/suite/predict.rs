@@ -435,7 +435,13 @@ fn method_at(site: &serde_json::Value) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
     let line = text.lines().nth(site["line"].as_u64()? as usize - 1)?;
     [
-        "findOne", "findMany", "count", "update", "updateMany", "delete", "deleteMany",
+        "findOne",
+        "findMany",
+        "count",
+        "update",
+        "updateMany",
+        "delete",
+        "deleteMany",
     ]
     .into_iter()
     .filter_map(|m| line.find(&format!(".{m}(")).map(|at| (at, m)))
@@ -455,7 +461,9 @@ fn sso_with_organization_predicts_both_branches_and_labels_lookups_as_report_doe
     let predicted = predictions(project.path());
     let by_org = predicted
         .iter()
-        .find(|p| p["table"] == "ssoProvider" && p["fields"] == serde_json::json!(["organizationId"]))
+        .find(|p| {
+            p["table"] == "ssoProvider" && p["fields"] == serde_json::json!(["organizationId"])
+        })
         .unwrap_or_else(|| panic!("ssoProvider [organizationId] not predicted: {predicted:?}"));
     assert!(
         by_org["sites"]
@@ -467,7 +475,10 @@ fn sso_with_organization_predicts_both_branches_and_labels_lookups_as_report_doe
     );
     let verdict = judge(project.path(), std::slice::from_ref(by_org));
     assert!(!verdict[0].0, "findIndex serves it already: {by_org}");
-    assert_eq!(verdict[0].1, by_org["fields"], "the component prints another list");
+    assert_eq!(
+        verdict[0].1, by_org["fields"],
+        "the component prints another list"
+    );
 
     let (mut lookups, mut scans) = (0, 0);
     for p in &predicted {
@@ -475,11 +486,14 @@ fn sso_with_organization_predicts_both_branches_and_labels_lookups_as_report_doe
             assert_eq!(p["risk"], "error", "{p}");
             continue;
         }
-        let methods: Vec<Option<String>> =
-            p["sites"].as_array().unwrap().iter().map(method_at).collect();
-        let single_row = |m: &Option<String>| {
-            matches!(m.as_deref(), Some("findOne" | "update" | "delete"))
-        };
+        let methods: Vec<Option<String>> = p["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(method_at)
+            .collect();
+        let single_row =
+            |m: &Option<String>| matches!(m.as_deref(), Some("findOne" | "update" | "delete"));
         if methods.iter().any(single_row) {
             assert_eq!(p["risk"], "lookup", "{p}");
             lookups += 1;
@@ -488,7 +502,10 @@ fn sso_with_organization_predicts_both_branches_and_labels_lookups_as_report_doe
             scans += 1;
         }
     }
-    assert!(lookups > 0 && scans > 0, "{lookups} lookups, {scans} scans checked");
+    assert!(
+        lookups > 0 && scans > 0,
+        "{lookups} lookups, {scans} scans checked"
+    );
 
     let table = predict(project.path(), &[]);
     let table = String::from_utf8_lossy(&table.stdout);

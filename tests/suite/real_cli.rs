@@ -138,7 +138,9 @@ fn installed_cli_version() -> (u64, u64, u64) {
         .as_str()
         .expect("a version")
         .to_owned();
-    let mut parts = version.split(['.', '-']).map(|p| p.parse::<u64>().unwrap_or(0));
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|p| p.parse::<u64>().unwrap_or(0));
     let mut next = || parts.next().unwrap_or(0);
     (next(), next(), next())
 }
