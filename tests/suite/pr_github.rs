@@ -187,7 +187,7 @@ async fn creates_the_comment_when_the_pr_has_none() {
     assert!(body.contains(
         "member: tables.member.index(\"organizationId_userId\", [\"organizationId\", \"userId\"]),"
     ));
-    assert!(body.contains("ba-index-advisor apply --from-report "));
+    assert!(body.contains("npx ba-index-advisor apply convex-logs.jsonl"));
     assert!(body.contains("A deployment log line quoted a token: ***"));
     // The job summary gets the same markdown.
     assert_eq!(run.summary, format!("{}\n", &expected[MARKER.len() + 1..]));
@@ -590,7 +590,10 @@ async fn comments_what_the_e2e_logs_show() {
          `organizations/invitations/queries:listInvitations` ×2 | new: `organizationId_userId` |"
     ));
     assert!(body.contains("| `member` | `organizationId` | 1 |"));
-    assert!(body.contains(&format!("ba-index-advisor apply {}", logs.display())));
+    assert!(
+        body.contains("npx ba-index-advisor apply convex-logs.jsonl")
+            && !body.contains(&format!("apply {}", logs.display()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -634,7 +637,10 @@ async fn the_comment_counts_once_puts_new_rows_first_and_names_no_ci_path() {
         .lines()
         .find(|l| l.contains("in the logs of this run"))
         .unwrap();
-    let foot = body.lines().find(|l| l.starts_with("<sub>")).unwrap();
+    let foot = body
+        .lines()
+        .find(|l| l.starts_with("<sub>ba-index-advisor"))
+        .unwrap();
     let phrase = format!("{signals} occurrences");
     assert!(head.contains(&format!("({phrase} in the logs")), "{head}");
     assert!(foot.contains(&format!("read, {phrase}<")), "{foot}");
