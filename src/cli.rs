@@ -77,9 +77,9 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     /// Follow logs live, show missing-index suggestions as they happen, optionally write them.
     Watch(commands::watch::WatchArgs),
-    /// Write the missing indexes into the overlay convex/betterAuth/schema.ts.
+    /// Write the missing indexes into the component's overlay schema.ts.
     Apply(commands::apply::ApplyArgs),
-    /// Convert a generated convex/betterAuth/schema.ts into the overlay layout.
+    /// Convert the component's generated schema.ts into the overlay layout.
     Init(commands::init::InitArgs),
     /// Static checks of the Better Auth schema's indexes, without logs; --check fails CI on one.
     Doctor(commands::doctor::DoctorArgs),

@@ -59,6 +59,10 @@ pub struct Prediction {
     pub fields: Vec<String>,
     /// What the component does without the index: warn and scan, or throw (a unique field).
     pub kind: Option<SignalKind>,
+    /// As a suggestion's: an error, a single-row lookup (a call the component runs as
+    /// `findOne`, `updateOne` or `deleteOne`), or a scan.
+    #[serde(default)]
+    pub risk: Risk,
     /// The query bounds or sorts by `createdAt`: only an index of exactly these fields serves.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exact: bool,
@@ -184,6 +188,31 @@ pub enum Risk {
     /// A scan: slow and costly, but answers correctly.
     #[default]
     Scan,
+}
+
+/// The component's functions whose missing index means a single-row lookup (`listOne` with
+/// `numItems: 1`): past the 200-row read cap they can answer "not found" wrongly.
+const LOOKUP_FUNCTIONS: &[&str] = &["findOne", "updateOne", "deleteOne"];
+
+impl Risk {
+    /// The one rule `report` and `predict` label a list by: an error when the component throws
+    /// for it, a lookup when a single-row component function ran it, else a scan.
+    pub(crate) fn of(throws: bool, lookup: bool) -> Self {
+        if throws {
+            Self::Error
+        } else if lookup {
+            Self::Lookup
+        } else {
+            Self::Scan
+        }
+    }
+
+    /// Whether `function` is one of the component's single-row functions: `adapter:findOne`,
+    /// `adapter.js:findOne`, `lib:findOne` (0.7.x) and `betterAuth/adapter:findOne` all are.
+    pub(crate) fn is_lookup_function(function: &str) -> bool {
+        let export = function.rsplit(':').next().unwrap_or(function);
+        LOOKUP_FUNCTIONS.contains(&export)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,11 +9,10 @@ use ba_index_advisor::commands;
 use ba_index_advisor::config::Config;
 use ba_index_advisor::engine::EngineError;
 use ba_index_advisor::schema::SchemaError;
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     set_color(cli.global.color);
     init_tracing(&cli.global);
     match dispatch(cli) {
@@ -31,11 +30,53 @@ fn main() -> ExitCode {
             match schema {
                 // A schema error carries its own `file:line:col`, code frame and hint.
                 Some(schema) => ba_index_advisor::errln!("{}", schema.render()),
-                None => ba_index_advisor::errln!("error: {err:#}"),
+                None => ba_index_advisor::errln!("error: {}", chain(&err)),
             }
             ExitCode::from(2)
         }
     }
+}
+
+/// The arguments, with `--help` naming the component folder discovery finds from here (say
+/// `convex/auth`, registered in convex.config.ts) beside `--schema-dir`'s documented default.
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    let found = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| ba_index_advisor::schema::find_dir(None, &cwd).ok());
+    if let Some(dir) = found {
+        let shown = ba_index_advisor::schema::display_path(&dir);
+        let names: Vec<String> = command
+            .get_subcommands()
+            .filter(|sub| sub.get_arguments().any(|arg| arg.get_id() == "schema_dir"))
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        for name in names {
+            command = command.mut_subcommand(name, |sub| {
+                sub.mut_arg("schema_dir", |arg| {
+                    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                    arg.help(format!("{help} [here: {shown}]"))
+                })
+            });
+        }
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+/// The error and its causes joined by `: `, each once: a typed error that already prints its
+/// source (`{path}: cannot read the report: {source}`) is not followed by the source again.
+fn chain(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -18,10 +18,6 @@ pub(crate) const MAX_CALLERS: usize = 20;
 /// of it is near the limit (`FUNCTION_LIMIT_WARNING_RATIO`).
 pub(crate) const DOCUMENTS_READ_LIMIT: u64 = 32_000;
 
-/// Component functions whose warning means a single-row lookup (`listOne` with `numItems: 1`):
-/// past the 200-row read cap they can answer "not found" wrongly.
-const LOOKUP_FUNCTIONS: &[&str] = &["findOne", "updateOne", "deleteOne"];
-
 /// Where and when a signal was seen, kept as numbers until the document is built: a part of
 /// a split input counts its lines from its own start, and the merge moves them.
 #[derive(Debug, Clone)]
@@ -70,7 +66,7 @@ impl Accumulator {
         if let Some(function) = &signal.origin.component_function {
             let mut dropped = 0;
             count_bounded(&mut self.component_functions, &mut dropped, function, 1);
-            if !self.lookup && is_lookup(function) {
+            if !self.lookup && Risk::is_lookup_function(function) {
                 self.lookup = true;
             }
         }
@@ -152,13 +148,10 @@ impl Accumulator {
     }
 
     fn risk(&self) -> Risk {
-        if self.kinds.contains(&SignalKind::UniqueFieldError) {
-            Risk::Error
-        } else if self.lookup {
-            Risk::Lookup
-        } else {
-            Risk::Scan
-        }
+        Risk::of(
+            self.kinds.contains(&SignalKind::UniqueFieldError),
+            self.lookup,
+        )
     }
 }
 
@@ -183,13 +176,6 @@ fn count_bounded(list: &mut Vec<(Arc<str>, u64)>, overflow: &mut u64, key: &Arc<
     } else {
         *overflow += n;
     }
-}
-
-/// `adapter:findOne`, `adapter.js:findOne`, `lib:findOne` (0.7.x) and `betterAuth/adapter:findOne`
-/// all name the same single-row lookup.
-fn is_lookup(function: &str) -> bool {
-    let export = function.rsplit(':').next().unwrap_or(function);
-    LOOKUP_FUNCTIONS.contains(&export)
 }
 
 /// A finding's key: its table and field list.

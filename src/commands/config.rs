@@ -46,11 +46,18 @@ pub fn render(config: &Config, cwd: &Path) -> String {
         ),
     }
     .ok();
+    // Named as discovery finds it here: `convex/auth` when convex.config.ts registers that.
+    let discovered = match crate::schema::find_dir(None, cwd) {
+        Ok(dir) => format!("discovered {}", crate::schema::display_path(&dir)),
+        Err(_) => "none found: convex/betterAuth in the nearest folder with convex/, or the \
+                   local component convex/convex.config.ts registers"
+            .to_owned(),
+    };
     path_line(
         &mut out,
         "schema_dir",
         config.schema_dir.as_deref(),
-        "convex/betterAuth in the nearest folder with convex/",
+        &discovered,
     );
     path_line(
         &mut out,

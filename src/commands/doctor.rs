@@ -65,7 +65,12 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // alone, so it is concluded before the predictions join every document.
     let logs_only = (from_logs && !args.predict).then(|| engine.conclude(&collected));
     let predicted = match engine.predict() {
-        Ok(_) => true,
+        Ok(predicted) => {
+            if let Some(unsupported) = &predicted.unsupported {
+                crate::errln!("warning: {}", unsupported.message());
+            }
+            true
+        }
         Err(EngineError::Predict(err)) if !args.predict => {
             tracing::info!("no predictions: {err}");
             false

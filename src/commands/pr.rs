@@ -19,6 +19,8 @@ use std::process::ExitCode;
 
 /// Where the comment says the overlay schema is, unless `--schema-dir` says otherwise.
 const DEFAULT_SCHEMA_PATH: &str = "convex/betterAuth/schema.ts";
+/// The log dump the comment's command names: what `npx convex logs --history --jsonl` saves.
+const READER_LOGS: &str = "convex-logs.jsonl";
 
 #[derive(Debug, Args)]
 #[command(
@@ -96,12 +98,23 @@ pub fn run(args: PrArgs, config: &Config) -> anyhow::Result<ExitCode> {
         .schema
         .as_ref()
         .map_or(DEFAULT_SCHEMA_PATH, |s| s.path.as_str());
+    // The reader applies it in their own checkout, on a log dump of their own: not the CI
+    // run's paths, which exist only on the runner.
+    // The schema folder too, as the checkout names it: a runner's absolute path is dropped.
+    let own_logs = [std::path::PathBuf::from(READER_LOGS)];
+    let schema_dir = args
+        .engine
+        .schema_dir
+        .as_deref()
+        .map(crate::schema::display_path)
+        .filter(|dir| !std::path::Path::new(dir).is_absolute())
+        .map(std::path::PathBuf::from);
     let invocation = Invocation {
-        inputs: &args.logs,
-        from_report: args.from_report.as_deref(),
-        schema_dir: args.engine.schema_dir.as_deref(),
+        inputs: &own_logs,
+        from_report: None,
+        schema_dir: schema_dir.as_deref(),
     };
-    let apply = next::apply_command(&invocation, None);
+    let apply = format!("npx {}", next::apply_command(&invocation, None));
     let composed = comment::compose(
         &report,
         CommentContext {

@@ -47,7 +47,9 @@ pub struct PredictArgs {
 pub fn run(args: PredictArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let flags = args.engine.flags(None);
     let mut engine = Engine::for_command(config, flags, SchemaNeed::Required)?;
-    engine.predict()?;
+    if let Some(unsupported) = engine.predict()?.unsupported.clone() {
+        crate::errln!("warning: {}", unsupported.message());
+    }
     let collected = if args.logs.is_empty() {
         Collected::default()
     } else {

@@ -513,6 +513,10 @@ impl Engine {
                     table: p.needed.table.clone(),
                     fields: p.needed.fields.clone(),
                     kind: Some(p.needed.kind),
+                    risk: crate::document::Risk::of(
+                        p.needed.kind == crate::document::SignalKind::UniqueFieldError,
+                        p.lookup,
+                    ),
                     exact: p.needed.exact,
                     sites: p.sites.clone(),
                     status,

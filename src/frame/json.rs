@@ -481,6 +481,39 @@ mod tests {
         assert!(typed > originals.len(), "{typed} of {} lines", lines.len());
     }
 
+    /// Convex's read-limit warning as the real CLI prints it in `--jsonl`: `systemMetadata`
+    /// null, so only its text says what it is (the reference capture of convex 1.49's
+    /// `messages:listAll`). The `Value` walk, the typed decode and the one-pass reader agree;
+    /// an app's own quoted `console.warn` of the same words is not the warning.
+    #[test]
+    fn a_read_limit_warning_with_null_system_metadata_is_known_by_its_text() {
+        let line = r#"{"kind":"Completion","udfType":"Query","componentPath":null,"identifier":"messages:listAll","logLines":[{"messages":["Many documents read in a single function execution (actual: 16200, limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions."],"isTruncated":false,"timestamp":1768485793113,"level":"WARN","systemMetadata":null}],"timestamp":1768485793.123,"cachedResult":false,"caller":"SyncWorker","parentExecutionId":null,"executionTime":0.8,"userExecutionTime":0.011,"success":null,"error":null,"requestId":"5a5a5a5a5a5a5a5a","usageStats":{"databaseReadBytes":1077,"databaseIoReadBytes":1077,"databaseReadDocuments":3},"returnBytes":843}"#;
+        let warned = |line: &str| {
+            let (_, _, usages) = through_value(line, &[]).unwrap();
+            let typed = through_typed(line, &[]).unwrap().2;
+            let skimmed = {
+                let mut usages = Vec::new();
+                Record::skim(line).unwrap().usage(&mut |u| usages.push(u));
+                usages
+            };
+            assert_eq!(usages, typed, "{line}");
+            assert_eq!(usages, skimmed, "{line}");
+            assert!(may_carry_usage(line.as_bytes()));
+            usages.iter().any(|u| u.limit_warning)
+        };
+        assert!(warned(line));
+        let quoted = line.replace(r#""messages":["Many"#, r#""messages":["'Many"#);
+        assert!(!warned(&quoted));
+        let plain = line.replace(
+            r#"{"messages":["Many documents read in a single function execution (actual: 16200, limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions."],"isTruncated":false,"timestamp":1768485793113,"level":"WARN","systemMetadata":null}"#,
+            r#""[WARN] Many bytes read in a single function execution (actual: 14000000 bytes, limit: 16777216 bytes).""#,
+        );
+        assert!(warned(&plain));
+        let mut usages = Vec::new();
+        usage_of_line(line.as_bytes(), Some(line), &mut |u| usages.push(u)).unwrap();
+        assert!(usages.iter().any(|u| u.limit_warning));
+    }
+
     /// Every `--jsonl` line of the sample logs is read by the one-pass reader, as serde reads
     /// it; and so is each variant it does not decline, however the line was spoilt.
     #[test]

@@ -123,13 +123,16 @@ pub(crate) fn split_line<'a>(line: &'a str, names: &mut OriginNames) -> TextLine
 
 /// `<timestamp> [CONVEX <T>(<path>)] [<LEVEL>] <message>`: the timestamp is whatever
 /// `toLocaleString()` printed on the CLI's machine (any locale), or nothing for the client echo;
-/// `<T>` is Q, M, A, H (or `?` in the client echo); error lines have no `[LEVEL]`. The path runs
-/// to the first `)] `, because HTTP action paths may contain `)`.
+/// `<T>` is the first letter of the execution's `udfType` (`src/cli/lib/logs.ts`,
+/// `udfType.charAt(0)`): Q, M, A, H, and I since convex 1.51 (`UdfTypeJson` gained `"Init"`),
+/// or `?` in the client echo; error lines have no `[LEVEL]`. The path runs to the first `)] `,
+/// because HTTP action paths may contain `)`.
 fn split_cli_header(line: &str) -> Option<(Option<&str>, &str, &str)> {
     let mark = find_short(line.as_bytes(), b"[CONVEX ")?;
     let after = &line[mark + "[CONVEX ".len()..];
     let mut chars = after.chars();
-    if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | '?')) || chars.next() != Some('(') {
+    if !matches!(chars.next(), Some('Q' | 'M' | 'A' | 'H' | 'I' | '?')) || chars.next() != Some('(')
+    {
         return None;
     }
     let body = &after[2..];

@@ -19,6 +19,7 @@ const EMBEDDED: (&str, &str) = (
 struct RawKnowledge {
     core_tables: Vec<String>,
     core_tables_source: Spanned<String>,
+    convex: Option<RawConvex>,
     regenerate: RawRegenerate,
     #[serde(default)]
     feature: Vec<RawFeature>,
@@ -29,6 +30,15 @@ struct RawKnowledge {
     unique: Vec<RawUnique>,
     #[serde(default)]
     query: Vec<RawQuery>,
+}
+
+/// The `convex` CLI releases whose formats the frame was checked against: a record for the
+/// tests and the reader, validated here so that it stays well-formed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConvex {
+    cli_formats_checked: Spanned<Vec<String>>,
+    source: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +224,20 @@ impl Knowledge {
         };
         cited(&raw.core_tables_source)?;
         cited(&raw.regenerate.source)?;
+        if let Some(convex) = &raw.convex {
+            cited(&convex.source)?;
+            let checked = convex.cli_formats_checked.get_ref();
+            let is_version = |v: &String| {
+                let parts: Vec<&str> = v.split('.').collect();
+                parts.len() == 3 && parts.iter().all(|p| p.parse::<u64>().is_ok())
+            };
+            if checked.is_empty() || !checked.iter().all(is_version) {
+                return Err(invalid(
+                    convex.cli_formats_checked.span().start,
+                    "cli_formats_checked lists `major.minor.patch` releases".into(),
+                ));
+            }
+        }
         let mut features: Vec<Feature> = Vec::with_capacity(raw.feature.len());
         for f in raw.feature {
             if features.iter().any(|known| &known.id == f.id.get_ref()) {

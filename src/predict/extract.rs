@@ -33,11 +33,36 @@ const ADAPTER_METHODS: [&str; 9] = [
     "consumeOne",
 ];
 
+/// What the component's client adapter runs for each Better Auth adapter method
+/// (`@convex-dev/better-auth` 0.12.5 `dist/client/adapter.js`: `update` runs
+/// `adapter.updateOne`, `delete` runs `adapter.deleteOne`); the rest have no function of their
+/// own there.
+fn component_function(method: &str) -> Option<&'static str> {
+    Some(match method {
+        "findOne" => "findOne",
+        "findMany" => "findMany",
+        "count" => "count",
+        "update" => "updateOne",
+        "updateMany" => "updateMany",
+        "delete" => "deleteOne",
+        "deleteMany" => "deleteMany",
+        _ => return None,
+    })
+}
+
+/// Whether a call of the adapter `method` is a single-row lookup, by the rule `report` applies
+/// to the component function that logged a warning.
+fn is_lookup(method: &str) -> bool {
+    component_function(method).is_some_and(crate::document::Risk::is_lookup_function)
+}
+
 /// A helper that forwards a positional model and where clause to the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Helper {
     model: usize,
     r#where: usize,
+    /// The adapter call in its body is a single-row lookup.
+    lookup: bool,
 }
 
 /// What the first pass learns about a package.
@@ -58,6 +83,8 @@ pub(crate) struct Call {
     /// Every query the call can make (one per conditional variant); empty when the table, a
     /// field, an operator or the sort is not written literally.
     pub queries: Vec<Query>,
+    /// The call is a single-row lookup (`findOne`, `update`, `delete`).
+    pub lookup: bool,
 }
 
 /// Variants of one expression, capped so that a long chain of conditionals stays cheap.
@@ -134,8 +161,11 @@ fn binding_name(pattern: &BindingPattern<'_>) -> Option<String> {
     pattern.get_identifier_name().map(|n| n.to_string())
 }
 
-/// The object literal argument of an adapter call: `x.findMany({ model, where, sortBy })`.
-fn adapter_call<'b, 'a>(call: &'b CallExpression<'a>) -> Option<&'b ObjectExpression<'a>> {
+/// The method and object literal argument of an adapter call:
+/// `x.findMany({ model, where, sortBy })`.
+fn adapter_call<'b, 'a>(
+    call: &'b CallExpression<'a>,
+) -> Option<(&'b str, &'b ObjectExpression<'a>)> {
     let method = call.callee.get_member_expr()?.static_property_name()?;
     if !ADAPTER_METHODS.contains(&method) {
         return None;
@@ -146,7 +176,9 @@ fn adapter_call<'b, 'a>(call: &'b CallExpression<'a>) -> Option<&'b ObjectExpres
         .as_expression()?
         .get_inner_expression()
     {
-        Expression::ObjectExpression(obj) if property(obj, "model").is_some() => Some(obj),
+        Expression::ObjectExpression(obj) if property(obj, "model").is_some() => {
+            Some((method, obj))
+        }
         _ => None,
     }
 }
@@ -211,16 +243,21 @@ impl<'a> Visit<'a> for Learner<'_> {
     }
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
-        if let Some(obj) = adapter_call(call)
+        if let Some((method, obj)) = adapter_call(call)
             && let Some(model) = property(obj, "model").and_then(identifier_name)
             && let Some(r#where) = property(obj, "where").and_then(identifier_name)
             && let Some((name, params)) = self.functions.last()
         {
             let at = |wanted: &str| params.iter().position(|p| p.as_deref() == Some(wanted));
             if let (Some(model), Some(r#where)) = (at(&model), at(&r#where)) {
-                self.scope
-                    .helpers
-                    .insert(name.clone(), Helper { model, r#where });
+                self.scope.helpers.insert(
+                    name.clone(),
+                    Helper {
+                        model,
+                        r#where,
+                        lookup: is_lookup(method),
+                    },
+                );
             }
         }
         walk::walk_call_expression(self, call);
@@ -232,7 +269,7 @@ struct Local {
     start: u32,
     /// The end of the function that declares it: past it, the name is another binding.
     visible_until: u32,
-    literal: Option<String>,
+    literals: Option<Vec<String>>,
     wheres: Option<Variants>,
     sorts: Option<Vec<Option<String>>>,
 }
@@ -254,7 +291,7 @@ impl<'a> Visit<'a> for Finder<'_> {
             let local = Local {
                 start: at,
                 visible_until: self.functions.last().copied().unwrap_or(u32::MAX),
-                literal: self.literal(init, at, 0),
+                literals: self.literals(init, at, 0),
                 wheres: self.where_variants(init, at, 0),
                 sorts: self.sort_variants(init, at, 0),
             };
@@ -277,24 +314,24 @@ impl<'a> Visit<'a> for Finder<'_> {
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
         let at = call.span.start;
-        let found = if let Some(obj) = adapter_call(call) {
+        let found = if let Some((method, obj)) = adapter_call(call) {
             let (r#where, sort) = (property(obj, "where"), property(obj, "sortBy"));
-            (r#where.is_some() || sort.is_some()).then(|| {
-                self.queries(
-                    property(obj, "model").expect("an adapter call names its model"),
-                    r#where,
-                    sort,
-                    at,
-                )
-            })
+            match (property(obj, "model"), r#where.is_some() || sort.is_some()) {
+                (Some(model), true) => {
+                    Some((self.queries(model, r#where, sort, at), is_lookup(method)))
+                }
+                _ => None,
+            }
         } else {
-            self.helper_call(call)
-                .map(|(model, r#where)| self.queries(model, Some(r#where), None, at))
+            self.helper_call(call).map(|(model, r#where, lookup)| {
+                (self.queries(model, Some(r#where), None, at), lookup)
+            })
         };
-        if let Some(queries) = found {
+        if let Some((queries, lookup)) = found {
             self.calls.push(Call {
                 line: crate::position::line_col(self.src, at as usize).0 as u64,
                 queries,
+                lookup,
             });
         }
         walk::walk_call_expression(self, call);
@@ -307,14 +344,14 @@ impl<'a> Finder<'_> {
     fn helper_call<'c>(
         &self,
         call: &'c CallExpression<'a>,
-    ) -> Option<(&'c Expression<'a>, &'c Expression<'a>)> {
+    ) -> Option<(&'c Expression<'a>, &'c Expression<'a>, bool)> {
         let name = match &call.callee {
             Expression::Identifier(id) => id.name.as_str(),
             other => other.get_member_expr()?.static_property_name()?,
         };
         let helper = self.scope.helpers.get(name)?;
         let arg = |k: usize| call.arguments.get(k).and_then(Argument::as_expression);
-        Some((arg(helper.model)?, arg(helper.r#where)?))
+        Some((arg(helper.model)?, arg(helper.r#where)?, helper.lookup))
     }
 
     fn queries(
@@ -324,7 +361,7 @@ impl<'a> Finder<'_> {
         sort: Option<&Expression<'a>>,
         at: u32,
     ) -> Vec<Query> {
-        let Some(table) = self.literal(model, at, 0) else {
+        let Some(tables) = self.literals(model, at, 0) else {
             return Vec::new();
         };
         let wheres = match r#where {
@@ -339,13 +376,15 @@ impl<'a> Finder<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for clauses in &wheres {
-            for sort in &sorts {
-                out.push(Query {
-                    table: table.clone(),
-                    clauses: clauses.clone(),
-                    sort: sort.clone(),
-                });
+        for table in &tables {
+            for clauses in &wheres {
+                for sort in &sorts {
+                    out.push(Query {
+                        table: table.clone(),
+                        clauses: clauses.clone(),
+                        sort: sort.clone(),
+                    });
+                }
             }
         }
         out
@@ -360,48 +399,65 @@ impl<'a> Finder<'_> {
             .find(|local| local.start < at && at < local.visible_until)
     }
 
-    /// A string the code states: a literal, a constant, a constant object's property, or the
-    /// default after `??`/`||` (`opts.twoFactorTable ?? "twoFactor"`).
-    fn literal(&self, e: &Expression<'a>, at: u32, depth: u8) -> Option<String> {
+    /// The strings an expression can be, as the code states them: a literal, a constant, a
+    /// constant object's property; both branches of a conditional
+    /// (`providerId ? "providerId" : "organizationId"` in `@better-auth/sso`); both sides of a
+    /// `??`/`||` whose sides are stated, else the stated default
+    /// (`opts.twoFactorTable ?? "twoFactor"`). `None` when no value is stated.
+    fn literals(&self, e: &Expression<'a>, at: u32, depth: u8) -> Option<Vec<String>> {
         if depth > 4 {
             return None;
         }
         let e = e.get_inner_expression();
         if let Some(s) = string_value(e) {
-            return Some(s);
+            return Some(vec![s]);
         }
-        match e {
+        let mut values = match e {
             Expression::Identifier(id) => match self.local(&id.name, at) {
-                Some(local) => local.literal.clone(),
-                None => self.scope.strings.get(id.name.as_str()).cloned().flatten(),
+                Some(local) => local.literals.clone()?,
+                None => vec![
+                    self.scope
+                        .strings
+                        .get(id.name.as_str())
+                        .cloned()
+                        .flatten()?,
+                ],
             },
             Expression::StaticMemberExpression(m) => {
                 let object = identifier_name(&m.object)?;
-                self.scope
-                    .objects
-                    .get(&(object, m.property.name.to_string()))
-                    .cloned()
-                    .flatten()
+                vec![
+                    self.scope
+                        .objects
+                        .get(&(object, m.property.name.to_string()))
+                        .cloned()
+                        .flatten()?,
+                ]
+            }
+            Expression::ConditionalExpression(c) => {
+                let mut both = self.literals(&c.consequent, at, depth + 1)?;
+                both.extend(self.literals(&c.alternate, at, depth + 1)?);
+                both
             }
             Expression::LogicalExpression(l)
                 if matches!(l.operator, LogicalOperator::Coalesce | LogicalOperator::Or) =>
             {
-                self.literal(&l.right, at, depth + 1)
+                let left = self.literals(&l.left, at, depth + 1);
+                let right = self.literals(&l.right, at, depth + 1);
+                match (left, right) {
+                    (Some(mut left), Some(right)) => {
+                        left.extend(right);
+                        left
+                    }
+                    (Some(one), None) | (None, Some(one)) => one,
+                    (None, None) => return None,
+                }
             }
-            _ => None,
-        }
-    }
-
-    /// The literal values of an expression that may be a conditional of literals.
-    fn literals(&self, e: &Expression<'a>, at: u32) -> Option<Vec<String>> {
-        match e.get_inner_expression() {
-            Expression::ConditionalExpression(c) => {
-                let mut both = self.literals(&c.consequent, at)?;
-                both.extend(self.literals(&c.alternate, at)?);
-                Some(both)
-            }
-            other => self.literal(other, at, 0).map(|s| vec![s]),
-        }
+            _ => return None,
+        };
+        let mut seen = std::collections::HashSet::new();
+        values.retain(|v| seen.insert(v.clone()));
+        values.truncate(MAX_VARIANTS);
+        Some(values)
     }
 
     fn where_variants(&self, e: &Expression<'a>, at: u32, depth: u8) -> Option<Variants> {
@@ -448,7 +504,7 @@ impl<'a> Finder<'_> {
 
     /// One where clause: every variant of its operator and connector.
     fn clause(&self, obj: &ObjectExpression<'a>, at: u32) -> Option<Vec<Clause>> {
-        let mut field = None;
+        let mut fields = None;
         let mut operators = vec![None];
         let mut connectors = vec![None];
         for p in &obj.properties {
@@ -456,25 +512,34 @@ impl<'a> Finder<'_> {
                 return None;
             };
             match p.key.static_name().as_deref() {
-                Some("field") => field = Some(self.literal(&p.value, at, 0)?),
+                Some("field") => fields = Some(self.literals(&p.value, at, 0)?),
                 Some("operator") => {
-                    operators = self.literals(&p.value, at)?.into_iter().map(Some).collect()
+                    operators = self
+                        .literals(&p.value, at, 0)?
+                        .into_iter()
+                        .map(Some)
+                        .collect()
                 }
                 Some("connector") => {
-                    connectors = self.literals(&p.value, at)?.into_iter().map(Some).collect()
+                    connectors = self
+                        .literals(&p.value, at, 0)?
+                        .into_iter()
+                        .map(Some)
+                        .collect()
                 }
                 _ => {}
             }
         }
-        let field = field?;
         let mut out = Vec::new();
-        for operator in &operators {
-            for connector in &connectors {
-                out.push(Clause {
-                    field: field.clone(),
-                    operator: operator.clone(),
-                    or: connector.as_deref() == Some("OR"),
-                });
+        for field in &fields? {
+            for operator in &operators {
+                for connector in &connectors {
+                    out.push(Clause {
+                        field: field.clone(),
+                        operator: operator.clone(),
+                        or: connector.as_deref() == Some("OR"),
+                    });
+                }
             }
         }
         Some(out)
@@ -485,9 +550,12 @@ impl<'a> Finder<'_> {
             return None;
         }
         match e.get_inner_expression() {
-            Expression::ObjectExpression(obj) => {
-                Some(vec![Some(self.literal(property(obj, "field")?, at, 0)?)])
-            }
+            Expression::ObjectExpression(obj) => Some(
+                self.literals(property(obj, "field")?, at, 0)?
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
+            ),
             Expression::ConditionalExpression(c) => {
                 let mut both = self.sort_variants(&c.consequent, at, depth + 1)?;
                 both.extend(self.sort_variants(&c.alternate, at, depth + 1)?);
@@ -555,5 +623,79 @@ async function run(userId) {
         assert_eq!(resolved.len(), 1, "{found:?}");
         assert_eq!(resolved[0].table, "account");
         assert_eq!(resolved[0].clauses[0].field, "userId");
+    }
+
+    /// A call the component runs as `findOne`, `updateOne` or `deleteOne` is a lookup, as
+    /// `report` labels a warning those functions logged; a helper inherits its body's call.
+    #[test]
+    fn single_row_calls_are_lookups() {
+        let src = r#"
+function hooks(adapter) {
+    async function deleteWithHooks(where, model) { return adapter.delete({ model, where }); }
+    return { deleteWithHooks };
+}
+async function run(adapter, id) {
+    await adapter.findOne({ model: "member", where: [{ field: "userId", value: id }] });
+    await adapter.update({ model: "member", where: [{ field: "userId", value: id }], update: {} });
+    await adapter.findMany({ model: "member", where: [{ field: "userId", value: id }] });
+    await adapter.deleteMany({ model: "member", where: [{ field: "userId", value: id }] });
+    await deleteWithHooks([{ field: "userId", value: id }], "session");
+}
+"#;
+        let mut scope = PackageScope::default();
+        learn(src, &mut scope);
+        let lookups: Vec<bool> = calls(src, &scope)
+            .iter()
+            .filter(|c| !c.queries.is_empty())
+            .map(|c| c.lookup)
+            .collect();
+        assert_eq!(lookups, [true, true, false, false, true]);
+    }
+
+    /// `@better-auth/sso`'s `field: providerId ? "providerId" : "organizationId"`: both
+    /// branches are queries, as are both sides of `??` of two literals, in `field`, `model`
+    /// and `operator`; a side the code does not state gives only the other.
+    #[test]
+    fn conditional_fields_models_and_operators_are_variants() {
+        let src = r#"
+async function find(adapter, providerId, organizationId, exact, opts) {
+    const provider = await adapter.findOne({
+        model: "ssoProvider",
+        where: [{ field: providerId ? "providerId" : "organizationId", value: providerId || organizationId }]
+    });
+    const other = await adapter.findMany({
+        model: exact ? "member" : "invitation",
+        where: [{ field: "organizationId" ?? "orgId", operator: exact ? "eq" : "in", value: organizationId }]
+    });
+    return adapter.findOne({ model: opts.table ?? "twoFactor", where: [{ field: "userId", value: 1 }] });
+}
+"#;
+        let found = queries(src);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let fields: Vec<&str> = found[0]
+            .iter()
+            .map(|q| q.clauses[0].field.as_str())
+            .collect();
+        assert_eq!(fields, ["providerId", "organizationId"]);
+        let shapes: Vec<(&str, &str, Option<&str>)> = found[1]
+            .iter()
+            .map(|q| {
+                let c = &q.clauses[0];
+                (q.table.as_str(), c.field.as_str(), c.operator.as_deref())
+            })
+            .collect();
+        for table in ["member", "invitation"] {
+            for field in ["organizationId", "orgId"] {
+                for operator in ["eq", "in"] {
+                    assert!(
+                        shapes.contains(&(table, field, Some(operator))),
+                        "{table} {field} {operator}: {shapes:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(shapes.len(), 8, "{shapes:?}");
+        let tables: Vec<&str> = found[2].iter().map(|q| q.table.as_str()).collect();
+        assert_eq!(tables, ["twoFactor"]);
     }
 }

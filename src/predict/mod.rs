@@ -31,6 +31,8 @@ pub enum PredictError {
 pub struct PredictedList {
     pub needed: Needed,
     pub sites: Vec<CallSite>,
+    /// A site is a single-row lookup (see [`crate::document::Risk::of`]).
+    pub lookup: bool,
 }
 
 /// What the prediction read and found.
@@ -41,6 +43,79 @@ pub struct Predicted {
     pub stats: PredictStats,
     /// The packages read, and the component when it is installed.
     pub packages: Vec<PackageRef>,
+    /// The installed `better-auth` is outside the range the installed component peers: the
+    /// pair is unsupported upstream, and the lists are what that code would query.
+    pub unsupported: Option<Unsupported>,
+}
+
+/// An installed `better-auth` the installed component does not support.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    pub better_auth: String,
+    pub component: PackageRef,
+    /// The component's `peerDependencies["better-auth"]`.
+    pub range: String,
+}
+
+impl Unsupported {
+    /// The plain words `predict` and `doctor` print.
+    pub fn message(&self) -> String {
+        format!(
+            "better-auth {} is unsupported upstream with {} {} (it peers better-auth {}); the \
+             newest supported release is {NEWEST_SUPPORTED}. The predicted lists are what \
+             better-auth {}'s code would query.",
+            self.better_auth,
+            self.component.name,
+            self.component.version,
+            self.range,
+            self.better_auth
+        )
+    }
+}
+
+/// The newest better-auth release within `@convex-dev/better-auth` 0.12.5's peer range
+/// (`>=1.6.11 <1.7.0`), from the registry's version list; `rules/knowledge.toml` records what
+/// 1.7 changes.
+const NEWEST_SUPPORTED: &str = "1.6.34";
+
+/// Whether `version` satisfies an npm range of comparators (`>=1.6.11 <1.7.0`, alternatives
+/// joined by `||`). `None` when the range uses a form this does not read (`^`, `~`, `x`).
+fn satisfies(version: &str, range: &str) -> Option<bool> {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let core = v.split(['-', '+']).next()?;
+        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    let have = parse(version)?;
+    let mut any = false;
+    for alternative in range.split("||") {
+        let mut all = true;
+        for comparator in alternative.split_whitespace() {
+            let (op, rest) = [">=", "<=", ">", "<", "="]
+                .iter()
+                .find_map(|op| comparator.strip_prefix(op).map(|rest| (*op, rest)))
+                .unwrap_or(("=", comparator));
+            let want = parse(rest)?;
+            all &= match op {
+                ">=" => have >= want,
+                "<=" => have <= want,
+                ">" => have > want,
+                "<" => have < want,
+                _ => have == want,
+            };
+        }
+        any |= all;
+    }
+    Some(any)
+}
+
+/// The installed component's `peerDependencies["better-auth"]`.
+fn peer_range(package: &Path, peer: &str) -> Option<String> {
+    let text = std::fs::read_to_string(package.join("package.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    manifest["peerDependencies"][peer]
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// The package folder `name` resolves to from `from`, as Node looks it up: `node_modules/<name>`
@@ -149,7 +224,7 @@ pub(crate) fn predict(
                 };
                 for q in &call.queries {
                     for needed in query::needed(q, &unique) {
-                        add(&mut found, needed, &site);
+                        add(&mut found, needed, &site, call.lookup);
                     }
                 }
             }
@@ -161,10 +236,25 @@ pub(crate) fn predict(
         });
     }
     if let Some(dir) = resolve(project, &knowledge.component) {
-        predicted.packages.push(PackageRef {
+        let component = PackageRef {
             name: knowledge.component.clone(),
             version: version(&dir)?,
-        });
+        };
+        let better_auth = predicted
+            .packages
+            .iter()
+            .find(|p| p.name == "better-auth")
+            .map(|p| p.version.clone());
+        if let (Some(better_auth), Some(range)) = (better_auth, peer_range(&dir, "better-auth"))
+            && satisfies(&better_auth, &range) == Some(false)
+        {
+            predicted.unsupported = Some(Unsupported {
+                better_auth,
+                component: component.clone(),
+                range,
+            });
+        }
+        predicted.packages.push(component);
     }
     for known in &knowledge.queries {
         let q = Query {
@@ -185,8 +275,9 @@ pub(crate) fn predict(
             file: "rules/knowledge.toml".to_owned(),
             line: known.line,
         };
+        // The documented list endpoints page through `findMany`.
         for needed in query::needed(&q, &unique) {
-            add(&mut found, needed, &site);
+            add(&mut found, needed, &site, false);
         }
     }
     predicted.stats.shapes = found.len() as u64;
@@ -200,17 +291,36 @@ fn add(
     found: &mut BTreeMap<crate::document::ListKey, PredictedList>,
     needed: Needed,
     site: &CallSite,
+    lookup: bool,
 ) {
     let key = crate::document::ListKey::new(&needed.table, &needed.fields);
     let list = found.entry(key).or_insert_with(|| PredictedList {
         needed: needed.clone(),
         sites: Vec::new(),
+        lookup: false,
     });
+    list.lookup |= lookup;
     list.needed.exact |= needed.exact;
     if needed.kind == SignalKind::UniqueFieldError {
         list.needed.kind = SignalKind::UniqueFieldError;
     }
     if !list.sites.contains(site) {
         list.sites.push(site.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::satisfies;
+
+    #[test]
+    fn npm_comparator_ranges_are_read() {
+        let range = ">=1.6.11 <1.7.0";
+        assert_eq!(satisfies("1.6.34", range), Some(true));
+        assert_eq!(satisfies("1.6.11", range), Some(true));
+        assert_eq!(satisfies("1.7.29", range), Some(false));
+        assert_eq!(satisfies("1.6.10", range), Some(false));
+        assert_eq!(satisfies("1.7.0-beta.1", "<1.7.0 || >=1.7.0"), Some(true));
+        assert_eq!(satisfies("1.6.1", "^1.6.0"), None);
     }
 }

@@ -63,9 +63,11 @@ fn plan_status(report: &Report, finding: &Finding) -> String {
 fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Composed {
     let suggesting = report.has_work();
     let head = render_head(report, ctx, suggesting);
-    let rows: Vec<String> = report
-        .suggestions
-        .iter()
+    // New rows first: what this pull request must act on, then what the schema already serves.
+    let mut ordered: Vec<&Finding> = report.suggestions.iter().collect();
+    ordered.sort_by_key(|f| f.status.as_ref().is_some_and(|s| !s.needs_index()));
+    let rows: Vec<String> = ordered
+        .into_iter()
         .map(|f| {
             let status = match &f.status {
                 Some(status) => status.describe(),
@@ -185,13 +187,17 @@ fn render_head(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
         let n = report.plan.len();
         let _ = writeln!(
             out,
-            "**{n} index{} to add** to `{}`, for {} missing-index warning{} ({occurrences} \
-             occurrence{} in the logs of this run).\n",
+            "**{n} index{} to add** to `{}`, for {} missing-index warning{} ({} \
+             in the logs of this run{}).\n",
             if n == 1 { "" } else { "es" },
             ctx.schema_path,
             report.suggestions.len(),
             plural(report.suggestions.len() as u64),
-            plural(occurrences),
+            occurrences_phrase(report.stats.signals),
+            match report.stats.signals.saturating_sub(occurrences) {
+                0 => String::new(),
+                rest => format!(", {rest} of them not suggested"),
+            },
         );
     } else if !report.coverage.is_complete() {
         let _ = writeln!(
@@ -225,7 +231,12 @@ fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
         );
     }
     if suggesting {
-        let _ = writeln!(out, "#### Apply it locally\n");
+        let _ = writeln!(
+            out,
+            "#### Apply it in your checkout\n\nThe change above is exact. Or let the advisor write it \
+             from a log dump of your own (`npx convex logs --history --jsonl > convex-logs.jsonl`, \
+             stopped with Ctrl-C once your app has run):\n"
+        );
         let mut commands = Vec::new();
         if is_generated(report) {
             commands.push("ba-index-advisor init");
@@ -263,12 +274,11 @@ fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
     }
     let _ = writeln!(
         out,
-        "<sub>ba-index-advisor {} · {} log line{} read, {} signal{}</sub>",
+        "<sub>ba-index-advisor {} · {} log line{} read, {}</sub>",
         env!("CARGO_PKG_VERSION"),
         report.stats.lines,
         plural(report.stats.lines),
-        report.stats.signals,
-        plural(report.stats.signals),
+        occurrences_phrase(report.stats.signals),
     );
     out
 }
@@ -429,6 +439,11 @@ fn count_within(items: &[String], budget: usize) -> usize {
         .count()
 }
 
+/// The one count the head and the foot give: every missing-index message read, in one word.
+fn occurrences_phrase(signals: u64) -> String {
+    format!("{signals} occurrence{}", plural(signals))
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -569,13 +584,15 @@ mod tests {
          });
         ```
 
-        #### Apply it locally
+        #### Apply it in your checkout
+
+        The change above is exact. Or let the advisor write it from a log dump of your own (`npx convex logs --history --jsonl > convex-logs.jsonl`, stopped with Ctrl-C once your app has run):
 
         ```sh
         ba-index-advisor apply --from-report ba-index-report.json
         ```
 
-        <sub>ba-index-advisor 0.1.0 · 120 log lines read, 5 signals</sub>
+        <sub>ba-index-advisor 0.1.0 · 120 log lines read, 5 occurrences</sub>
         "#);
     }
 
@@ -598,7 +615,7 @@ mod tests {
 
         **All clear:** the logs of this run show no Better Auth query without an index.
 
-        <sub>ba-index-advisor 0.1.0 · 120 log lines read, 5 signals</sub>
+        <sub>ba-index-advisor 0.1.0 · 120 log lines read, 5 occurrences</sub>
         ");
     }
 
@@ -614,7 +631,7 @@ mod tests {
                 .contains("**All clear:** `convex/betterAuth/schema.ts` already has")
         );
         assert!(composed.markdown.contains("| `session` | `token` |"));
-        assert!(!composed.markdown.contains("Apply it locally"));
+        assert!(!composed.markdown.contains("Apply it in your checkout"));
         assert!(!composed.markdown.contains("```diff"));
     }
 
@@ -697,7 +714,7 @@ mod tests {
                 .markdown
                 .contains("\n```\n\n_The change is cut after")
         );
-        assert!(composed.markdown.contains("#### Apply it locally"));
+        assert!(composed.markdown.contains("#### Apply it in your checkout"));
     }
 
     #[test]

@@ -179,10 +179,11 @@ pub(crate) fn predictions_section(report: &Report, markdown: bool) -> String {
         writeln!(out, "\nPredicted: {heading}").ok();
     }
     for p in &report.predictions {
-        let kind = match p.kind {
-            Some(crate::document::SignalKind::UniqueFieldError) => "error",
-            _ if p.exact => "scan (exact)",
-            _ => "scan",
+        let risk = risk_label(p.risk);
+        let kind = if p.exact && p.risk != Risk::Error {
+            format!("{risk} (exact)")
+        } else {
+            risk.to_owned()
         };
         let status = p.status.as_ref().map_or("new".to_owned(), |s| s.label());
         let logs = if p.seen_in_logs { "seen" } else { "-" };

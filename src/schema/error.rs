@@ -36,6 +36,14 @@ pub enum SchemaError {
     },
     #[error("{} is the generated Better Auth schema, not an overlay: it would be overwritten on the next `generate`\n{steps}", path.display())]
     Generated { path: PathBuf, steps: String },
+    #[error("{} is the app's own schema, not Better Auth's: {}", path.display(), match component {
+        Some(dir) => format!("the Better Auth component folder is {} (registered in convex.config.ts); pass --schema-dir {}", super::locate::display_path(dir), super::locate::display_path(dir)),
+        None => "convex.config.ts registers no local component folder with a schema.ts; pass --schema-dir with the Better Auth component folder".to_owned(),
+    })]
+    AppSchema {
+        path: PathBuf,
+        component: Option<PathBuf>,
+    },
     #[error("{} already is an overlay (it imports `tables` from {source_module})", path.display())]
     AlreadyOverlay {
         path: PathBuf,
@@ -118,7 +126,8 @@ impl SchemaError {
                 )];
                 Renderer::plain().render(report).to_string()
             }
-            other => other.to_string(),
+            // The same `error:` prefix annotate-snippets gives the errors above.
+            other => format!("error: {other}"),
         }
     }
 }

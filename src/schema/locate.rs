@@ -222,14 +222,28 @@ pub fn regenerate_command(file: &ParsedFile) -> Option<String> {
 }
 
 /// A header command without `cd` writes its `--output` file (or `schema.ts`) where it runs,
-/// which the local-install docs make the component folder (`cd convex/betterAuth`); an
-/// `--output` path with a folder in it was run from elsewhere and stays as written.
+/// which the local-install docs make the component folder (`cd convex/betterAuth`); a relative
+/// `--output` path with a folder in it was run from elsewhere and stays as written. An absolute
+/// `--output` (the 0.10–0.11 generator wrote the path it was given, `/home/…/generatedSchema.ts`,
+/// from another machine as often as not) becomes the file's name, run in the component folder.
 fn in_folder(command: String, dir: &Path) -> String {
     let output = command
         .split_whitespace()
         .skip_while(|word| *word != "--output")
-        .nth(1);
-    if command.starts_with("cd ") || output.is_some_and(|o| o.contains('/')) {
+        .nth(1)
+        .map(str::to_owned);
+    let absolute = output
+        .as_deref()
+        .filter(|o| o.starts_with('/') || Path::new(o).is_absolute())
+        .and_then(|o| Some((o, Path::new(o).file_name()?.to_str()?)));
+    let command = match absolute {
+        Some((path, name)) => {
+            command.replacen(&format!("--output {path}"), &format!("--output {name}"), 1)
+        }
+        None => command,
+    };
+    let in_other_folder = absolute.is_none() && output.as_deref().is_some_and(|o| o.contains('/'));
+    if command.starts_with("cd ") || in_other_folder {
         command
     } else {
         format!("cd {} && {command}", display_path(dir))
@@ -253,9 +267,24 @@ fn resolve_module(dir: &Path, source: &str) -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
+/// Whether `dir` is an app's Convex folder: its `convex.config.ts` calls `defineApp` (a
+/// component's calls `defineComponent`).
+fn is_app_folder(dir: &Path) -> bool {
+    ["convex.config.ts", "convex.config.js"].iter().any(|name| {
+        std::fs::read_to_string(dir.join(name)).is_ok_and(|text| text.contains("defineApp"))
+    })
+}
+
 pub fn load(dir: &Path) -> Result<Component, SchemaError> {
     let schema = SourceFile::read(&dir.join("schema.ts"))?;
     let import = model::tables_import(&schema.parsed).map(|(l, s)| (l.to_string(), s.to_string()));
+    // `--schema-dir convex`: the app's own schema is neither the generated file nor an overlay.
+    if import.is_none() && !has_generated_header(&schema.parsed) && is_app_folder(dir) {
+        return Err(SchemaError::AppSchema {
+            path: schema.path,
+            component: registered_component(dir),
+        });
+    }
     let (layout, generated_tables): (Layout, Vec<Table>) = match import {
         Some((alias, source)) => {
             let path = resolve_module(dir, &source).ok_or_else(|| SchemaError::NotFound {
@@ -366,5 +395,12 @@ mod tests {
         let from_root =
             "npx @better-auth/cli generate --output ./src/convex/betterAuth/generatedSchema.ts -y";
         assert_eq!(in_folder(from_root.into(), dir), from_root);
+        // The 0.11 generator wrote the absolute path it was given: the component folder's own
+        // file name, not another machine's path, is what to run.
+        let absolute = "npx @better-auth/cli generate --output /home/me/app/convex/betterAuth/generatedSchema.ts -y";
+        assert_eq!(
+            in_folder(absolute.into(), dir),
+            "cd /nowhere/convex/betterAuth && npx @better-auth/cli generate --output generatedSchema.ts -y"
+        );
     }
 }

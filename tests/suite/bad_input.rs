@@ -380,6 +380,7 @@ fn a_read_only_schema_is_refused_and_left_unchanged() {
         stderr.contains("schema.ts is read-only; nothing was written"),
         "{stderr}"
     );
+    assert!(stderr.starts_with("error: "), "{stderr}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o444);
@@ -427,4 +428,31 @@ fn assert_no_temp_files(dir: &std::path::Path) {
         .collect();
     names.sort();
     assert_eq!(names, ["generatedSchema.ts", "schema.ts"]);
+}
+
+/// An error is printed once, with one `error:` prefix: the missing report's OS error is not
+/// repeated after the message that already names it, and a `--schema-dir` without a schema is
+/// an `error:` like any other.
+#[test]
+fn errors_are_printed_once_with_one_prefix() {
+    let (tmp, _dir, _report) = schema_project();
+    let (code, stderr) = apply(tmp.path(), "nope.json");
+    assert_eq!(code, 2, "{stderr}");
+    let os_error = std::io::Error::from(std::io::ErrorKind::NotFound).to_string();
+    let os_error = std::fs::read("nope-at-all.json")
+        .err()
+        .map_or(os_error, |e| e.to_string());
+    assert_eq!(stderr.matches(os_error.as_str()).count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: nope.json"), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+
+    let out = bin()
+        .current_dir(tmp.path())
+        .args(["doctor", "--schema-dir", "no/such/folder"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
 }

@@ -187,7 +187,7 @@ async fn creates_the_comment_when_the_pr_has_none() {
     assert!(body.contains(
         "member: tables.member.index(\"organizationId_userId\", [\"organizationId\", \"userId\"] /* added by ba-index-advisor */),"
     ));
-    assert!(body.contains("ba-index-advisor apply --from-report "));
+    assert!(body.contains("npx ba-index-advisor apply convex-logs.jsonl"));
     assert!(body.contains("A deployment log line quoted a token: ***"));
     // The job summary gets the same markdown.
     assert_eq!(run.summary, format!("{}\n", &expected[MARKER.len() + 1..]));
@@ -590,7 +590,10 @@ async fn comments_what_the_e2e_logs_show() {
          `organizations/invitations/queries:listInvitations` ×2 | new: `organizationId_userId` |"
     ));
     assert!(body.contains("| `member` | `organizationId` | 1 |"));
-    assert!(body.contains(&format!("ba-index-advisor apply {}", logs.display())));
+    assert!(
+        body.contains("npx ba-index-advisor apply convex-logs.jsonl")
+            && !body.contains(&format!("apply {}", logs.display()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -603,4 +606,61 @@ async fn unreadable_logs_post_nothing() {
             .contains("error: 1 input(s) could not be read; nothing was posted")
     );
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// The comment on the real JSONL sample against a real overlay: the head's count and the foot's
+/// are one number in one word (every missing-index message read, the report's `signals`); rows
+/// the pull request must act on come before rows the schema already serves; and the command
+/// names the reader's own log dump, not the CI run's paths.
+#[tokio::test]
+async fn the_comment_counts_once_puts_new_rows_first_and_names_no_ci_path() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let logs = root.join("sample-logs/convex-logs.jsonl");
+    let schema = root.join("tests/fixtures/schema/documented");
+    let run = run_pr_with(
+        "http://127.0.0.1:9",
+        &[logs.as_os_str()],
+        &["--dry-run", "--schema-dir", schema.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body = &run.stdout;
+    let report = cargo_bin_cmd!("ba-index-advisor")
+        .args(["report", "--format", "json", "--schema-dir"])
+        .arg(&schema)
+        .arg(&logs)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let signals = report["stats"]["signals"].as_u64().unwrap();
+    let head = body
+        .lines()
+        .find(|l| l.contains("in the logs of this run"))
+        .unwrap();
+    let foot = body
+        .lines()
+        .find(|l| l.starts_with("<sub>ba-index-advisor"))
+        .unwrap();
+    let phrase = format!("{signals} occurrences");
+    assert!(head.contains(&format!("({phrase} in the logs")), "{head}");
+    assert!(foot.contains(&format!("read, {phrase}<")), "{foot}");
+    assert!(!body.contains("signal"), "{body}");
+
+    let statuses: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.rsplit('|').nth(1).unwrap_or("").trim())
+        .collect();
+    let served: Vec<usize> = (0..statuses.len())
+        .filter(|&i| statuses[i].starts_with("already served"))
+        .collect();
+    let new: Vec<usize> = (0..statuses.len())
+        .filter(|&i| statuses[i].starts_with("new"))
+        .collect();
+    assert!(!served.is_empty() && !new.is_empty(), "{statuses:?}");
+    assert!(new.iter().max() < served.iter().min(), "{statuses:?}");
+
+    assert!(!body.contains("sample-logs"), "{body}");
+    assert!(!body.contains(root.to_str().unwrap()), "{body}");
+    assert!(body.contains("npx ba-index-advisor apply"), "{body}");
 }

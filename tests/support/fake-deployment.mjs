@@ -1,11 +1,12 @@
 // A fake Convex deployment on loopback for the real `convex logs` CLI: the first poll of
 // /api/stream_function_logs answers with the scenario's executions, later polls with nothing.
-// Usage: node fake-deployment.mjs [scenario|legacy]; prints "listening <port>", then "poll <n>"
+// Usage: node fake-deployment.mjs [scenario|legacy|convex-1.51]; prints "listening <port>", then "poll <n>"
 // as each poll arrives, on stdout.
 import http from "node:http";
-import { scenario, legacyScenario, T0 } from "./scenario.mjs";
+import { scenario, legacyScenario, convex151Scenario, T0 } from "./scenario.mjs";
 
-const entries = process.argv[2] === "legacy" ? legacyScenario() : scenario();
+const scenarios = { legacy: legacyScenario, "convex-1.51": convex151Scenario };
+const entries = (scenarios[process.argv[2]] ?? scenario)();
 // Whoever started us may stop reading once it has the port: a closed stdout is not an error.
 process.stdout.on("error", () => {});
 let polls = 0;

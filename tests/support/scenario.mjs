@@ -147,6 +147,38 @@ export function scenario() {
   return entries;
 }
 
+/**
+ * What convex 1.51 added to the function log: an `Init` function (the CLI prints `I(...)`,
+ * `udfType.charAt(0)`), and Convex's read-limit warning as the log endpoint really sends it,
+ * with `systemMetadata: null` (the backend keeps the code for log streams).
+ */
+export function convex151Scenario() {
+  const at = (s) => T0 + 7200_000 + s * 1000;
+  const limit = (actual, timestamp) =>
+    line("WARN", [`Many documents read in a single function execution (actual: ${actual}, limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.`],
+      timestamp);
+  return [
+    // An app's init function seeding data: the component's member lookup by user scans.
+    completion({
+      udfType: "Init", identifier: "init", requestId: "1a1a1a1a1a1a1a01", timestamp: at(0) / 1000,
+      usageStats: usage(27500),
+      logLines: [
+        line("WARN", ser(warning("member", ["userId"])), at(0) + 2, sub("findMany")),
+        limit(27500, at(0) + 3),
+      ],
+    }),
+    // The same list from an ordinary query, with the read-limit warning again.
+    completion({
+      identifier: "members:mine", requestId: "1a1a1a1a1a1a1a02", timestamp: at(1) / 1000,
+      usageStats: usage(26000),
+      logLines: [
+        line("WARN", ser(warning("member", ["userId"])), at(1) + 2, sub("findMany")),
+        limit(26000, at(1) + 3),
+      ],
+    }),
+  ];
+}
+
 /** The same executions from an app still on @convex-dev/better-auth 0.9 (old `_` quirk, `[_id]`). */
 export function legacyScenario() {
   const at = (s) => T0 + 3600_000 + s * 1000;

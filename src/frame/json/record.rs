@@ -6,7 +6,7 @@
 
 use super::usage::{
     CliUsage, ExecutionUsage, FunctionProbe, StreamUsage, UsageProbe, emit_usage,
-    is_read_limit_code,
+    is_read_limit_code, is_read_limit_message,
 };
 use super::{
     JsonMessage, JsonTally, OriginNames, cli_origin, is_cli_entry_kind, join_parts,
@@ -218,15 +218,18 @@ impl<'a> Record<'a> {
 
     fn read_limit_warning(&self) -> bool {
         let in_lines = self.log_lines.iter().flatten().any(|line| match line {
-            LogLine::Structured(line) => line
-                .system_metadata
-                .as_ref()
-                .and_then(|metadata| text(&metadata.0.code))
-                .is_some_and(is_read_limit_code),
-            LogLine::Plain(_) => false,
+            LogLine::Structured(line) => {
+                line.system_metadata
+                    .as_ref()
+                    .and_then(|metadata| text(&metadata.0.code))
+                    .is_some_and(is_read_limit_code)
+                    || is_read_limit_message(&line.joined_messages())
+            }
+            LogLine::Plain(plain) => is_read_limit_message(strip_level_prefix(plain)),
         });
         let console = text(&self.topic) == Some("console")
-            && text(&self.system_code).is_some_and(is_read_limit_code);
+            && (text(&self.system_code).is_some_and(is_read_limit_code)
+                || text(&self.message).is_some_and(is_read_limit_message));
         in_lines || console
     }
 

@@ -1,8 +1,8 @@
 //! An execution's usage and Convex's read-limit warnings, as a JSON record reports them: the
 //! `--jsonl` entry's `usageStats`, a log-stream `function_execution` event's `usage`, and the
-//! `warning:TooMany*` system codes.
+//! read-limit warnings (their `warning:TooMany*` system codes, or their text).
 
-use super::{decode, is_cli_entry_kind};
+use super::{decode, is_cli_entry_kind, joined_messages, strip_level_prefix};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -23,12 +23,31 @@ pub struct ExecutionUsage {
 /// passes 80% of the limit, with `systemMetadata.code` / `system_code` `warning:<Code>`.
 const READ_LIMIT_CODES: [&str; 3] = ["TooManyDocumentsRead", "TooManyReads", "TooManyBytesRead"];
 
+/// The same warnings' text, `<message> (actual: <n>, limit: <n>)…`, unquoted (an app's own
+/// `console.warn` of it would be quoted by object-inspect). The CLI's log endpoint sends
+/// `systemMetadata: null` on every line (convex 1.49–1.51 `--jsonl`), so there the text is
+/// all there is.
+const READ_LIMIT_MESSAGES: [&str; 3] = [
+    "Many documents read in a single function execution (actual: ",
+    "Many reads in a single function execution (actual: ",
+    "Many bytes read in a single function execution (actual: ",
+];
+
+/// A literal every read-limit warning's text contains.
+const READ_LIMIT_NEEDLE: &[u8] = b" in a single function execution (actual: ";
+
 /// Whether a JSON line without a message needle can still carry an execution's usage or a
 /// read-limit warning: a cheap byte test before a full parse.
 pub fn may_carry_usage(line: &[u8]) -> bool {
     memchr::memmem::find(line, b"usageStats").is_some()
         || memchr::memmem::find(line, b"function_execution").is_some()
-        || memchr::memmem::find(line, b"TooMany").is_some()
+        || may_carry_read_limit_warning(line)
+}
+
+/// Whether a JSON line may hold a read-limit warning, by its code or its text.
+fn may_carry_read_limit_warning(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b"TooMany").is_some()
+        || memchr::memmem::find(line, READ_LIMIT_NEEDLE).is_some()
 }
 
 /// Sends the usage and read-limit warnings a record holds. Cached results read nothing.
@@ -45,7 +64,8 @@ pub fn usage(value: &Value, emit: &mut dyn FnMut(ExecutionUsage)) {
 }
 
 /// Whether a record holds one of Convex's read-limit warnings: a `--jsonl` log line's
-/// `systemMetadata.code`, or a console event's `system_code` (under `data` for Axiom).
+/// `systemMetadata.code` or text, or a console event's `system_code` or `message` (under
+/// `data` for Axiom).
 fn read_limit_warning(value: &Value) -> bool {
     let event = value.get("data").unwrap_or(value);
     let in_lines = event
@@ -53,13 +73,25 @@ fn read_limit_warning(value: &Value) -> bool {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|line| line.pointer("/systemMetadata/code")?.as_str())
-        .any(is_read_limit_code);
+        .any(|line| match line {
+            Value::Object(obj) => {
+                line.pointer("/systemMetadata/code")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_read_limit_code)
+                    || is_read_limit_message(&joined_messages(obj))
+            }
+            Value::String(plain) => is_read_limit_message(strip_level_prefix(plain)),
+            _ => false,
+        });
     let console = event.get("topic").and_then(Value::as_str) == Some("console")
-        && event
+        && (event
             .get("system_code")
             .and_then(Value::as_str)
-            .is_some_and(is_read_limit_code);
+            .is_some_and(is_read_limit_code)
+            || event
+                .get("message")
+                .and_then(Value::as_str)
+                .is_some_and(is_read_limit_message));
     in_lines || console
 }
 
@@ -117,7 +149,7 @@ pub fn usage_of_line(
     text: Option<&str>,
     emit: &mut dyn FnMut(ExecutionUsage),
 ) -> Result<(), serde_json::Error> {
-    if memchr::memmem::find(line, b"TooMany").is_some() {
+    if may_carry_read_limit_warning(line) {
         usage(&decode::<Value>(line, text)?, emit);
     } else {
         emit_usage(decode(line, text)?, false, emit);
@@ -179,4 +211,11 @@ pub(super) fn emit_usage(
 pub(super) fn is_read_limit_code(code: &str) -> bool {
     let code = code.strip_prefix("warning:").unwrap_or(code);
     READ_LIMIT_CODES.contains(&code)
+}
+
+/// Whether a log line's text is one of Convex's read-limit warnings.
+pub(super) fn is_read_limit_message(message: &str) -> bool {
+    READ_LIMIT_MESSAGES
+        .iter()
+        .any(|start| message.starts_with(start))
 }
