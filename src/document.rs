@@ -260,7 +260,12 @@ pub struct Finding {
     pub legacy_underscore: u64,
     pub rules: Vec<String>,
     /// What the finding means against the schema, when one was read (`advise::status`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Written with its `advice` (`FindingStatus::describe`, the words every renderer prints),
+    /// so a reader of the JSON shows what the CLI shows; read back, `advice` is ignored.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "status_with_advice"
+    )]
     pub status: Option<FindingStatus>,
     /// Known only for a predicted query: whether it bounds or sorts by `createdAt`, so that only
     /// an index of exactly these fields serves it (`None`: from logs, which do not say).
@@ -314,6 +319,27 @@ impl Finding {
     /// Whether an insight says a function behind this list already failed on the read limit.
     pub fn behind_read_limit(&self) -> bool {
         self.insights.iter().any(InsightRef::at_read_limit)
+    }
+}
+
+/// A status as the document writes it: its fields, then `advice`.
+fn status_with_advice<S: serde::Serializer>(
+    status: &Option<FindingStatus>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct WithAdvice<'a> {
+        #[serde(flatten)]
+        status: &'a FindingStatus,
+        advice: String,
+    }
+    match status {
+        Some(status) => WithAdvice {
+            status,
+            advice: status.describe(),
+        }
+        .serialize(serializer),
+        None => serializer.serialize_none(),
     }
 }
 

@@ -29,8 +29,10 @@ pub const API_TOKEN_ENV: &str = "BA_INDEX_ADVISOR_API_TOKEN";
     Secrets come from the environment only: several comma-separated webhook secrets are all \
     accepted, so a secret can be rotated without downtime.")]
 pub struct ServeArgs {
-    /// The address to listen on. Beyond loopback, reads need BA_INDEX_ADVISOR_API_TOKEN.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    /// The address to listen on, an IP or a host name with a port (`localhost:8787`: resolved
+    /// once at start, its first IPv4 address preferred). Beyond loopback, reads need
+    /// BA_INDEX_ADVISOR_API_TOKEN.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787", value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// The SQLite database that keeps the state.
     #[arg(
@@ -75,6 +77,24 @@ pub struct ServeArgs {
     pub github_api_url: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// `HOST:PORT` or `IP:PORT` → the address to bind: a host name is resolved by the system
+/// resolver, and its first IPv4 address is taken (else its first address), so `localhost`
+/// binds where `127.0.0.1` would.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let resolved: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|err| format!("cannot resolve {text:?} (HOST:PORT or IP:PORT): {err}"))?
+        .collect();
+    resolved
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| resolved.first())
+        .copied()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
 }
 
 pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {

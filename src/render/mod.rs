@@ -133,7 +133,7 @@ pub(crate) fn describe_insight(insight: &InsightRef, table: &str, code: bool) ->
 }
 
 /// `27400` → `27,400`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -79,7 +79,7 @@ fn summary<'a>(names: impl Iterator<Item = &'a str>, hidden_extra: u64, shown: u
 }
 
 /// The app functions that ran the query; component functions (`adapter:findOne`) are not callers.
-pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
+pub(crate) fn callers_summary(finding: &Finding, shown: usize) -> String {
     summary(
         finding.callers.iter().map(|c| c.function.as_str()),
         finding.other_callers,
@@ -88,7 +88,7 @@ pub(super) fn callers_summary(finding: &Finding, shown: usize) -> String {
 }
 
 /// The component functions the query went through.
-pub(super) fn via_summary(finding: &Finding, shown: usize) -> String {
+pub(crate) fn via_summary(finding: &Finding, shown: usize) -> String {
     summary(
         finding
             .component_functions

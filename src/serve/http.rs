@@ -1,6 +1,6 @@
 //! The HTTP side of `serve`, on hyper's HTTP/1 server: the log-stream endpoint (size, signature
 //! and every event checked before the state thread sees a batch), the report API, the page, metrics and
-//! health. Routing is a `match` on five paths, which needs no framework.
+//! health; `HEAD` on every read. Routing is a `match` on six paths, which needs no framework.
 
 use super::batch::Batch;
 use super::signature::{self, Verifier};
@@ -11,7 +11,9 @@ use crate::secret::Secret;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
@@ -20,7 +22,6 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 
-const PAGE: &str = include_str!("page.html");
 /// How long in-flight batches get to finish after SIGTERM (the sink's own timeout is 30 s).
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -143,10 +144,13 @@ async fn shutdown_signal() {
 async fn handle(app: &App, request: Request<Incoming>) -> Reply {
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or("").to_owned();
+    // HEAD is GET without the body: hyper sends the same head (Content-Length included) and
+    // drops the body.
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
     match (request.method(), path.as_str()) {
         (&Method::POST, "/log-stream") => log_stream(app, request).await,
-        (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
-        (&Method::GET, "/" | "/api/report" | "/api/deployments" | "/metrics") => {
+        (_, "/healthz") if read => text(StatusCode::OK, "text/plain", "ok\n".into()),
+        (_, "/" | "/api/report" | "/api/deployments" | "/metrics") if read => {
             if !authorized(app, &request) {
                 let mut reply = text(
                     StatusCode::UNAUTHORIZED,
@@ -159,8 +163,16 @@ async fn handle(app: &App, request: Request<Incoming>) -> Reply {
                 return reply;
             }
             match path.as_str() {
-                "/" => text(StatusCode::OK, "text/html; charset=utf-8", PAGE.into()),
-                "/api/report" => report(app, &query).await,
+                "/" => {
+                    ask(app, |reply| Job::Page { reply })
+                        .await
+                        .map_or_else(unavailable, |html| {
+                            let mut reply = text(StatusCode::OK, "text/html; charset=utf-8", html);
+                            no_cache(&mut reply);
+                            reply
+                        })
+                }
+                "/api/report" => report(app, &query, &request).await,
                 "/api/deployments" => ask(app, |reply| Job::Deployments { reply })
                     .await
                     .map_or_else(unavailable, |json| {
@@ -170,14 +182,30 @@ async fn handle(app: &App, request: Request<Incoming>) -> Reply {
             }
         }
         (_, "/log-stream" | "/healthz" | "/" | "/api/report" | "/api/deployments" | "/metrics") => {
-            text(
+            let mut reply = text(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "text/plain",
                 "method not allowed\n".into(),
-            )
+            );
+            let allow = if path == "/log-stream" {
+                "POST"
+            } else {
+                "GET, HEAD"
+            };
+            reply
+                .headers_mut()
+                .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+            reply
         }
         _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
+}
+
+/// Browsers and proxies ask again each time (the state changes with every batch).
+fn no_cache(reply: &mut Reply) {
+    reply
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
 }
 
 fn authorized(app: &App, request: &Request<Incoming>) -> bool {
@@ -280,13 +308,33 @@ async fn log_stream(app: &App, request: Request<Incoming>) -> Reply {
     }
 }
 
-async fn report(app: &App, query: &str) -> Reply {
+async fn report(app: &App, query: &str, request: &Request<Incoming>) -> Reply {
     let deployment = query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=')?;
         (key == "deployment").then(|| percent_decode(value))
     });
     match ask(app, |reply| Job::Report { deployment, reply }).await {
-        Some(Some(json)) => text(StatusCode::OK, "application/json", json),
+        Some(Some(json)) => {
+            // The document's own bytes name its version: a client that holds them gets a 304.
+            let tag = super::page::etag(&json);
+            let fresh = request
+                .headers()
+                .get(IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|given| given.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+            let mut reply = if fresh {
+                let mut reply = Response::new(Full::new(Bytes::new()));
+                *reply.status_mut() = StatusCode::NOT_MODIFIED;
+                reply
+            } else {
+                text(StatusCode::OK, "application/json", json)
+            };
+            no_cache(&mut reply);
+            if let Ok(value) = HeaderValue::from_str(&tag) {
+                reply.headers_mut().insert(ETAG, value);
+            }
+            reply
+        }
         Some(None) => text(
             StatusCode::NOT_FOUND,
             "text/plain",

@@ -6,6 +6,7 @@
 pub(crate) mod batch;
 mod http;
 mod notify;
+mod page;
 pub mod signature;
 mod state;
 pub(crate) mod store;
@@ -84,6 +85,8 @@ enum Job {
     },
     /// The page's per-deployment extras, as JSON.
     Deployments { reply: oneshot::Sender<String> },
+    /// The web page, rendered on the state thread.
+    Page { reply: oneshot::Sender<String> },
     /// A signed body refused before the state saw it: counted in the report's coverage.
     Refused {
         reason: crate::document::RejectReason,
@@ -242,6 +245,9 @@ fn answer(state: &mut State, job: Job) {
                 .filter_map(|name| state.view(name, now))
                 .collect();
             let _ = reply.send(serde_json::to_string(&views).unwrap_or_default());
+        }
+        Job::Page { reply } => {
+            let _ = reply.send(state.page(now_ms()));
         }
         Job::Refused { reason, events } => state.refused(reason, events),
         Job::Gauges { reply } => {

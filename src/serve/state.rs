@@ -27,19 +27,60 @@ struct Live {
     totals: Totals,
     /// Signals per (table, fields) per hour since the epoch, for the sparkline.
     activity: HashMap<crate::document::ListKey, BTreeMap<i64, u64>>,
+    /// When this stream last sent a batch (after a restart: its last kept event's time).
+    heard_ms: Option<i64>,
+    /// The executions of the last `ACTIVITY_HOURS` that logged a signal, by request id: the
+    /// lists they logged and what they read, for the page's documents read in the last 24 h.
+    recent: HashMap<String, Recent>,
+}
+
+/// One execution of the last hours: its latest hour, the lists it logged and the documents it
+/// read (the largest figure its usage events gave).
+#[derive(Default)]
+struct Recent {
+    hour: Option<i64>,
+    lists: Vec<crate::document::ListKey>,
+    documents: u64,
 }
 
 impl Live {
     fn record(&mut self, event: ScanEvent, timestamp_ms: Option<i64>) {
-        if let (ScanEvent::Signal(signal), Some(ts)) = (&event, timestamp_ms) {
-            *self
-                .activity
-                .entry(crate::document::ListKey::new(&signal.table, &signal.fields))
-                .or_default()
-                .entry(ts.div_euclid(HOUR_MS))
-                .or_default() += 1;
+        let hour = timestamp_ms.map(|ts| ts.div_euclid(HOUR_MS));
+        match (&event, hour) {
+            (ScanEvent::Signal(signal), Some(hour)) => {
+                let key = crate::document::ListKey::new(&signal.table, &signal.fields);
+                if let Some(request) = &signal.origin.request_id {
+                    let recent = self.recent.entry(request.to_string()).or_default();
+                    recent.hour = recent.hour.max(Some(hour));
+                    if !recent.lists.contains(&key) {
+                        recent.lists.push(key.clone());
+                    }
+                }
+                *self
+                    .activity
+                    .entry(key)
+                    .or_default()
+                    .entry(hour)
+                    .or_default() += 1;
+            }
+            (ScanEvent::Usage(usage), Some(hour)) => {
+                let recent = self.recent.entry(usage.request_id.clone()).or_default();
+                recent.hour = recent.hour.max(Some(hour));
+                recent.documents = recent.documents.max(usage.documents_read.unwrap_or(0));
+            }
+            _ => {}
         }
         self.collected.record(event);
+    }
+
+    /// Documents read in the last `ACTIVITY_HOURS` by the executions that logged one of `lists`.
+    fn documents_read_since(&self, oldest_hour: i64, lists: &[crate::document::ListKey]) -> u64 {
+        self.recent
+            .values()
+            .filter(|r| r.hour.is_some_and(|h| h >= oldest_hour))
+            .filter(|r| r.lists.iter().any(|l| lists.contains(l)))
+            .map(|r| r.documents)
+            .sum()
     }
 
     fn add_input(&mut self, inputs: u64, counts: crate::frame::ScanCounts) {
@@ -58,6 +99,8 @@ impl Live {
             hours.retain(|hour, _| *hour >= oldest);
             !hours.is_empty()
         });
+        self.recent
+            .retain(|_, recent| recent.hour.is_some_and(|hour| hour >= oldest));
     }
 }
 
@@ -81,6 +124,11 @@ pub(super) struct DeploymentView {
     /// The hour the last bucket ends at, in Unix milliseconds.
     pub hours_end_ms: i64,
     pub activity: Vec<Activity>,
+    /// When the deployment last sent a batch, in Unix milliseconds (after a restart: the time
+    /// of its last kept event).
+    pub heard_ms: Option<i64>,
+    /// Documents read in the last 24 h by the executions that logged a list no index serves.
+    pub documents_read_24h: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,7 +158,8 @@ pub(super) struct State {
 
 struct Waiting {
     since_ms: i64,
-    usage: Vec<(Option<String>, ScanEvent)>,
+    /// Each product with its stream and its event's time.
+    usage: Vec<(Option<String>, ScanEvent, Option<i64>)>,
 }
 
 /// The request id of an event whose only product is usage (a `function_execution`).
@@ -191,6 +240,16 @@ impl State {
             for (stream, e) in products {
                 self.route(stream, e, row.timestamp_ms, now);
             }
+            for live in [
+                &mut self.all,
+                self.deployments.entry(row.deployment.clone()).or_default(),
+            ] {
+                live.heard_ms = live.heard_ms.max(row.timestamp_ms);
+            }
+        }
+        self.all.prune_activity(now);
+        for live in self.deployments.values_mut() {
+            live.prune_activity(now);
         }
         for (name, totals) in self.store.totals()? {
             let live = self.live((name != ALL).then_some(name));
@@ -312,6 +371,7 @@ impl State {
         }
         self.all.add_input(1, all_counts);
         self.all.prune_activity(now_ms);
+        self.all.heard_ms = Some(now_ms);
         for (name, counts, found) in scanned {
             let name = name.to_owned();
             for (i, e) in found {
@@ -325,6 +385,7 @@ impl State {
             let live = self.deployments.entry(name).or_default();
             live.add_input(1, counts);
             live.prune_activity(now_ms);
+            live.heard_ms = Some(now_ms);
         }
         Ok(Outcome::Committed {
             events: events.len() as u64,
@@ -335,8 +396,8 @@ impl State {
     /// A signal named this request: its execution's usage counts from now on.
     fn name(&mut self, request: String) {
         if let Some(waiting) = self.waiting.remove(&request) {
-            for (stream, usage) in waiting.usage {
-                self.live(stream).record(usage, None);
+            for (stream, usage, timestamp_ms) in waiting.usage {
+                self.live(stream).record(usage, timestamp_ms);
             }
         }
         self.matched.insert(request);
@@ -361,7 +422,7 @@ impl State {
                     usage: Vec::new(),
                 })
                 .usage
-                .push((stream, event));
+                .push((stream, event, timestamp_ms));
             return;
         }
         self.live(stream).record(event, timestamp_ms);
@@ -411,6 +472,11 @@ impl State {
     }
 
     pub(super) fn view(&self, name: &str, now_ms: i64) -> Option<DeploymentView> {
+        self.view_and_report(name, now_ms).map(|(view, _)| view)
+    }
+
+    /// The page's view of a deployment, and the report it was computed from.
+    fn view_and_report(&self, name: &str, now_ms: i64) -> Option<(DeploymentView, Report)> {
         let live = self.deployments.get(name)?;
         let report = self.engine.conclude(&live.collected);
         let current = now_ms.div_euclid(HOUR_MS);
@@ -431,11 +497,37 @@ impl State {
                 }
             })
             .collect();
-        Some(DeploymentView {
+        let missing: Vec<crate::document::ListKey> = report
+            .suggestions
+            .iter()
+            .filter(|f| super::page::is_missing(f))
+            .map(|f| crate::document::ListKey::new(&f.table, &f.fields))
+            .collect();
+        let view = DeploymentView {
             name: name.to_owned(),
             snippet: crate::render::snippet::overlay_lines(&report.plan).join("\n"),
             hours_end_ms: (current + 1) * HOUR_MS,
             activity,
+            heard_ms: live.heard_ms,
+            documents_read_24h: live.documents_read_since(oldest, &missing),
+        };
+        Some((view, report))
+    }
+
+    /// The web page, rendered here from the same documents `/api/report` answers.
+    pub(super) fn page(&self, now_ms: i64) -> String {
+        let deployments: Vec<(DeploymentView, Report)> = self
+            .deployments
+            .keys()
+            .filter_map(|name| self.view_and_report(name, now_ms))
+            .collect();
+        let all = self.engine.conclude(&self.all.collected);
+        let tag = super::page::etag(&crate::render::json::render(&all));
+        super::page::render(&super::page::Page {
+            deployments: &deployments,
+            coverage: &all.coverage,
+            etag: &tag,
+            now_ms,
         })
     }
 }

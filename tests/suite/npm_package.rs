@@ -519,6 +519,100 @@ fn ctrl_c_under_npx_stops_watch_cleanly() {
     );
 }
 
+/// Starts `serve` on an ephemeral loopback port under `cmd` (its own process group, stderr
+/// piped through every layer), and returns once the binary says where it listens.
+fn serving(mut cmd: Command, db: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = cmd
+        .env("BA_INDEX_ADVISOR_WEBHOOK_SECRET", "0123456789abcdef")
+        .env_remove("BA_INDEX_ADVISOR_API_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let rx = crate::common::lines_of(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv_timeout(WAIT) {
+            Ok(line) if line.starts_with("serve: listening on ") => break,
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("serve did not start under {cmd:?}:\n{}", seen.join("\n")),
+        }
+    }
+    assert!(db.parent().unwrap().exists());
+    (child, rx)
+}
+
+/// SIGTERM to `child` alone, then every line the binary printed until the last process holding
+/// the pipe (the binary) closed it, with a deadline.
+fn terminated(child: &mut Child, rx: &mpsc::Receiver<String>) -> Vec<String> {
+    rustix::process::kill_process(pid(child), rustix::process::Signal::TERM).unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut rest = Vec::new();
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => rest.push(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ =
+                    rustix::process::kill_process_group(pid(child), rustix::process::Signal::KILL);
+                panic!(
+                    "the server still runs {WAIT:?} after SIGTERM to {}: {rest:#?}",
+                    child.id()
+                );
+            }
+        }
+    }
+    let _ = child.wait();
+    rest
+}
+
+#[test]
+fn sigterm_to_the_shell_above_the_launcher_stops_serve_gracefully() {
+    // `sh -c "node <launcher> serve …; …"`: the shell must wait for the launcher (the command is
+    // not its last word, so it cannot exec it), and a SIGTERM to the shell kills the shell alone.
+    // The launcher, orphaned, stops the binary, which finishes as on its own SIGTERM.
+    let project = installed();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let launcher = project.join("node_modules/ba-index-advisor/bin/ba-index-advisor.js");
+    let mut cmd = with_npm("sh", &project.join(".home"), NO_REGISTRY);
+    cmd.current_dir(project).arg("-c").arg(format!(
+        "node '{}' serve --listen 127.0.0.1:0 --db '{}'; echo \"launcher exited $?\" >&2",
+        launcher.display(),
+        db.display()
+    ));
+    let (mut child, rx) = serving(cmd, &db);
+    let rest = terminated(&mut child, &rx);
+    assert!(
+        rest.iter()
+            .any(|l| l == "serve: stopping; finishing the batches in flight"),
+        "{rest:#?}"
+    );
+    assert!(rest.iter().any(|l| l == "serve: stopped"), "{rest:#?}");
+    // The shell died of the signal before it could say how the launcher ended.
+    assert!(
+        !rest.iter().any(|l| l.starts_with("launcher exited")),
+        "{rest:#?}"
+    );
+}
+
+#[test]
+fn sigterm_to_npx_stops_serve_gracefully() {
+    // A supervisor's SIGTERM to the top `npx` process only: npm does not pass it through its
+    // `sh -c`; the launcher notices it was orphaned and stops the binary gracefully.
+    let project = installed();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let mut cmd = npx(project);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db);
+    let (mut child, rx) = serving(cmd, &db);
+    let rest = terminated(&mut child, &rx);
+    assert!(rest.iter().any(|l| l == "serve: stopped"), "{rest:#?}");
+}
+
 /// A fake npm registry on loopback serving the packed tarballs: each package's packument (its
 /// package.json with `dist.tarball`), the tarballs, and 404 for anything else, such as the other
 /// platforms' packages.

@@ -27,7 +27,14 @@ impl Daemon {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
         command
             .current_dir(root())
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg("serve")
+            .args(
+                (!extra.contains(&"--listen"))
+                    .then_some(["--listen", "127.0.0.1:0"])
+                    .into_iter()
+                    .flatten(),
+            )
+            .arg("--db")
             .arg(db)
             .args(extra)
             .env("BA_INDEX_ADVISOR_WEBHOOK_SECRET", SECRET)
@@ -599,14 +606,137 @@ async fn a_rotated_secret_and_its_successor_are_both_accepted() {
     assert_eq!(rows(&db).0, 2);
 }
 
-/// The page in a real headless browser (Debian's chromium, installed by the project's script):
-/// it shows every suggestion of every deployment with its sparkline, the snippet the report's
-/// plan renders to, a copy button that copies it, and no console error.
+/// A warning from an app function (`function`, so it is a caller) for a list of `table`,
+/// dated now, shaped as the sink sends a console event.
+fn warning(table: &str, fields: &[&str], function: &str, request: &str) -> Value {
+    let mut event = events()
+        .into_iter()
+        .find(|e| e["log_level"] == "WARN")
+        .unwrap();
+    event["function"] = json!({
+        "path": function, "type": "query", "cached": false, "request_id": request,
+        "mutation_queue_length": null, "mutation_retry_count": null,
+    });
+    event["message"] = json!(format!(
+        "'Querying without an index on table \"{table}\".\\nThis can cause performance issues, \
+         and may hit the document read limit.\\nTo fix, add an index that begins with the \
+         following fields in order:\\n[{}]'",
+        fields.join(", ")
+    ));
+    event["timestamp"] = json!(now_ms());
+    event
+}
+
+/// The rows the page should show for a report: the ranking, with the rows an index already
+/// serves folded after the rest, as (table, fields, count).
+fn page_order(report: &Value) -> Vec<(String, String, String)> {
+    let all = report["suggestions"].as_array().unwrap();
+    let served = |s: &&Value| s["status"]["kind"] == "served";
+    all.iter()
+        .filter(|s| !served(s))
+        .chain(all.iter().filter(served))
+        .map(|s| {
+            (
+                s["table"].as_str().unwrap().to_owned(),
+                s["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s["count"].to_string(),
+            )
+        })
+        .collect()
+}
+
+fn shown_rows(section: &Value) -> Vec<(String, String, String)> {
+    section["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["sparkline"], json!(1), "{r:#}");
+            (
+                r["table"].as_str().unwrap().to_owned(),
+                r["fields"].as_str().unwrap().to_owned(),
+                r["count"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// At one viewport: no horizontal scrolling, no cell past the right edge, the rows in the
+/// report's ranking, and the impact, the legend, a caller and an unknown field's advice as text.
+async fn check_viewport(daemon: &Daemon, seen: &Value, width: u64, unknown_advice: &str) {
+    assert_eq!(seen["innerWidth"], json!(width), "{seen:#}");
+    assert!(
+        seen["scrollWidth"].as_u64().unwrap() <= width,
+        "scrolls sideways at {width}px: {}",
+        seen["scrollWidth"]
+    );
+    assert_eq!(seen["overflowing"], json!([]), "cut off at {width}px");
+    let text = seen["text"].as_str().unwrap();
+    for visible in [
+        "27,400 !",
+        "! an execution that logged it read over 80% of Convex's 32,000-document limit",
+        "users:byPhone",
+        unknown_advice,
+        "documents read by the missing indexes in the last 24 h",
+        "worst execution: 26,000 documents !",
+        "Last batch",
+    ] {
+        assert!(
+            text.contains(visible),
+            "{visible:?} is not visible at {width}px:\n{text}"
+        );
+    }
+    let sections = seen["sections"].as_array().unwrap();
+    assert_eq!(
+        sections
+            .iter()
+            .map(|s| s["deployment"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [DEPLOYMENT, "quiet-lynx-456"]
+    );
+    for section in sections {
+        let name = section["deployment"].as_str().unwrap();
+        let report = served_report(&daemon.url, &format!("?deployment={name}")).await;
+        let expected = page_order(&report);
+        assert!(!expected.is_empty());
+        assert_eq!(shown_rows(section), expected, "{name} at {width}px");
+        let (_, views) = get(&daemon.url, "/api/deployments").await;
+        let views: Vec<Value> = serde_json::from_str(&views).unwrap();
+        let view = views.iter().find(|v| v["name"] == name).unwrap();
+        // No plan, no snippet.
+        assert_eq!(
+            section["snippet"].as_str().unwrap_or(""),
+            view["snippet"].as_str().unwrap()
+        );
+    }
+}
+
+/// The page in a real headless browser (Debian's chromium, installed by the project's script)
+/// at 1280 × 900 and 390 × 844: every suggestion of every deployment in the report's ranking
+/// (served rows folded last) with its impact, callers, advice and sparkline, no horizontal
+/// scrolling, a row's own snippet, the copy button's clipboard; a batch posted while the page
+/// is open shows up without a reload; no console error. The screenshots are kept.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
+async fn the_page_shows_impact_and_advice_live_on_a_phone_and_a_desktop() {
     let (dir, db) = temp_db();
-    let daemon = Daemon::start(&db, &[], &[]);
-    let events = events();
+    let daemon = Daemon::start(
+        &db,
+        &["--schema-dir", "tests/fixtures/schema/documented"],
+        &[],
+    );
+    let mut events = events();
+    events.push(warning(
+        "user",
+        &["phoneNumber"],
+        "users:byPhone",
+        "9000000000000001",
+    ));
     let other: Vec<Value> = events
         .iter()
         .map(|event| {
@@ -621,11 +751,19 @@ async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
             200
         );
     }
-    let (_, views) = get(&daemon.url, "/api/deployments").await;
-    let views: Vec<Value> = serde_json::from_str(&views).unwrap();
+    let report = served_report(&daemon.url, &format!("?deployment={DEPLOYMENT}")).await;
+    let unknown = report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"]["kind"] == "unknown_field")
+        .expect("an unknown-field row");
+    let unknown_advice = unknown["status"]["advice"].as_str().unwrap().to_owned();
+    assert!(
+        unknown_advice.starts_with("unknown field `phoneNumber`: added by"),
+        "{unknown_advice}"
+    );
 
-    // The Node toolchain first, through the helper every test shares, so two npm installs never
-    // run into .toolchain/ at once; the script then finds it installed.
     crate::common::toolchain();
     let browser = std::process::Command::new("bash")
         .arg(root().join("scripts/browser-toolchain.sh"))
@@ -637,65 +775,221 @@ async fn the_page_renders_the_suggestions_and_the_snippet_in_a_real_browser() {
         String::from_utf8_lossy(&browser.stderr)
     );
     let playwright = String::from_utf8(browser.stdout).unwrap();
-    let url = format!("{}/", daemon.url);
-    let profile = dir.path().join("chromium-profile");
-    let out = tokio::task::spawn_blocking(move || {
-        crate::common::node()
-            .arg(root().join("tests/support/serve-page.mjs"))
-            .arg(&url)
-            .arg(&profile)
-            .env("PLAYWRIGHT_DIR", playwright.trim())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(seen["errors"], json!([]), "{seen:#}");
-    // Every signed body here was a Convex batch: the page says its coverage is complete.
-    assert_eq!(seen["coverage"], json!("Coverage: complete"), "{seen:#}");
-    let sections = seen["sections"].as_array().unwrap();
-    assert_eq!(
-        sections
-            .iter()
-            .map(|s| s["deployment"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        [DEPLOYMENT, "quiet-lynx-456"]
-    );
-    for (section, view) in sections.iter().zip(&views) {
-        let name = section["deployment"].as_str().unwrap();
-        let report = served_report(&daemon.url, &format!("?deployment={name}")).await;
-        let shown: Vec<(String, String, String)> = section["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                assert_eq!(r["sparkline"], json!(1));
-                (
-                    r["table"].as_str().unwrap().to_owned(),
-                    r["fields"].as_str().unwrap().to_owned(),
-                    r["count"].as_str().unwrap().to_owned(),
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-page");
+    std::fs::create_dir_all(&shots).unwrap();
+    eprintln!("screenshots: {}", shots.display());
+    let mut node = crate::common::node()
+        .arg(root().join("tests/support/serve-page.mjs"))
+        .arg(format!("{}/", daemon.url))
+        .arg(dir.path().join("chromium-profile"))
+        .arg(&shots)
+        .env("PLAYWRIGHT_DIR", playwright.trim())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = crate::common::lines_of(node.stdout.take().unwrap());
+    let problems = crate::common::lines_of(node.stderr.take().unwrap());
+    let next = |phase: &str| -> Value {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no {phase} line from the browser:\n{}",
+                    problems.try_iter().collect::<Vec<_>>().join("\n")
                 )
-            })
-            .collect();
-        let expected: Vec<(String, String, String)> = crate::common::suggestions(&report)
-            .into_iter()
-            .map(|(table, fields, count)| (table, fields.join(", "), count.to_string()))
-            .collect();
-        assert!(!expected.is_empty());
-        assert_eq!(shown, expected, "{name}");
-        assert_eq!(section["snippet"], view["snippet"]);
+            });
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["phase"], phase, "{value:#}");
+        value
+    };
+    let ready = next("ready");
+    check_viewport(&daemon, &ready["wide"], 1280, &unknown_advice).await;
+    let first = &ready["wide"]["sections"][0]["rows"][0];
+    assert!(
+        first["snippet"].is_string() || first["advice"].is_string(),
+        "{first:#}"
+    );
+
+    // A new list while the page is open: it appears without a reload.
+    let fresh = warning(
+        "invitation",
+        &["inviterId"],
+        "invitations:byInviter",
+        "9000000000000002",
+    );
+    assert_eq!(
+        post_signed(&daemon.url, &body(&[fresh], Format::Json)).await,
+        200
+    );
+    use std::io::Write as _;
+    writeln!(
+        node.stdin.as_mut().unwrap(),
+        "{}",
+        json!({"table": "invitation", "fields": "inviterId"})
+    )
+    .unwrap();
+    let done = next("done");
+    assert!(node.wait().unwrap().success());
+    assert_eq!(done["errors"], json!([]), "{done:#}");
+    assert_eq!(done["reloaded"], json!(false));
+    assert_eq!(
+        done["openKept"],
+        json!(true),
+        "the open row closed on refresh"
+    );
+    assert!(done["appearedMs"].as_u64().unwrap() < 8000, "{done:#}");
+    eprintln!("the new row showed after {} ms", done["appearedMs"]);
+    assert_eq!(done["coverage"], json!("Coverage: complete"));
+    check_viewport(&daemon, &done["narrow"], 390, &unknown_advice).await;
+    assert_eq!(done["copied"], done["narrow"]["sections"][0]["snippet"]);
+    assert!(
+        done["copied"].as_str().unwrap().contains(".index("),
+        "{done:#}"
+    );
+    for shot in ["page-1280.png", "page-390.png"] {
+        assert!(std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000);
+    }
+}
+
+/// Without scripts the page already holds every suggestion (the server renders it), escaped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_fetch_of_the_page_holds_the_suggestions() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    let mut events = events();
+    events.push(warning(
+        "user",
+        &["<img src=x onerror=alert(1)>"],
+        "users:<script>",
+        "9000000000000003",
+    ));
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events, Format::Json)).await,
+        200
+    );
+    let (status, html) = get(&daemon.url, "/").await;
+    assert_eq!(status, 200);
+    let report = served_report(&daemon.url, &format!("?deployment={DEPLOYMENT}")).await;
+    let suggestions = crate::common::suggestions(&report);
+    assert!(suggestions.len() > 3);
+    for (table, fields, count) in suggestions {
+        let fields = fields.join(", ").replace('<', "&lt;").replace('>', "&gt;");
         assert!(
-            view["snippet"].as_str().unwrap().contains(".index("),
-            "{view:#}"
+            html.contains(&format!("<code>{table}</code>"))
+                && html.contains(&format!("<code>{fields}</code>"))
+                && html.contains(&format!("data-label=\"Count\">{count}<")),
+            "{table} [{fields}] ×{count} is not in the page:\n{html}"
         );
     }
-    assert_eq!(seen["copied"], sections[0]["snippet"]);
+    assert!(html.contains("27,400 !"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("users:&lt;script&gt;"));
+    assert!(!html.contains("<img src=x"));
+    assert!(!html.contains("users:<script>"));
+}
+
+/// `HEAD` answers every GET route with the GET's status and headers and no body; other methods
+/// are refused with `Allow`; `/api/report` answers 304 to its own `ETag`.
+#[tokio::test(flavor = "multi_thread")]
+async fn head_answers_every_read_and_the_report_has_an_etag() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[], &[]);
+    assert_eq!(
+        post_signed(&daemon.url, &body(&events(), Format::Json)).await,
+        200
+    );
+    for path in [
+        "/",
+        "/api/report",
+        &format!("/api/report?deployment={DEPLOYMENT}"),
+        "/api/deployments",
+        "/metrics",
+        "/healthz",
+    ] {
+        let got = client()
+            .get(format!("{}{path}", daemon.url))
+            .send()
+            .await
+            .unwrap();
+        let head = client()
+            .head(format!("{}{path}", daemon.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), 200, "{path}");
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        for header in ["content-type", "content-length", "etag", "cache-control"] {
+            assert_eq!(
+                head.headers().get(header),
+                got.headers().get(header),
+                "HEAD {path}: {header}"
+            );
+        }
+        assert!(head.headers().get("content-length").is_some(), "{path}");
+        assert_eq!(head.bytes().await.unwrap().len(), 0, "HEAD {path}");
+    }
+    let refused = client()
+        .delete(format!("{}/api/report", daemon.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 405);
+    assert_eq!(refused.headers()["allow"], "GET, HEAD");
+
+    let first = client()
+        .get(format!("{}/api/report", daemon.url))
+        .send()
+        .await
+        .unwrap();
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = client()
+        .get(format!("{}/api/report", daemon.url))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+    assert_eq!(again.bytes().await.unwrap().len(), 0);
+    // A batch changes the document, and so its tag.
+    let more = [warning(
+        "user",
+        &["phoneNumber"],
+        "users:byPhone",
+        "9000000000000004",
+    )];
+    assert_eq!(
+        post_signed(&daemon.url, &body(&more, Format::Json)).await,
+        200
+    );
+    let changed = client()
+        .get(format!("{}/api/report", daemon.url))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+}
+
+/// `--listen localhost:PORT` resolves the host name and serves on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_accepts_a_host_name() {
+    let (_dir, db) = temp_db();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("localhost:{port}");
+    let daemon = Daemon::start(&db, &["--listen", &listen], &[]);
+    assert_eq!(daemon.url, format!("http://127.0.0.1:{port}"));
+    let (status, body) = get(&format!("http://localhost:{port}"), "/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    let (_, exit) = daemon.terminate();
+    assert!(exit.iter().any(|l| l == "serve: stopped"), "{exit:?}");
 }
 
 /// `--github-issue`: one issue opened when the first plan appears, then the same issue updated

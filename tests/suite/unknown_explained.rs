@@ -104,17 +104,18 @@ fn the_json_report_carries_the_hint_and_the_renamed_near_match() {
         status("user"),
         serde_json::json!({"kind": "unknown_field", "fields": [
             {"field": "phoneNumber", "near": [], "hint": PHONE}
-        ]})
+        ], "advice": format!("unknown field `phoneNumber`: {PHONE}")})
     );
     assert_eq!(
         status("apikey"),
         serde_json::json!({"kind": "unknown_field", "fields": [
             {"field": "userId", "near": ["referenceId"], "hint": API_KEY}
-        ]})
+        ], "advice": format!("unknown field `userId` (did you mean referenceId?): {API_KEY}")})
     );
     assert_eq!(
         status("member"),
-        serde_json::json!({"kind": "unknown_table", "near": [], "hint": MEMBER})
+        serde_json::json!({"kind": "unknown_table", "near": [], "hint": MEMBER,
+            "advice": format!("unknown table: {MEMBER}")})
     );
     assert_eq!(report["plan"], serde_json::json!([]));
 }

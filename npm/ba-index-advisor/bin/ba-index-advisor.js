@@ -21,7 +21,8 @@ const child = spawn(binary, process.argv.slice(2), { stdio: "inherit" });
 
 // A Ctrl-C in a terminal reaches the binary directly (same process group); a signal sent to this
 // process alone (`kill`, npm forwarding its own) is passed on. Either way the launcher waits for
-// the binary to finish instead of dying first. Windows delivers Ctrl-C to every console process
+// the binary to finish instead of dying first, and then exits as it did: a binary that stops
+// gracefully on Ctrl-C exits 0, and so does the launcher. Windows delivers Ctrl-C to every console process
 // itself, and child.kill() there would terminate the binary without its clean-up.
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
 const forward = (signal) => {
@@ -31,12 +32,27 @@ const forward = (signal) => {
 };
 for (const signal of FORWARDED) process.on(signal, forward);
 
+// A supervisor that stops `npx ba-index-advisor serve` signals the top process only, and the
+// layers npm puts between it and this launcher (its `sh -c`) do not pass the signal on: the
+// launcher is orphaned instead, and its parent process id changes. It then stops the binary as
+// SIGTERM would (Windows: the binary is ended), so no server outlives the command that ran it.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill(process.platform === "win32" ? undefined : "SIGTERM");
+  }
+}, 250);
+orphaned.unref();
+
 child.on("error", (error) => {
   process.stderr.write(`ba-index-advisor: could not run ${binary}: ${error.message}\n`);
   process.exit(2);
 });
 
 child.on("exit", (code, signal) => {
+  clearInterval(orphaned);
   for (const forwarded of FORWARDED) process.removeListener(forwarded, forward);
   if (signal === null) {
     process.exit(code ?? 0);
