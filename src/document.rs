@@ -322,8 +322,9 @@ impl Finding {
     }
 }
 
-/// A status as the document writes it: its fields, then `advice`.
-fn status_with_advice<S: serde::Serializer>(
+/// A status as the document writes it: its fields, then `advice` (also how `watch --format json`
+/// writes a suggestion's `finding_status`).
+pub(crate) fn status_with_advice<S: serde::Serializer>(
     status: &Option<FindingStatus>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -239,10 +239,15 @@ fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
         );
         let mut commands = Vec::new();
         if is_generated(report) {
-            commands.push("ba-index-advisor init");
+            // The same launcher as the apply command (`npx ba-index-advisor` or the binary).
+            let launcher = ctx
+                .apply_command
+                .split_once(" apply")
+                .map_or("ba-index-advisor", |(launcher, _)| launcher);
+            commands.push(format!("{launcher} init"));
         }
-        commands.push(ctx.apply_command);
-        let fence = fence_for(commands.iter().copied());
+        commands.push(ctx.apply_command.to_owned());
+        let fence = fence_for(commands.iter().map(String::as_str));
         let _ = writeln!(out, "{fence}sh\n{}\n{fence}\n", commands.join("\n"));
     }
     let ignored: u64 = report.ignored.iter().map(|i| i.count).sum();

@@ -3,7 +3,7 @@
 //! when it changes, and the debounced `--write`.
 
 use crate::advise::{AdviceSettings, Dismissed};
-use crate::document::{ListKey, Report};
+use crate::document::{ListKey, PlannedIndex, Report};
 use crate::engine::{Collected, Engine, SchemaVersion};
 use crate::frame::{HEADER_MARK, ScanEvent, Scanner};
 use crate::ingest::child::{Captured, ChildError};
@@ -431,14 +431,19 @@ impl<'m> LiveState<'m> {
                     ))?;
                     self.write_error = Some(reason.clone());
                 }
+                let planned = self.engine.conclude_with(&self.collected, &advice).plan;
+                let (failed, held) = split_by_plan(due, &planned);
                 let first_line = reason.lines().next().unwrap_or_default().to_owned();
-                let changed = self.tracker.write_failed(due, &first_line, now);
+                let changed = self.tracker.write_failed(&failed, &first_line, now);
+                self.tracker.write_held(&held);
                 self.show(changed, view, now)?;
                 // The schema may have been read again before the failure.
                 return self.readvise(view, now);
             }
         };
         self.write_error = None;
+        let (_, held) = split_by_plan(due, &applied.report.plan);
+        self.tracker.write_held(&held);
         let Some(change) = applied.change else {
             // The schema was read again under the lock: another writer may have changed it.
             return self.readvise(view, now);
@@ -488,4 +493,11 @@ impl<'m> LiveState<'m> {
         }
         self.engine.conclude(&self.collected)
     }
+}
+
+/// `due` split into the suggestions `plan` writes an index for, and those it leaves out.
+fn split_by_plan(due: &[ListKey], plan: &[PlannedIndex]) -> (Vec<ListKey>, Vec<ListKey>) {
+    due.iter()
+        .cloned()
+        .partition(|key| plan.iter().any(|i| i.serves.contains(key)))
 }

@@ -77,7 +77,10 @@ pub(crate) struct SuggestionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub served_by: Option<String>,
     /// The engine's status against the schema: the same value `report` gives the suggestion.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::document::status_with_advice"
+    )]
     pub finding_status: Option<FindingStatus>,
 }
 
@@ -137,6 +140,11 @@ enum WriteState {
     Failed {
         reason: String,
         at: Instant,
+    },
+    /// The plan left it out at this count (`min_count` held it back): tried again once it is
+    /// seen more often.
+    Held {
+        count: u64,
     },
 }
 
@@ -439,6 +447,7 @@ impl Tracker {
                 WriteState::Failed { at, .. } => {
                     retry || now.saturating_duration_since(*at) >= RETRY_EVERY
                 }
+                WriteState::Held { count } => entry.count > *count,
             };
             if entry.status != Status::New || !wanted || entry.count < min_hits {
                 continue;
@@ -486,6 +495,15 @@ impl Tracker {
             }
         }
         changed
+    }
+
+    /// The write for `keys` left them out of its plan: each is tried again once seen more often.
+    pub(crate) fn write_held(&mut self, keys: &[ListKey]) {
+        for key in keys {
+            if let Some(entry) = self.entries.get_mut(key) {
+                entry.write = WriteState::Held { count: entry.count };
+            }
+        }
     }
 
     /// The suggestions whose last write failed and that still need one, with the reason.

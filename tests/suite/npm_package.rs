@@ -1027,8 +1027,10 @@ async fn action_installs_from_npm_and_comments_on_the_pull_request() {
         .to_owned();
     assert!(body.starts_with(MARKER));
     assert!(body.contains("**1 index to add**"), "{body}");
+    // The reader's own command, never the runner's log paths.
     assert!(
-        body.contains("ba-index-advisor apply logs/e2e-run.log"),
+        body.contains("npx ba-index-advisor apply convex-logs.jsonl")
+            && !body.contains("logs/e2e-run.log"),
         "{body}"
     );
     let summary = std::fs::read_to_string(&runner.summary).unwrap();

@@ -476,9 +476,12 @@ fn check(case: &Case) {
     assert_eq!(pr.code, i32::from(!planned.is_empty()), "{}", pr.stderr);
     assert_eq!(comment_indexes(&pr.stdout), planned, "{}", pr.stdout);
     if !overlay && !planned.is_empty() {
+        // init, then apply, each run the same way.
         assert!(
             pr.stdout
-                .contains("ba-index-advisor init\nba-index-advisor apply")
+                .contains("npx ba-index-advisor init\nnpx ba-index-advisor apply"),
+            "{}",
+            pr.stdout
         );
     }
 
@@ -523,7 +526,7 @@ fn check(case: &Case) {
     assert_eq!(
         watch.code,
         if unwritable { 2 } else { 0 },
-        "{}",
+        "{}\nsaved: {saved}",
         watch.stderr
     );
     assert_eq!(

@@ -14,18 +14,27 @@ use std::sync::OnceLock;
 /// The folder the script installs the pinned packages into.
 fn packages() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(root().join("scripts/better-auth-packages.sh"))
-            .output()
-            .expect("run scripts/better-auth-packages.sh");
-        assert!(
-            out.status.success(),
-            "scripts/better-auth-packages.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-    })
+    DIR.get_or_init(|| install(&[]))
+}
+
+/// better-auth 1.7.29 beside the newest component, which peers <1.7.0.
+fn packages_1_7() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| install(&["1.7"]))
+}
+
+fn install(args: &[&str]) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/better-auth-packages.sh"))
+        .args(args)
+        .output()
+        .expect("run scripts/better-auth-packages.sh");
+    assert!(
+        out.status.success(),
+        "scripts/better-auth-packages.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 /// The overlay every case starts from: the generated tables and no index of its own.
@@ -515,4 +524,35 @@ fn sso_with_organization_predicts_both_branches_and_labels_lookups_as_report_doe
             .any(|l| l.contains("ssoProvider [organizationId]") && l.contains("lookup")),
         "{table}"
     );
+}
+
+/// better-auth 1.7 with `@convex-dev/better-auth` 0.12.5: both `predict` and `doctor` say the pair
+/// is unsupported upstream and name the newest supported release, and `predict` still lists
+/// what 1.7's code queries (`findCredentialAccount`'s `account [accountId, providerId, userId]`).
+#[test]
+fn better_auth_1_7_with_the_newest_component_is_called_unsupported() {
+    let project = project("next_0_12_5", false);
+    std::os::unix::fs::symlink(
+        packages_1_7().join("node_modules"),
+        project.path().join("node_modules"),
+    )
+    .unwrap();
+    for command in ["predict", "doctor"] {
+        let out = cargo_bin_cmd!("ba-index-advisor")
+            .current_dir(project.path())
+            .arg(command)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("warning: better-auth 1.7.29 is unsupported upstream with @convex-dev/better-auth 0.12.5")
+                && stderr.contains("the newest supported release is 1.6.34"),
+            "{command}: {stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("account [accountId, providerId, userId]  lookup  new"),
+            "{command}: {stdout}"
+        );
+    }
 }
