@@ -307,17 +307,15 @@ mod tests {
     fn code_and_field_lists_stay_whole() {
         let rows = wrap(
             "run `npx convex deploy --prod` for [organizationId, userId] now",
-            Some(24),
+            Some(30),
             "",
             "  ",
         );
         assert_eq!(
             rows,
             [
-                "run",
-                "  `npx convex deploy --prod`",
-                "  for",
-                "  [organizationId, userId]",
+                "run `npx convex deploy --prod`",
+                "  for [organizationId, userId]",
                 "  now"
             ]
         );
@@ -325,10 +323,20 @@ mod tests {
 
     #[test]
     fn an_unclosed_span_is_plain_text_and_piped_text_is_untouched() {
-        assert_eq!(wrap("a `b c", Some(4), "", ""), ["a", "`b", "c"]);
+        assert_eq!(wrap("a `b c", Some(3), "", ""), ["a", "`b", "c"]);
         let long = "word ".repeat(40);
         assert_eq!(wrap(&long, None, "  ", "    "), [format!("  {long}")]);
         assert_eq!(wrap("a  b", Some(10), "", ""), ["a  b"]);
+    }
+
+    #[test]
+    fn a_piece_wider_than_its_row_gives_up_the_indentation_first() {
+        let rows = wrap("see `a b c d`", Some(10), "", "    ");
+        assert_eq!(rows, ["see", " `a b c d`"]);
+        assert_eq!(
+            wrap("see `a b c d e f`", Some(10), "", "    "),
+            ["see", "`a b c d e f`"]
+        );
     }
 
     #[test]
@@ -336,7 +344,10 @@ mod tests {
         assert_eq!(width("\x1b[1mbold\x1b[0m"), 4);
         assert_eq!(width("ログ"), 4);
         assert_eq!(shorten("ログログ", 5), "ログ…");
-        assert_eq!(shorten_start("users/sessions:list (+2)", 12), "…:list (+2)");
+        assert_eq!(
+            shorten_start("users/sessions:list (+2)", 12),
+            "…s:list (+2)"
+        );
     }
 
     #[test]
@@ -356,7 +367,7 @@ mod tests {
         assert_eq!(chain("t: tables.t", &calls, ",", None, "", "").len(), 1);
         // A call with no room for its indentation gives it up first.
         assert_eq!(
-            chain("t: tables.t", &calls, ",", Some(19), "  ", "    ")[2],
+            chain("t: tables.t", &calls, ",", Some(20), "  ", "    ")[2],
             r#" .index("b", ["b"]),"#
         );
     }
