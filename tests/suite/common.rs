@@ -111,6 +111,16 @@ pub fn run_in_pty_sized(
     args: &[&str],
     setup: impl FnOnce(&mut portable_pty::CommandBuilder),
 ) -> (portable_pty::ExitStatus, String) {
+    run_program_in_pty(cols, env!("CARGO_BIN_EXE_ba-index-advisor"), args, setup)
+}
+
+/// [`run_in_pty_sized`] for any program (a shell that pipes a file into the binary).
+pub fn run_program_in_pty(
+    cols: u16,
+    program: &str,
+    args: &[&str],
+    setup: impl FnOnce(&mut portable_pty::CommandBuilder),
+) -> (portable_pty::ExitStatus, String) {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let pty = native_pty_system()
         .openpty(PtySize {
@@ -120,7 +130,7 @@ pub fn run_in_pty_sized(
             pixel_height: 0,
         })
         .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
+    let mut cmd = CommandBuilder::new(program);
     cmd.args(args);
     cmd.env_remove("COLUMNS");
     cmd.env("TERM", "xterm-256color");
