@@ -356,9 +356,8 @@ fn paint(text: &str, status: Status, color: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[39m")
 }
 
-/// The live table's fixed columns: status, count and rate, then two spaces.
+/// The status column: as wide as the longest status word.
 const STATUS_WIDTH: usize = 12;
-const FIXED_WIDTH: usize = STATUS_WIDTH + 1 + 7 + 1 + 6 + 2;
 /// The target column's width when the terminal has room for it.
 const TARGET_WIDTH: usize = 40;
 /// Narrower than this, the callers column is left out.
@@ -367,10 +366,18 @@ const CALLERS_MIN: usize = 8;
 const REASON: &str = "             ↳ ";
 const HANG: &str = "               ";
 
-/// The live table: one row per suggestion, reasons on indented lines below their row. The target
-/// column takes what it needs (up to `TARGET_WIDTH` when there is room), callers the rest, cut
-/// on the left; a terminal too narrow for them leaves callers out.
+/// The live table: one row per suggestion, reasons on indented lines below their row. Count and
+/// rate take the width of their numbers; the target column what it needs (up to `TARGET_WIDTH`
+/// when there is room), a target too wide for it going on below with its field list whole;
+/// callers the rest, cut on the left. A terminal too narrow for callers leaves them out.
 fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
+    let digits = |n: u64| n.to_string().len();
+    let count_width = all.iter().map(|s| digits(s.count)).fold(5, usize::max);
+    let rate_width = all
+        .iter()
+        .map(|s| digits(s.recent_per_min))
+        .fold(4, usize::max);
+    let fixed = STATUS_WIDTH + 1 + count_width + 1 + rate_width + 2;
     let targets: Vec<String> = all
         .iter()
         .map(|s| format!("{} [{}]", s.table, s.fields.join(", ")))
@@ -381,7 +388,7 @@ fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
         .chain([fit::width("TABLE [FIELDS]")])
         .max()
         .unwrap_or(0);
-    let room = width.saturating_sub(FIXED_WIDTH);
+    let room = width.saturating_sub(fixed);
     let show_callers =
         all.iter().any(|s| !s.callers.is_empty()) && longest + 1 + CALLERS_MIN <= room;
     let (target_width, callers_width) = if show_callers {
@@ -390,18 +397,24 @@ fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
     } else {
         (longest.max(TARGET_WIDTH).min(room), 0)
     };
-    let cell = |text: &str| {
-        let text = fit::shorten(text, target_width);
-        let pad = target_width.saturating_sub(fit::width(&text));
-        format!("{text}{}", " ".repeat(pad))
+    let pad = |text: &str| {
+        let gap = target_width.saturating_sub(fit::width(text));
+        format!("{text}{}", " ".repeat(gap))
+    };
+    // A target wider than its column: the table, then the field list whole on the rows below.
+    let target_rows = |target: &str| -> Vec<String> {
+        fit::wrap(target, Some(target_width), "", "  ")
+            .iter()
+            .map(|row| fit::shorten(row, target_width))
+            .collect()
     };
     let mut out = String::new();
     let mut header = format!(
-        "{:<12} {:>7} {:>6}  {}",
+        "{:<STATUS_WIDTH$} {:>count_width$} {:>rate_width$}  {}",
         "STATUS",
         "COUNT",
         "/MIN",
-        cell("TABLE [FIELDS]")
+        pad("TABLE [FIELDS]")
     );
     if show_callers {
         header.push_str(" CALLERS");
@@ -409,12 +422,13 @@ fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
     out.push_str(fit::shorten(header.trim_end(), width).as_str());
     out.push('\n');
     for (s, target) in all.iter().zip(&targets) {
+        let rows = target_rows(target);
         let mut row = format!(
-            "{:<12} {:>7} {:>6}  {}",
+            "{:<STATUS_WIDTH$} {:>count_width$} {:>rate_width$}  {}",
             s.status.as_str(),
             s.count,
             s.recent_per_min,
-            cell(target)
+            pad(rows.first().map_or("", String::as_str))
         );
         if show_callers {
             row.push(' ');
@@ -430,6 +444,13 @@ fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
         out.push_str(&paint(status, s.status, color));
         out.push_str(rest);
         out.push('\n');
+        for more in rows.iter().skip(1) {
+            out.push_str(&fit::shorten(
+                &format!("{}{more}", " ".repeat(fixed)),
+                width,
+            ));
+            out.push('\n');
+        }
         if let Some(reason) = &s.reason {
             for line in fit::wrap(reason, Some(width), REASON, HANG) {
                 out.push_str(&line);
