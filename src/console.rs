@@ -22,3 +22,11 @@ macro_rules! outln {
         ::std::writeln!(::std::io::stdout().lock(), $($arg)*)
     }};
 }
+
+/// Writes `text` to stderr fitted to its terminal (`render::fit`): wrapped at word boundaries,
+/// continuation rows indented by two, code whole; piped, one line as it is.
+pub(crate) fn err_fitted(text: &str) {
+    for row in crate::render::fit::wrap(text, crate::render::fit::stderr_width(), "", "  ") {
+        crate::errln!("{row}");
+    }
+}

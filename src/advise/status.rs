@@ -187,14 +187,18 @@ fn explain(name: &Name, model: &SchemaModel, k: &Knowledge) -> Explained {
 
 /// The command that regenerates the schema: what the generated file's header says, else the
 /// documented one (local-install docs), run in the component folder.
+/// In backticks: a command is code, never wrapped inside (`render::fit`).
 fn regenerate_command(model: &SchemaModel, k: &Knowledge) -> String {
-    model.regenerate.clone().unwrap_or_else(|| {
-        let r = &k.regenerate;
-        format!(
-            "cd {} && {} (before {}: {})",
-            r.folder, r.command, r.since, r.older
-        )
-    })
+    match &model.regenerate {
+        Some(command) => format!("`{command}`"),
+        None => {
+            let r = &k.regenerate;
+            format!(
+                "`cd {} && {}` (before {}: `{}`)",
+                r.folder, r.command, r.since, r.older
+            )
+        }
+    }
 }
 
 fn enable_then_regenerate(features: &[&Feature], regenerate: &str) -> String {
@@ -486,9 +490,9 @@ mod tests {
                 near: s(&["session"]),
                 hint: Some(
                     "not in the schema (a plugin table that has not been generated? enable the \
-                     plugin, then regenerate: cd convex/betterAuth && npx auth generate --output \
-                     generatedSchema.ts (before @convex-dev/better-auth 0.12: npx \
-                     @better-auth/cli generate -y --output generatedSchema.ts))"
+                     plugin, then regenerate: `cd convex/betterAuth && npx auth generate --output \
+                     generatedSchema.ts` (before @convex-dev/better-auth 0.12: `npx \
+                     @better-auth/cli generate -y --output generatedSchema.ts`))"
                         .into()
                 ),
             }
@@ -509,8 +513,8 @@ mod tests {
         assert_eq!(
             status.describe(),
             "unknown field `phoneNumber`: added by the phone-number plugin (`phoneNumber()` from \
-             `better-auth/plugins`); enable it in your Better Auth config, then regenerate: cd \
-             convex/betterAuth && npx auth generate --output generatedSchema.ts"
+             `better-auth/plugins`); enable it in your Better Auth config, then regenerate: `cd \
+             convex/betterAuth && npx auth generate --output generatedSchema.ts`"
         );
         let FindingStatus::UnknownField { fields } = status else {
             panic!("expected unknown field");
@@ -534,7 +538,7 @@ mod tests {
             ),
             "{hint}"
         );
-        assert!(hint.ends_with(REGENERATE), "{hint}");
+        assert!(hint.ends_with(&format!("`{REGENERATE}`")), "{hint}");
     }
 
     #[test]
@@ -571,7 +575,7 @@ mod tests {
                 format!(
                     "`referenceId` replaced `userId` in @better-auth/api-key 1.5.0, and your \
                      generated schema still has the old name: it predates the upgrade; \
-                     regenerate: {REGENERATE}"
+                     regenerate: `{REGENERATE}`"
                 )
                 .as_str()
             )

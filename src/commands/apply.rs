@@ -4,6 +4,7 @@ use crate::commands::engine_args::EngineArgs;
 use crate::commands::gate::{self, GateArgs};
 use crate::commands::output::print_change;
 use crate::config::Config;
+use crate::console::err_fitted;
 use crate::document::Report;
 use crate::engine::{Collected, Engine, SchemaNeed};
 use clap::Args;
@@ -75,24 +76,24 @@ pub fn run(args: ApplyArgs, config: &Config) -> anyhow::Result<ExitCode> {
 /// status against the schema.
 fn describe(report: &Report) {
     for item in &report.ignored {
-        crate::errln!(
+        err_fitted(&format!(
             "{} [{}]: not added: {}",
             item.table,
             item.fields.join(", "),
             item.reason
-        );
+        ));
     }
     if report.suggestions.is_empty() {
         crate::errln!("no missing-index findings");
     }
     for finding in &report.suggestions {
         if let Some(status) = &finding.status {
-            crate::errln!(
+            err_fitted(&format!(
                 "{} [{}]: {}",
                 finding.table,
                 finding.fields.join(", "),
                 status.describe()
-            );
+            ));
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::commands::gate::{self, GateArgs};
 use crate::config::Config;
 use crate::document::DoctorDocument;
 use crate::engine::{Collected, Engine, EngineError, SchemaNeed};
-use crate::render;
+use crate::render::{self, fit};
 use crate::schema;
 use clap::Args;
 use std::io::Write;
@@ -101,31 +101,36 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     } else if args.json {
         format!("{}\n", serde_json::to_string_pretty(&problems)?)
     } else if problems.is_empty() && !predicted_work {
-        format!(
-            "{}: no index problems found\n",
+        let line = format!(
+            "{}: no index problems found",
             schema::display_path(&component.schema.path)
-        )
+        );
+        let mut text = String::new();
+        fit::push_wrapped(&mut text, &line, fit::stdout_width(), "");
+        text
     } else {
         let alias = match &component.layout {
             schema::Layout::Overlay { alias, .. } => alias.as_str(),
             schema::Layout::Generated => "tables",
         };
-        let mut text = render::doctor::text(&problems, alias);
+        let width = fit::stdout_width();
+        let mut text = render::doctor::text(&problems, alias, width);
         if let Some(report) = report.as_ref().filter(|r| !r.predictions.is_empty()) {
-            text.push_str(&render::predictions_section(report, false));
+            text.push_str(&render::predictions_section(report, false, width));
             text.push_str("  add them: ba-index-advisor predict --write\n");
         }
         if let Some(report) = &logs_report {
             for index in &report.plan {
-                text.push_str(&format!(
-                    "{}: the logs need index `{}` {}\n",
+                let line = format!(
+                    "{}: the logs need index `{}` {}",
                     index.table,
                     index.name,
                     render::describe_fields(&index.fields)
-                ));
+                );
+                fit::push_wrapped(&mut text, &line, width, "");
             }
             if let Some((line, _)) = render::coverage(report) {
-                text.push_str(&format!("{line}\n"));
+                fit::push_wrapped(&mut text, &line, width, "");
             }
         }
         text
@@ -134,10 +139,13 @@ pub fn run(args: DoctorArgs, config: &Config) -> anyhow::Result<ExitCode> {
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     if let schema::Layout::Generated = component.layout {
-        crate::errln!(
+        let note = format!(
             "note: {} is the generated file; run `ba-index-advisor init` before adding indexes",
             schema::display_path(&component.schema.path)
         );
+        for line in fit::wrap(&note, fit::stderr_width(), "", "  ") {
+            crate::errln!("{line}");
+        }
     }
     let failed = args.check && (!problems.is_empty() || required_work);
     if let Some(report) = &logs_report {

@@ -8,6 +8,7 @@ use crate::advise::status::classify;
 use crate::atomic_write::{self, Expect};
 use crate::commands::engine_args::EngineArgs;
 use crate::config::{self, Config, IgnoreEntry};
+use crate::console::err_fitted;
 use crate::document::FindingStatus;
 use crate::engine::{Engine, SchemaNeed};
 use crate::schema::SchemaModel;
@@ -86,10 +87,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     };
     if args.remove {
         if !path.exists() {
-            crate::errln!(
+            err_fitted(&format!(
                 "error: {} does not exist; {described} is not ignored",
                 path.display()
-            );
+            ));
             return Ok(ExitCode::from(2));
         }
         return match config::remove_ignore(&path, &text, &args.table, &args.fields) {
@@ -99,7 +100,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
             }
             Ok(updated) => {
                 atomic_write::replace(&path, updated.as_bytes(), expect)?;
-                crate::errln!("{described} is no longer ignored in {}", path.display());
+                err_fitted(&format!(
+                    "{described} is no longer ignored in {}",
+                    path.display()
+                ));
                 Ok(ExitCode::SUCCESS)
             }
         };
@@ -130,10 +134,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
     let mut refusals = Vec::new();
     match engine.as_ref().and_then(Engine::component) {
         Some(component) => refusals.extend(unknown(&component.model, &args.table, &args.fields)),
-        None => crate::errln!(
+        None => err_fitted(&format!(
             "note: no Better Auth schema found (pass --schema-dir); {described} could not be \
              checked against it"
-        ),
+        )),
     }
     if !is_printable(&args.fields) {
         refusals.push(format!(
@@ -150,10 +154,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
             ("error", Some(ExitCode::from(2)))
         };
         for refusal in &refusals {
-            crate::errln!("{level}: {refusal}");
+            err_fitted(&format!("{level}: {refusal}"));
         }
         if let Some(code) = code {
-            crate::errln!("nothing was written; --force writes the entry anyway");
+            err_fitted("nothing was written; --force writes the entry anyway");
             return Ok(code);
         }
     }
@@ -168,7 +172,10 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
             Ok(ExitCode::from(2))
         }
         Ok(None) => {
-            crate::errln!("{described} is already ignored in {}", path.display());
+            err_fitted(&format!(
+                "{described} is already ignored in {}",
+                path.display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Ok(Some(updated)) => {
@@ -178,7 +185,7 @@ pub fn run(args: IgnoreArgs, explicit: Option<&Path>) -> anyhow::Result<ExitCode
                 expect
             };
             atomic_write::replace(&path, updated.as_bytes(), expect)?;
-            crate::errln!("ignored {described} in {}", path.display());
+            err_fitted(&format!("ignored {described} in {}", path.display()));
             Ok(ExitCode::SUCCESS)
         }
     }

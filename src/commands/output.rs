@@ -22,7 +22,7 @@ pub fn print_report(report: &Report, format: ReportFormat, next: &[Step]) -> std
     let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
     let rendered = match format {
         ReportFormat::Table => {
-            render::table::render(report, color, render::table::terminal_width(), next)
+            render::table::render(report, color, render::fit::stdout_width(), next)
         }
         ReportFormat::Json => render::json::render(report),
         ReportFormat::Markdown => render::markdown::render(report, next),
@@ -45,7 +45,7 @@ pub fn print_change(
         .map(|c| schema::display_path(&c.schema.path))
         .unwrap_or_default();
     let Some(change) = change else {
-        crate::errln!("{label}: nothing to change");
+        crate::console::err_fitted(&format!("{label}: nothing to change"));
         return Ok(false);
     };
     if preview {
@@ -54,7 +54,7 @@ pub fn print_change(
         stdout.flush()?;
     } else {
         for line in change.written_lines(&label) {
-            crate::errln!("{line}");
+            crate::console::err_fitted(&line);
         }
     }
     Ok(true)

@@ -227,7 +227,7 @@ fn render_tail(report: &Report, ctx: CommentContext<'_>, suggesting: bool) -> St
         let _ = writeln!(
             out,
             "<details><summary>Predicted from the installed code</summary>\n{}\n</details>\n",
-            crate::render::predictions_section(report, true)
+            crate::render::predictions_section(report, true, None)
         );
     }
     if suggesting {

@@ -2,6 +2,7 @@
 //! editors and CI annotators link, followed by the fix to make.
 
 use crate::advise::doctor::{Fix, NewIndex, Problem, Severity};
+use crate::render::fit::push_wrapped;
 use crate::render::snippet;
 use crate::schema::Site;
 
@@ -54,32 +55,35 @@ pub(crate) fn fix(problem: &Problem, alias: &str) -> String {
     }
 }
 
-/// Every problem with its fix, then a count; `alias` as for [`fix`].
-pub(crate) fn text(problems: &[Problem], alias: &str) -> String {
+/// Every problem with its fix, then a count, fitted to `width` (the location stays first, the
+/// code in the fix whole); `alias` as for [`fix`].
+pub(crate) fn text(problems: &[Problem], alias: &str, width: Option<usize>) -> String {
     let mut out = String::new();
     for p in problems {
         let severity = match p.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        match &p.at {
-            Some(site) => out.push_str(&format!("{}: {severity}: {}\n", at(site), p.message)),
-            None => out.push_str(&format!("{severity}: {}\n", p.message)),
-        }
-        out.push_str(&format!("  fix: {}\n", fix(p, alias)));
+        let line = match &p.at {
+            Some(site) => format!("{}: {severity}: {}", at(site), p.message),
+            None => format!("{severity}: {}", p.message),
+        };
+        push_wrapped(&mut out, &line, width, "");
+        push_wrapped(&mut out, &format!("fix: {}", fix(p, alias)), width, "  ");
     }
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
         .count();
     let warnings = problems.len() - errors;
-    out.push_str(&if errors > 0 {
+    let count = if errors > 0 {
         format!(
             "{errors} error(s): Convex refuses to deploy the schema as it is; {warnings} \
-             warning(s)\n"
+             warning(s)"
         )
     } else {
-        format!("{warnings} warning(s); Convex deploys the schema as it is\n")
-    });
+        format!("{warnings} warning(s); Convex deploys the schema as it is")
+    };
+    push_wrapped(&mut out, &count, width, "");
     out
 }

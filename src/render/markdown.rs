@@ -59,8 +59,16 @@ pub(crate) fn render(report: &Report, next: &[Step]) -> String {
             )
             .ok();
         }
+        if impact && report.suggestions.iter().any(super::near_limit) {
+            writeln!(
+                out,
+                "\n{}",
+                super::NEAR_LIMIT_LEGEND.replacen('!', "`!`", 1)
+            )
+            .ok();
+        }
     }
-    out.push_str(&super::predictions_section(report, true));
+    out.push_str(&super::predictions_section(report, true, None));
     let insights = super::joined_insights(report);
     if !insights.is_empty() {
         writeln!(out, "\n### Insights\n\n{}:\n", super::INSIGHTS_HEADING).ok();

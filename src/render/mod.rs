@@ -3,6 +3,7 @@
 
 pub(crate) mod comment;
 pub(crate) mod doctor;
+pub(crate) mod fit;
 pub(crate) mod json;
 pub(crate) mod markdown;
 pub(crate) mod next;
@@ -76,18 +77,54 @@ pub(crate) fn markdown_coverage(report: &Report) -> String {
 pub(crate) const NEAR_LIMIT_LEGEND: &str = "! an execution that logged it read over 80% of Convex's \
      32,000-document limit, or logged Convex's read-limit warning: past the limit the query fails";
 
-/// Documents read by the executions that logged a finding, `!` when one of them logged Convex's
-/// read-limit warning or read past 80% of the limit; `-` when the format has no usage.
+/// Whether an execution that logged the finding logged Convex's read-limit warning or read past
+/// 80% of the limit: what `!` marks.
+pub(crate) fn near_limit(finding: &Finding) -> bool {
+    finding.impact.as_ref().is_some_and(|impact| {
+        impact.limit_warnings > 0 || impact.max_documents_read * 5 >= DOCUMENTS_READ_LIMIT * 4
+    })
+}
+
+/// What `!` says, for a table that could not show the Docs read column: each marked finding
+/// with the documents its executions read.
+pub(crate) fn near_limit_summary(findings: &[&Finding]) -> String {
+    let each: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            let impact = f.impact.as_ref()?;
+            let why = if impact.limit_warnings > 0 {
+                "logged Convex's read-limit warning".to_owned()
+            } else {
+                format!(
+                    "one execution read {}, over 80% of Convex's {}-document limit",
+                    thousands(impact.max_documents_read),
+                    thousands(DOCUMENTS_READ_LIMIT)
+                )
+            };
+            Some(format!(
+                "{} {} read {} documents ({why})",
+                f.table,
+                describe_fields(&f.fields),
+                thousands(impact.documents_read)
+            ))
+        })
+        .collect();
+    format!(
+        "Near the read limit (past it the query fails): {}",
+        each.join("; ")
+    )
+}
+
+/// Documents read by the executions that logged a finding, `!` when [`near_limit`]; `-` when
+/// the format has no usage.
 pub(crate) fn documents_read(finding: &Finding) -> String {
     let Some(impact) = &finding.impact else {
         return "-".to_owned();
     };
-    let near_limit =
-        impact.limit_warnings > 0 || impact.max_documents_read * 5 >= DOCUMENTS_READ_LIMIT * 4;
     format!(
         "{}{}",
         thousands(impact.documents_read),
-        if near_limit { " !" } else { "" }
+        if near_limit(finding) { " !" } else { "" }
     )
 }
 
@@ -145,9 +182,9 @@ pub(crate) fn thousands(n: u64) -> String {
     out
 }
 
-/// The predictions of a report, as lines for the table (`markdown`: a Markdown table); empty
-/// when `predict` did not run.
-pub(crate) fn predictions_section(report: &Report, markdown: bool) -> String {
+/// The predictions of a report, as lines for the table fitted to `width` (`markdown`: a Markdown
+/// table); empty when `predict` did not run.
+pub(crate) fn predictions_section(report: &Report, markdown: bool, width: Option<usize>) -> String {
     use std::fmt::Write;
     let Some(stats) = &report.stats.predicted else {
         return String::new();
@@ -176,7 +213,8 @@ pub(crate) fn predictions_section(report: &Report, markdown: bool) -> String {
         writeln!(out, "| Table | Fields | Kind | Status | Logs | Called at |").ok();
         writeln!(out, "|---|---|---|---|---|---|").ok();
     } else {
-        writeln!(out, "\nPredicted: {heading}").ok();
+        writeln!(out).ok();
+        fit::push_hanging(&mut out, &format!("Predicted: {heading}"), width, "", "  ");
     }
     for p in &report.predictions {
         let risk = risk_label(p.risk);
@@ -201,14 +239,13 @@ pub(crate) fn predictions_section(report: &Report, markdown: bool) -> String {
             )
             .ok();
         } else {
-            writeln!(
-                out,
-                "  {} {}  {kind}  {status}{}  {first}{more}",
+            let line = format!(
+                "{} {}  {kind}  {status}{}  {first}{more}",
                 p.table,
                 describe_fields(&p.fields),
                 if p.seen_in_logs { "  seen in logs" } else { "" }
-            )
-            .ok();
+            );
+            fit::push_wrapped(&mut out, &line, width, "  ");
         }
     }
     out

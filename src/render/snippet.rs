@@ -25,8 +25,14 @@ pub(crate) fn call(name: &str, fields: &[String], marker: Option<Marker>) -> Str
     format!(".index({}, [{}]{mark})", js_string(name), fields.join(", "))
 }
 
-/// One line per table, in plan order: `member: tables.member.index(…).index(…),`.
-pub(crate) fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
+/// One table's property of the snippet: `key: access`, then its chained calls, then `,`.
+pub(crate) struct OverlayEntry {
+    pub head: String,
+    pub calls: Vec<String>,
+}
+
+/// One entry per table, in plan order.
+pub(crate) fn overlay_entries(plan: &[PlannedIndex]) -> Vec<OverlayEntry> {
     let mut tables: Vec<&str> = Vec::new();
     for index in plan {
         if !tables.contains(&index.table.as_str()) {
@@ -36,7 +42,7 @@ pub(crate) fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
     tables
         .into_iter()
         .map(|table| {
-            let calls: String = plan
+            let calls = plan
                 .iter()
                 .filter(|i| i.table == table)
                 .map(index_call)
@@ -46,8 +52,19 @@ pub(crate) fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
             } else {
                 (js_string(table), format!("tables[{}]", js_string(table)))
             };
-            format!("{key}: {access}{calls},")
+            OverlayEntry {
+                head: format!("{key}: {access}"),
+                calls,
+            }
         })
+        .collect()
+}
+
+/// One line per table, in plan order: `member: tables.member.index(…).index(…),`.
+pub(crate) fn overlay_lines(plan: &[PlannedIndex]) -> Vec<String> {
+    overlay_entries(plan)
+        .into_iter()
+        .map(|entry| format!("{}{},", entry.head, entry.calls.concat()))
         .collect()
 }
 

@@ -1,8 +1,9 @@
 //! `--format table`: the terminal view.
 
 use super::describe_fields;
+use super::fit::{self, push_hanging, push_wrapped};
 use super::next::Step;
-use super::snippet::overlay_lines;
+use super::snippet::overlay_entries;
 use crate::document::{Finding, FindingStatus, Report};
 use anstyle::Style;
 use std::fmt::Write;
@@ -99,65 +100,20 @@ pub(crate) fn via_summary(finding: &Finding, shown: usize) -> String {
     )
 }
 
-/// Cuts a cell to `max` characters, marking the cut with `…`.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
-/// Cuts a function name to `max` characters from the left, where its module path is: the
-/// exported name at the end says more than the folders.
-/// A trailing ` (+N)` count stays whole.
-fn shorten_start(text: &str, max: usize) -> String {
-    let count = text.chars().count();
-    if count <= max {
-        return text.to_owned();
-    }
-    let (name, more) = match text.rfind(" (+") {
-        Some(at) if text.ends_with(')') => text.split_at(at),
-        _ => (text, ""),
-    };
-    let keep = max.saturating_sub(1 + more.chars().count()).max(1);
-    let name_count = name.chars().count();
-    let mut cut = String::from("…");
-    cut.extend(name.chars().skip(name_count.saturating_sub(keep)));
-    cut.push_str(more);
-    cut
-}
-
-/// The table's width limit: `COLUMNS` when set, else the terminal's width when stdout is one;
-/// piped output keeps full values.
-pub(crate) fn terminal_width() -> Option<usize> {
-    if let Some(columns) = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|&c| c > 0)
-    {
-        return Some(columns);
-    }
-    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        return crossterm::terminal::size()
-            .ok()
-            .map(|(w, _)| usize::from(w));
-    }
-    None
-}
-
 /// Gives up columns and characters (`FITTING`) until every line of the table fits in `width`
-/// characters; returns the columns to show.
-fn fit(cells: &mut [[String; COLUMNS]], width: Option<usize>) -> Vec<usize> {
-    let mut shown: Vec<usize> = (0..HEADERS.len()).collect();
+/// columns; returns the columns to show, of those in `shown`.
+fn fit_columns(
+    cells: &mut [[String; COLUMNS]],
+    mut shown: Vec<usize>,
+    width: Option<usize>,
+) -> Vec<usize> {
     let Some(width) = width else {
         return shown;
     };
     let column_width = |cells: &[[String; COLUMNS]], column: usize| {
         cells
             .iter()
-            .map(|row| row[column].chars().count())
+            .map(|row| fit::width(&row[column]))
             .max()
             .unwrap_or(0)
     };
@@ -183,9 +139,9 @@ fn fit(cells: &mut [[String; COLUMNS]], width: Option<usize>) -> Vec<usize> {
                     .max(min)
                     .max(HEADERS[column].len());
                 let cut = if column == CALLERS {
-                    shorten_start
+                    fit::shorten_start
                 } else {
-                    shorten
+                    fit::shorten
                 };
                 for row in cells.iter_mut().skip(1) {
                     row[column] = cut(&row[column], target);
@@ -197,7 +153,8 @@ fn fit(cells: &mut [[String; COLUMNS]], width: Option<usize>) -> Vec<usize> {
     shown
 }
 
-fn suggestions_table(report: &Report, width: Option<usize>) -> String {
+/// The table, and the columns it shows.
+fn suggestions_table(report: &Report, width: Option<usize>) -> (String, Vec<usize>) {
     let mut cells: Vec<[String; COLUMNS]> = vec![HEADERS.map(str::to_owned)];
     for (i, f) in report.suggestions.iter().enumerate() {
         cells.push([
@@ -215,18 +172,21 @@ fn suggestions_table(report: &Report, width: Option<usize>) -> String {
                 .map_or_else(|| "-".to_owned(), FindingStatus::label),
         ]);
     }
-    let mut shown = fit(&mut cells, width);
+    let mut shown: Vec<usize> = (0..HEADERS.len()).collect();
+    // A format without usage has no Docs read to show: its width is not spent on `-`.
     if report.suggestions.iter().all(|f| f.impact.is_none()) {
         shown.retain(|&c| c != DOCS);
     }
+    let shown = fit_columns(&mut cells, shown, width);
     let mut builder = Builder::default();
     for row in &cells {
         builder.push_record(shown.iter().map(|&c| row[c].clone()));
     }
-    builder.build().with(TableStyle::sharp()).to_string()
+    let table = builder.build().with(TableStyle::sharp()).to_string();
+    (table, shown)
 }
 
-/// The report for a terminal `width` characters wide (`None`: no limit).
+/// The report for a terminal `width` columns wide (`None`: full lines).
 pub(crate) fn render(report: &Report, color: bool, width: Option<usize>, next: &[Step]) -> String {
     let bold = if color {
         Style::new().bold()
@@ -235,87 +195,106 @@ pub(crate) fn render(report: &Report, color: bool, width: Option<usize>, next: &
     };
     let mut out = String::new();
     let stats = &report.stats;
-    if stats.predicted.is_some() && stats.inputs == 0 {
-        writeln!(
-            out,
+    let heading = if stats.predicted.is_some() && stats.inputs == 0 {
+        format!(
             "{bold}Missing indexes{bold:#}: predicted from the installed Better Auth code (no logs read)"
         )
-        .ok();
     } else {
-        writeln!(
-            out,
+        format!(
             "{bold}Missing indexes{bold:#}: {} suggestion(s) from {} signal(s) in {} line(s) of {} input(s)",
             report.suggestions.len(),
             stats.signals,
             stats.lines,
             stats.inputs
         )
-        .ok();
-    }
+    };
+    push_hanging(&mut out, &heading, width, "", "  ");
     if let Some((line, gaps)) = super::coverage(report) {
         let warn = if color && !gaps.is_empty() {
             anstyle::AnsiColor::Yellow.on_default().bold()
         } else {
             Style::new()
         };
-        writeln!(out, "{warn}{line}{warn:#}").ok();
+        push_hanging(&mut out, &format!("{warn}{line}{warn:#}"), width, "", "  ");
         for gap in gaps {
-            writeln!(out, "  not read: {gap}").ok();
+            push_wrapped(&mut out, &format!("not read: {gap}"), width, "  ");
         }
     }
     if !report.suggestions.is_empty() {
-        writeln!(out, "\n{}", suggestions_table(report, width)).ok();
-        if report
+        let (table, shown) = suggestions_table(report, width);
+        writeln!(out, "\n{table}").ok();
+        let near_limit: Vec<&Finding> = report
             .suggestions
             .iter()
-            .any(|f| super::documents_read(f).ends_with('!'))
-        {
-            writeln!(out, "{}", super::NEAR_LIMIT_LEGEND).ok();
+            .filter(|f| super::near_limit(f))
+            .collect();
+        if !near_limit.is_empty() {
+            // The legend explains a column on screen; when Docs read did not fit, the worst
+            // scans are still said.
+            let text = if shown.contains(&DOCS) {
+                super::NEAR_LIMIT_LEGEND.to_owned()
+            } else {
+                super::near_limit_summary(&near_limit)
+            };
+            push_hanging(&mut out, &text, width, "", "  ");
         }
     }
-    out.push_str(&super::predictions_section(report, false));
+    out.push_str(&super::predictions_section(report, false, width));
     let insights = super::joined_insights(report);
     if !insights.is_empty() {
-        writeln!(out, "\n{bold}Insights{bold:#}: {}", super::INSIGHTS_HEADING).ok();
+        writeln!(out).ok();
+        push_hanging(
+            &mut out,
+            &format!("{bold}Insights{bold:#}: {}", super::INSIGHTS_HEADING),
+            width,
+            "",
+            "  ",
+        );
         for (rank, finding, insight) in insights {
-            writeln!(
-                out,
-                "  #{rank} {} {}: {}",
+            let line = format!(
+                "#{rank} {} {}: {}",
                 finding.table,
                 describe_fields(&finding.fields),
                 super::describe_insight(insight, &finding.table, false)
-            )
-            .ok();
+            );
+            push_wrapped(&mut out, &line, width, "  ");
         }
     }
     if !report.plan.is_empty() {
-        writeln!(out, "\n{bold}Plan{bold:#}: {}", super::plan_heading(report)).ok();
-        for line in overlay_lines(&report.plan) {
-            writeln!(out, "  {line}").ok();
+        writeln!(out).ok();
+        push_hanging(
+            &mut out,
+            &format!("{bold}Plan{bold:#}: {}", super::plan_heading(report)),
+            width,
+            "",
+            "  ",
+        );
+        for entry in overlay_entries(&report.plan) {
+            for row in fit::chain(&entry.head, &entry.calls, ",", width, "  ", "    ") {
+                writeln!(out, "{row}").ok();
+            }
         }
         for index in report.plan.iter().filter(|i| i.note.is_some()) {
-            writeln!(
-                out,
-                "  note: {}.{}: {}",
+            let line = format!(
+                "note: {}.{}: {}",
                 index.table,
                 index.name,
                 index.note.as_deref().unwrap_or_default()
-            )
-            .ok();
+            );
+            push_wrapped(&mut out, &line, width, "  ");
         }
     }
     if !report.ignored.is_empty() {
         writeln!(out, "\n{bold}Ignored{bold:#}").ok();
         for ignored in &report.ignored {
-            writeln!(
-                out,
-                "  {} {} ×{}: {}",
+            let line = format!(
+                "{} {} ×{}: {}",
                 ignored.table,
                 describe_fields(&ignored.fields),
                 ignored.count,
                 ignored.reason
-            )
-            .ok();
+            );
+            push_wrapped(&mut out, &line, width, "  ");
         }
     }
     let explained: Vec<String> = report
@@ -329,7 +308,7 @@ pub(crate) fn render(report: &Report, color: bool, width: Option<usize>, next: &
         })
         .map(|(f, s)| {
             format!(
-                "  {} {}: {}",
+                "{} {}: {}",
                 f.table,
                 describe_fields(&f.fields),
                 s.describe()
@@ -337,28 +316,34 @@ pub(crate) fn render(report: &Report, color: bool, width: Option<usize>, next: &
         })
         .collect();
     if !explained.is_empty() {
-        writeln!(out, "\n{bold}Status{bold:#}\n{}", explained.join("\n")).ok();
+        writeln!(out, "\n{bold}Status{bold:#}").ok();
+        for line in &explained {
+            push_wrapped(&mut out, line, width, "  ");
+        }
     }
     for note in &report.notes {
-        writeln!(out, "\nnote: {note}").ok();
+        writeln!(out).ok();
+        push_hanging(&mut out, &format!("note: {note}"), width, "", "  ");
     }
     if stats.suspects > 0 {
-        writeln!(
-            out,
-            "\n{bold}Suspects{bold:#}: {} line(s) mention a missing index but match no rule (a new upstream format?):",
+        writeln!(out).ok();
+        let heading = format!(
+            "{bold}Suspects{bold:#}: {} line(s) mention a missing index but match no rule (a new upstream format?):",
             stats.suspects
-        )
-        .ok();
+        );
+        push_hanging(&mut out, &heading, width, "", "  ");
         for suspect in &stats.suspect_samples {
-            writeln!(out, "  {}: {}", suspect.location, suspect.text).ok();
+            let line = format!("{}: {}", suspect.location, suspect.text);
+            push_wrapped(&mut out, &line, width, "  ");
         }
     }
     if !next.is_empty() {
         writeln!(out, "\n{bold}Next{bold:#}").ok();
         for step in next {
-            writeln!(out, "  {}", step.why).ok();
+            push_wrapped(&mut out, &step.why, width, "  ");
+            // A command is never broken: it has its own line, whole.
             if let Some(command) = &step.command {
-                writeln!(out, "    $ {command}").ok();
+                writeln!(out, "{}", fit::command(command, width, "    ")).ok();
             }
         }
     }

@@ -1,10 +1,12 @@
 //! Renders watch events: a live table redrawn in place on a terminal, one plain line per new or
 //! changed suggestion otherwise, or NDJSON events (`--format json`). Notices go to stderr; in
 //! table mode the live region is erased first, so they stay above it. Every line of the live
-//! region is cut to the terminal's width (re-read at each redraw, so a resize is followed): a
-//! wrapped line would break the count of rows to move back over.
+//! region fits the terminal's width (re-read at each redraw, so a resize is followed), as
+//! `render::fit` lays it out: callers cut on the left as `report` cuts them, reasons wrapped
+//! whole onto more lines, never cut; the rows to move back over are counted at that width.
 
 use super::tracker::{Status, SuggestionView};
+use crate::render::fit;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -62,10 +64,7 @@ struct IgnoredEvent<'a> {
 
 impl<W: Write> View<W> {
     pub(crate) fn new(mode: Rendering, out: W, color: bool) -> Self {
-        let fixed_width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse().ok())
-            .filter(|&c: &usize| c > 0);
+        let fixed_width = fit::columns();
         Self {
             mode,
             out,
@@ -82,12 +81,7 @@ impl<W: Write> View<W> {
 
     fn current_width(&self) -> usize {
         self.fixed_width
-            .or_else(|| {
-                crossterm::terminal::size()
-                    .ok()
-                    .map(|(w, _)| usize::from(w))
-                    .filter(|&w| w > 0)
-            })
+            .or_else(fit::terminal_size)
             .unwrap_or(DEFAULT_WIDTH)
             .max(MIN_WIDTH)
     }
@@ -145,9 +139,10 @@ impl<W: Write> View<W> {
     fn ignored_lines(&self, width: usize) -> String {
         self.ignored
             .iter()
-            .map(|(table, fields, reason)| {
-                truncate(&ignored_line(table, fields, reason), width) + "\n"
+            .flat_map(|(table, fields, reason)| {
+                fit::wrap(&ignored_line(table, fields, reason), Some(width), "", HANG)
             })
+            .map(|row| row + "\n")
             .collect()
     }
 
@@ -199,7 +194,7 @@ impl<W: Write> View<W> {
             crossterm::queue!(self.out, crossterm::cursor::Hide)?;
             self.cursor_hidden = true;
         }
-        self.drawn = text.lines().map(visible_len).collect();
+        self.drawn = text.lines().map(fit::width).collect();
         self.out.write_all(text.as_bytes())?;
         self.out.flush()?;
         self.last_draw = Some(now);
@@ -307,21 +302,6 @@ pub(crate) fn restore_cursor_on_panic() {
     }));
 }
 
-/// Characters a line takes on screen, colour codes aside.
-fn visible_len(line: &str) -> usize {
-    let mut len = 0;
-    let mut in_escape = false;
-    for c in line.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
-            (true, _) => {}
-            (false, _) => len += 1,
-        }
-    }
-    len
-}
-
 fn ignored_line(table: &str, fields: &[String], reason: &str) -> String {
     format!("ignored  {table} [{}]: {reason}", fields.join(", "))
 }
@@ -376,43 +356,106 @@ fn paint(text: &str, status: Status, color: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[39m")
 }
 
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-    s.push('…');
-    s
-}
+/// The status column: as wide as the longest status word.
+const STATUS_WIDTH: usize = 12;
+/// The target column's width when the terminal has room for it.
+const TARGET_WIDTH: usize = 40;
+/// Narrower than this, the callers column is left out.
+const CALLERS_MIN: usize = 8;
+/// Where a reason starts, and where its wrapped rows go on.
+const REASON: &str = "             ↳ ";
+const HANG: &str = "               ";
 
-/// The live table: one row per suggestion, reasons on an indented line below their row.
+/// The live table: one row per suggestion, reasons on indented lines below their row. Count and
+/// rate take the width of their numbers; the target column what it needs (up to `TARGET_WIDTH`
+/// when there is room), a target too wide for it going on below with its field list whole;
+/// callers the rest, cut on the left. A terminal too narrow for callers leaves them out.
 fn table(all: &[SuggestionView], color: bool, width: usize) -> String {
+    let digits = |n: u64| n.to_string().len();
+    let count_width = all.iter().map(|s| digits(s.count)).fold(5, usize::max);
+    let rate_width = all
+        .iter()
+        .map(|s| digits(s.recent_per_min))
+        .fold(4, usize::max);
+    let fixed = STATUS_WIDTH + 1 + count_width + 1 + rate_width + 2;
+    let targets: Vec<String> = all
+        .iter()
+        .map(|s| format!("{} [{}]", s.table, s.fields.join(", ")))
+        .collect();
+    let longest = targets
+        .iter()
+        .map(|t| fit::width(t))
+        .chain([fit::width("TABLE [FIELDS]")])
+        .max()
+        .unwrap_or(0);
+    let room = width.saturating_sub(fixed);
+    let show_callers =
+        all.iter().any(|s| !s.callers.is_empty()) && longest + 1 + CALLERS_MIN <= room;
+    let (target_width, callers_width) = if show_callers {
+        let target = longest.max(TARGET_WIDTH.min(room - 1 - CALLERS_MIN));
+        (target, room - 1 - target)
+    } else {
+        (longest.max(TARGET_WIDTH).min(room), 0)
+    };
+    let pad = |text: &str| {
+        let gap = target_width.saturating_sub(fit::width(text));
+        format!("{text}{}", " ".repeat(gap))
+    };
+    // A target wider than its column: the table, then the field list whole on the rows below.
+    let target_rows = |target: &str| -> Vec<String> {
+        fit::wrap(target, Some(target_width), "", "  ")
+            .iter()
+            .map(|row| fit::shorten(row, target_width))
+            .collect()
+    };
     let mut out = String::new();
-    let header = format!(
-        "{:<12} {:>7} {:>6}  {:<40} CALLERS",
-        "STATUS", "COUNT", "/MIN", "TABLE [FIELDS]"
+    let mut header = format!(
+        "{:<STATUS_WIDTH$} {:>count_width$} {:>rate_width$}  {}",
+        "STATUS",
+        "COUNT",
+        "/MIN",
+        pad("TABLE [FIELDS]")
     );
-    out.push_str(&truncate(&header, width));
+    if show_callers {
+        header.push_str(" CALLERS");
+    }
+    out.push_str(fit::shorten(header.trim_end(), width).as_str());
     out.push('\n');
-    for s in all {
-        let target = format!("{} [{}]", s.table, s.fields.join(", "));
-        let row = format!(
-            "{:<12} {:>7} {:>6}  {:<40} {}",
+    for (s, target) in all.iter().zip(&targets) {
+        let rows = target_rows(target);
+        let mut row = format!(
+            "{:<STATUS_WIDTH$} {:>count_width$} {:>rate_width$}  {}",
             s.status.as_str(),
             s.count,
             s.recent_per_min,
-            target,
-            s.callers.join(", ")
+            pad(rows.first().map_or("", String::as_str))
         );
-        let row = truncate(&row, width);
-        // Colour only the status word so truncation counts visible characters.
-        let (status, rest) = row.split_at(row.len().min(12));
+        if show_callers {
+            row.push(' ');
+            row.push_str(&fit::shorten_start(&s.callers.join(", "), callers_width));
+        }
+        let row = fit::shorten(row.trim_end(), width);
+        // Colour only the status word so fitting counts visible characters.
+        let split = row
+            .char_indices()
+            .nth(STATUS_WIDTH)
+            .map_or(row.len(), |(at, _)| at);
+        let (status, rest) = row.split_at(split);
         out.push_str(&paint(status, s.status, color));
         out.push_str(rest);
         out.push('\n');
-        if let Some(reason) = &s.reason {
-            out.push_str(&truncate(&format!("             ↳ {reason}"), width));
+        for more in rows.iter().skip(1) {
+            out.push_str(&fit::shorten(
+                &format!("{}{more}", " ".repeat(fixed)),
+                width,
+            ));
             out.push('\n');
+        }
+        if let Some(reason) = &s.reason {
+            for line in fit::wrap(reason, Some(width), REASON, HANG) {
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
     }
     out

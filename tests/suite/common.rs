@@ -101,17 +101,38 @@ pub fn run_in_pty(
     args: &[&str],
     setup: impl FnOnce(&mut portable_pty::CommandBuilder),
 ) -> (portable_pty::ExitStatus, String) {
+    run_in_pty_sized(160, args, setup)
+}
+
+/// [`run_in_pty`] on a terminal `cols` columns wide (40 rows, `COLUMNS` unset, so the width is
+/// the terminal's); a run still going after a minute is killed and fails the test.
+pub fn run_in_pty_sized(
+    cols: u16,
+    args: &[&str],
+    setup: impl FnOnce(&mut portable_pty::CommandBuilder),
+) -> (portable_pty::ExitStatus, String) {
+    run_program_in_pty(cols, env!("CARGO_BIN_EXE_ba-index-advisor"), args, setup)
+}
+
+/// [`run_in_pty_sized`] for any program (a shell that pipes a file into the binary).
+pub fn run_program_in_pty(
+    cols: u16,
+    program: &str,
+    args: &[&str],
+    setup: impl FnOnce(&mut portable_pty::CommandBuilder),
+) -> (portable_pty::ExitStatus, String) {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 40,
-            cols: 160,
+            cols,
             pixel_width: 0,
             pixel_height: 0,
         })
         .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ba-index-advisor"));
+    let mut cmd = CommandBuilder::new(program);
     cmd.args(args);
+    cmd.env_remove("COLUMNS");
     cmd.env("TERM", "xterm-256color");
     cmd.env("NO_COLOR", "1");
     setup(&mut cmd);
@@ -129,7 +150,17 @@ pub fn run_in_pty(
         }
         all
     });
-    let status = child.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("{args:?} at {cols} columns did not end within a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     drop(pty.master);
     let output = String::from_utf8_lossy(&collected.join().unwrap()).into_owned();
     (status, output)

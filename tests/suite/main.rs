@@ -38,6 +38,7 @@ mod schema_fixtures;
 mod schema_proptest;
 mod schema_reader_regressions;
 mod serve;
+mod terminal_width;
 mod toolchain_judge;
 mod unknown_explained;
 mod watch_cli;

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The folder the script installs the pinned packages into.
-fn packages() -> &'static Path {
+pub(crate) fn packages() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| install(&[]))
 }

@@ -57,15 +57,15 @@ fn run(dir: &Path, args: &[&str]) -> String {
 }
 
 const PHONE: &str = "added by the phone-number plugin (`phoneNumber()` from `better-auth/plugins`); \
-                     enable it in your Better Auth config, then regenerate: cd convex/betterAuth && \
-                     npx auth generate --output generatedSchema.ts";
+                     enable it in your Better Auth config, then regenerate: `cd convex/betterAuth && \
+                     npx auth generate --output generatedSchema.ts`";
 const API_KEY: &str = "renamed to `referenceId` in @better-auth/api-key 1.5.0, and your schema has \
                        the new name: these logs come from code older than the schema (nothing to \
                        do if they predate your upgrade; otherwise deploy the upgraded app)";
 const MEMBER: &str = "added by the organization plugin (`organization()` from \
                       `better-auth/plugins`); enable it in your Better Auth config, then \
-                      regenerate: cd convex/betterAuth && npx auth generate --output \
-                      generatedSchema.ts";
+                      regenerate: `cd convex/betterAuth && npx auth generate --output \
+                      generatedSchema.ts`";
 
 #[test]
 fn the_table_report_says_which_plugin_or_rename_and_how_to_regenerate() {
