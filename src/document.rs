@@ -154,6 +154,17 @@ pub struct SchemaRef {
     /// `schema.ts`, as the user reads the path.
     pub path: String,
     pub layout: SchemaLayout,
+    /// The command that regenerates the schema, as the statuses' advice quotes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regenerate: Option<Regenerate>,
+}
+
+/// The regenerate command an advice quotes: `quoted` is the text inside every advice that names
+/// it, `lines` the same command as shell lines (an alternative as a `#` comment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Regenerate {
+    pub quoted: String,
+    pub lines: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

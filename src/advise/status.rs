@@ -6,7 +6,7 @@
 //! the index must have exactly those fields. Staged indexes are not returned by
 //! `TableDefinition[" indexes"]()`, so they never serve.
 
-use crate::document::{Finding, FindingStatus, SignalKind, UnknownField};
+use crate::document::{Finding, FindingStatus, Regenerate, SignalKind, UnknownField};
 use crate::parse::knowledge::{Feature, Knowledge, Name, Rename};
 use crate::schema::model::{Declared, SchemaModel, Table};
 
@@ -189,16 +189,29 @@ fn explain(name: &Name, model: &SchemaModel, k: &Knowledge) -> Explained {
 /// documented one (local-install docs), run in the component folder.
 /// In backticks: a command is code, never wrapped inside (`render::fit`).
 fn regenerate_command(model: &SchemaModel, k: &Knowledge) -> String {
+    regenerate_of(model, k).quoted
+}
+
+fn regenerate_of(model: &SchemaModel, k: &Knowledge) -> Regenerate {
     match &model.regenerate {
-        Some(command) => format!("`{command}`"),
+        Some(command) => Regenerate {
+            quoted: format!("`{command}`"),
+            lines: vec![command.clone()],
+        },
         None => {
             let r = &k.regenerate;
-            format!(
-                "`cd {} && {}` (before {}: `{}`)",
-                r.folder, r.command, r.since, r.older
-            )
+            let command = format!("cd {} && {}", r.folder, r.command);
+            Regenerate {
+                quoted: format!("`{command}` (before {}: `{}`)", r.since, r.older),
+                lines: vec![command, format!("# before {}: {}", r.since, r.older)],
+            }
         }
     }
+}
+
+/// The regenerate command the advice for `model` quotes, for a renderer that prints it once.
+pub(crate) fn regenerate(model: &SchemaModel) -> Option<Regenerate> {
+    Knowledge::embedded().ok().map(|k| regenerate_of(model, k))
 }
 
 fn enable_then_regenerate(features: &[&Feature], regenerate: &str) -> String {

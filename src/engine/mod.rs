@@ -675,5 +675,6 @@ fn schema_ref(component: &Component) -> SchemaRef {
             Layout::Overlay { .. } => SchemaLayout::Overlay,
             Layout::Generated => SchemaLayout::Generated,
         },
+        regenerate: crate::advise::status::regenerate(&component.model),
     }
 }

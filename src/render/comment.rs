@@ -2,7 +2,7 @@
 //! to apply it, or an all-clear; always under GitHub's comment size limit.
 
 use super::snippet::overlay_lines;
-use crate::document::{Finding, Report, SchemaLayout};
+use crate::document::{Finding, FindingStatus, Report, SchemaLayout};
 use crate::position::floor_char_boundary;
 use std::fmt::Write as _;
 
@@ -63,19 +63,44 @@ fn plan_status(report: &Report, finding: &Finding) -> String {
 fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Composed {
     let suggesting = report.has_work();
     let head = render_head(report, ctx, suggesting);
-    // New rows first: what this pull request must act on, then what the schema already serves.
+    // New rows first: what this pull request must act on, then what no index can help yet
+    // (an unknown table or field), then what the schema already serves.
     let mut ordered: Vec<&Finding> = report.suggestions.iter().collect();
-    ordered.sort_by_key(|f| f.status.as_ref().is_some_and(|s| !s.needs_index()));
+    ordered.sort_by_key(|f| match &f.status {
+        None => 0,
+        Some(s) if s.needs_index() => 0,
+        Some(FindingStatus::Served { .. }) => 2,
+        Some(_) => 1,
+    });
+    // The regenerate command is long: the rows point to it, and it is printed once, as code.
+    let regenerate = report.schema.as_ref().and_then(|s| s.regenerate.as_ref());
+    let mut points_to_regenerate = false;
     let rows: Vec<String> = ordered
         .into_iter()
         .map(|f| {
-            let status = match &f.status {
+            let mut status = match &f.status {
                 Some(status) => status.describe(),
                 None => plan_status(report, f),
             };
+            if let Some(r) = regenerate
+                && status.contains(&r.quoted)
+            {
+                status = status.replace(&r.quoted, "the command below the table");
+                points_to_regenerate = true;
+            }
             table_row(f, &status)
         })
         .collect();
+    let regenerate_block = match regenerate {
+        Some(r) if points_to_regenerate => {
+            let fence = fence_for(r.lines.iter().map(String::as_str));
+            format!(
+                "Regenerate the schema (the rows above that say so):\n\n{fence}sh\n{}\n{fence}\n\n",
+                r.lines.join("\n")
+            )
+        }
+        _ => String::new(),
+    };
     let change = if suggesting {
         change_lines(report, ctx)
     } else {
@@ -86,12 +111,21 @@ fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Com
     let budget = limit.saturating_sub(MARKER_ROOM);
     let rows_len: usize = rows.iter().map(String::len).sum();
     let change_len: usize = change.as_ref().map_or(0, |c| c.lines_len());
-    let fits = head.len() + TABLE_HEADER.len() + rows_len + change_len + tail.len() + 64 <= budget;
+    let fits = head.len()
+        + TABLE_HEADER.len()
+        + rows_len
+        + regenerate_block.len()
+        + change_len
+        + tail.len()
+        + 64
+        <= budget;
 
     let (rows_shown, lines_shown) = if fits {
         (rows.len(), change.as_ref().map_or(0, |c| c.lines.len()))
     } else {
-        let avail = budget.saturating_sub(head.len() + TABLE_HEADER.len() + tail.len() + NOTE_ROOM);
+        let avail = budget.saturating_sub(
+            head.len() + TABLE_HEADER.len() + regenerate_block.len() + tail.len() + NOTE_ROOM,
+        );
         // The table gets at least a third, and all of what the change does not need.
         let table_budget = (avail / 3).max(avail.saturating_sub(change_len));
         let rows_shown = count_within(&rows, table_budget);
@@ -118,6 +152,7 @@ fn compose_within(report: &Report, ctx: CommentContext<'_>, limit: usize) -> Com
             );
         }
         out.push('\n');
+        out.push_str(&regenerate_block);
     }
     if let Some(change) = &change {
         out.push_str(&change.heading);

@@ -663,4 +663,15 @@ async fn the_comment_counts_once_puts_new_rows_first_and_names_no_ci_path() {
     assert!(!body.contains("sample-logs"), "{body}");
     assert!(!body.contains(root.to_str().unwrap()), "{body}");
     assert!(body.contains("npx ba-index-advisor apply"), "{body}");
+
+    // The regenerate command the unknown-table rows need is printed once, as shell code, and
+    // each of those rows points to it.
+    let regenerate = "cd convex/betterAuth && npx auth generate --output generatedSchema.ts";
+    assert_eq!(body.matches(regenerate).count(), 1, "{body}");
+    assert!(body.contains(&format!("```sh\n{regenerate}\n")), "{body}");
+    let pointing = statuses
+        .iter()
+        .filter(|s| s.contains("the command below the table"))
+        .count();
+    assert!(pointing >= 2, "{statuses:?}");
 }

@@ -103,10 +103,10 @@ fn is_table_row(line: &str) -> bool {
     line.starts_with(['│', '┌', '├', '└'])
 }
 
-/// The code a piped run prints outside its table: each `.index(…)` call, each backtick span,
-/// each `$ command`.
+/// The code a piped run prints outside its table: each `.index(…)` call (with the tool's mark),
+/// each backtick span, each `$ command`.
 fn code_in(piped: &str) -> Vec<String> {
-    let call = Regex::new(r#"\.index\("[^"]*", \[[^\]]*\]\)"#).unwrap();
+    let call = Regex::new(r#"\.index\("[^"]*", \[[^\]]*\](?: /\*[^*]*\*/)?\)"#).unwrap();
     let span = Regex::new(r"`[^`]+`").unwrap();
     let mut code = Vec::new();
     for line in piped.lines().filter(|l| !is_table_row(l)) {
@@ -130,7 +130,7 @@ fn words(text: &str) -> String {
 /// A line wider than the terminal is a single piece of code that is wider by itself: no
 /// indentation left, and one call, one backtick span, one command or one word.
 fn one_wide_token(line: &str, commands: &[String]) -> bool {
-    let call = Regex::new(r#"^\.index\("[^"]*", \[[^\]]*\]\)\S*$"#).unwrap();
+    let call = Regex::new(r#"^\.index\("[^"]*", \[[^\]]*\](?: /\*[^*]*\*/)?\)\S*$"#).unwrap();
     let span = Regex::new(r"^`[^`]+`\S*$").unwrap();
     !line.starts_with(' ')
         && (!line.contains(' ')
