@@ -165,3 +165,26 @@ pub fn run_program_in_pty(
     let output = String::from_utf8_lossy(&collected.join().unwrap()).into_owned();
     (status, output)
 }
+
+/// Registers the component in `project/convex/<folder>` as the local-install docs show: its own
+/// `convex.config.ts` (`defineComponent`) and, when `in_app`, the app's `convex/convex.config.ts`
+/// (`app.use`), so discovery finds any folder name.
+pub fn register_component(project: &Path, folder: &str, in_app: bool) {
+    std::fs::write(
+        project.join("convex").join(folder).join("convex.config.ts"),
+        "import { defineComponent } from \"convex/server\";\n\nconst component = \
+         defineComponent(\"betterAuth\");\n\nexport default component;\n",
+    )
+    .unwrap();
+    if in_app {
+        std::fs::write(
+            project.join("convex/convex.config.ts"),
+            format!(
+                "import {{ defineApp }} from \"convex/server\";\nimport betterAuth from \
+                 \"./{folder}/convex.config\";\n\nconst app = defineApp();\napp.use(betterAuth);\n\n\
+                 export default app;\n"
+            ),
+        )
+        .unwrap();
+    }
+}

@@ -4,7 +4,7 @@
 //! hand that a planned index begins with, which the plan names and `doctor` then reports; and a
 //! hand-written call stays byte-identical through every run.
 
-use crate::common::{bin, root, toolchain};
+use crate::common::{bin, register_component, root, toolchain};
 use crate::toolchain_judge::judge;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -144,22 +144,7 @@ impl Case {
         .unwrap();
         std::fs::write(dir.join("schema.ts"), self.overlay()).unwrap();
         // Registered as the local-install docs show, so any folder name is found.
-        std::fs::write(
-            dir.join("convex.config.ts"),
-            "import { defineComponent } from \"convex/server\";\n\nconst component = \
-             defineComponent(\"betterAuth\");\n\nexport default component;\n",
-        )
-        .unwrap();
-        let folder = self.folder.trim_start_matches("convex/");
-        std::fs::write(
-            tmp.path().join("convex/convex.config.ts"),
-            format!(
-                "import {{ defineApp }} from \"convex/server\";\nimport betterAuth from \
-                 \"./{folder}/convex.config\";\n\nconst app = defineApp();\napp.use(betterAuth);\n\n\
-                 export default app;\n"
-            ),
-        )
-        .unwrap();
+        register_component(tmp.path(), self.folder.trim_start_matches("convex/"), true);
         std::os::unix::fs::symlink(
             toolchain().join("node_modules"),
             tmp.path().join("node_modules"),

@@ -3,7 +3,7 @@
 //! each situation, the component folder found through `convex/convex.config.ts`, and a notice
 //! when the input holds no Convex log output.
 
-use crate::common::{bin, root};
+use crate::common::{bin, register_component, root};
 use std::path::Path;
 
 fn report(cwd: &Path, columns: Option<&str>, args: &[&str]) -> (i32, String, String) {
@@ -40,23 +40,7 @@ fn project(folder: &str, registered: bool) -> tempfile::TempDir {
         )
         .unwrap();
     }
-    std::fs::write(
-        dir.join("convex.config.ts"),
-        "import { defineComponent } from \"convex/server\";\n\nconst component = \
-         defineComponent(\"betterAuth\");\n\nexport default component;\n",
-    )
-    .unwrap();
-    if registered {
-        std::fs::write(
-            tmp.path().join("convex/convex.config.ts"),
-            format!(
-                "import {{ defineApp }} from \"convex/server\";\nimport betterAuth from \
-                 \"./{folder}/convex.config\";\n\nconst app = defineApp();\napp.use(betterAuth);\n\n\
-                 export default app;\n"
-            ),
-        )
-        .unwrap();
-    }
+    register_component(tmp.path(), folder, registered);
     tmp
 }
 
