@@ -40,6 +40,26 @@ pub(super) fn is_missing(finding: &Finding) -> bool {
 }
 
 /// Text for HTML: element content and quoted attribute values alike.
+/// `text` escaped, its backtick spans (commands, names: code in the CLI's words) as `<code>`.
+fn with_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        // An unpaired backtick: no span to trust.
+        return escape(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape(part))
+            } else {
+                escape(part)
+            }
+        })
+        .collect()
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -410,7 +430,7 @@ fn row(out: &mut String, rank: usize, finding: &Finding, report: &Report, hours:
         write!(
             out,
             "<span class=\"advice\">{}</span>",
-            escape(&status.describe())
+            with_code(&status.describe())
         )
         .ok();
     }
@@ -476,6 +496,15 @@ fn sparkline(hours: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backtick_spans_become_code_and_stay_escaped() {
+        assert_eq!(
+            with_code("regenerate: `cd a && b <x>`"),
+            "regenerate: <code>cd a &amp;&amp; b &lt;x&gt;</code>"
+        );
+        assert_eq!(with_code("one ` only"), "one ` only");
+    }
 
     #[test]
     fn escape_leaves_no_markup() {
