@@ -43,7 +43,7 @@ pub(super) fn is_missing(finding: &Finding) -> bool {
 /// `text` escaped, its backtick spans (commands, names: code in the CLI's words) as `<code>`.
 fn with_code(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         // An unpaired backtick: no span to trust.
         return escape(text);
     }
