@@ -137,7 +137,9 @@ pub fn run_program_in_pty(
     cmd.env("NO_COLOR", "1");
     setup(&mut cmd);
     let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
+    // The slave stays open here until the child has ended and its output was read: when the
+    // child's close is the last one, Linux may hang the terminal up with output still unread.
+    let slave = pty.slave;
     let mut reader = pty.master.try_clone_reader().unwrap();
     let collected = std::thread::spawn(move || {
         let mut all = Vec::new();
@@ -161,6 +163,8 @@ pub fn run_program_in_pty(
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(slave);
     drop(pty.master);
     let output = String::from_utf8_lossy(&collected.join().unwrap()).into_owned();
     (status, output)
