@@ -116,8 +116,10 @@ pub(crate) fn plan(
     }
     let mut notes: Vec<Vec<String>> = indexes.iter().map(|i| why(i, suggestions)).collect();
     if let Some(model) = model {
-        for (index, notes) in indexes.iter_mut().zip(&mut notes) {
-            notes.extend(against_overlay(index, model, suggestions, merge));
+        if merge {
+            for (index, notes) in indexes.iter_mut().zip(&mut notes) {
+                notes.extend(against_overlay(index, model, suggestions));
+            }
         }
         for (index, notes) in indexes.iter().zip(&mut notes) {
             if index.extends.is_none() {
@@ -186,11 +188,7 @@ fn against_overlay(
     index: &mut PlannedIndex,
     model: &SchemaModel,
     suggestions: &[Finding],
-    merge: bool,
 ) -> Option<String> {
-    if !merge {
-        return None;
-    }
     let needed_exactly = |fields: &[String]| {
         suggestions
             .iter()

@@ -132,7 +132,7 @@ fn with_rename_first(mut near: Vec<String>, explained: &Option<Explained>) -> Ve
 /// 4. for a table, or a field with no near match: regenerate, in case the Better Auth
 ///    configuration changed since the schema was generated.
 fn explain(name: &Name, model: &SchemaModel, k: &Knowledge) -> Explained {
-    let regenerate = regenerate_command(model, k);
+    let regenerate = regenerate_of(model, k).quoted;
     let renamed = |other_in_schema: bool| {
         k.renames_of(name)
             .filter(|r| {
@@ -186,12 +186,8 @@ fn explain(name: &Name, model: &SchemaModel, k: &Knowledge) -> Explained {
 }
 
 /// The command that regenerates the schema: what the generated file's header says, else the
-/// documented one (local-install docs), run in the component folder.
-/// In backticks: a command is code, never wrapped inside (`render::fit`).
-fn regenerate_command(model: &SchemaModel, k: &Knowledge) -> String {
-    regenerate_of(model, k).quoted
-}
-
+/// documented one (local-install docs), run in the component folder. Quoted in backticks: a
+/// command is code, never wrapped inside (`render::fit`).
 fn regenerate_of(model: &SchemaModel, k: &Knowledge) -> Regenerate {
     match &model.regenerate {
         Some(command) => Regenerate {

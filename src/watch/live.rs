@@ -453,7 +453,7 @@ impl<'m> LiveState<'m> {
             .component()
             .map(|c| schema::display_path(&c.schema.path))
             .unwrap_or_default();
-        view.notice(&change.unified_diff(&label))?;
+        view.diff(&change.unified_diff(&label))?;
         let mut written = Vec::new();
         for index in &applied.report.plan {
             for served in &index.serves {

@@ -202,17 +202,31 @@ impl<W: Write> View<W> {
         Ok(())
     }
 
-    /// A message for the user, on stderr; the table is cleared first and redrawn after. A
-    /// closed stderr loses the message but stops nothing: the view and `--write` go on.
+    /// A message for the user, on stderr, each line fitted to its width; the table is cleared
+    /// first and redrawn after. A closed stderr loses the message but stops nothing: the view and `--write` go on.
     pub(crate) fn notice(&mut self, message: &str) -> io::Result<()> {
+        self.above_the_table()?;
+        for line in message.lines() {
+            crate::console::err_fitted(&format!("watch: {line}"));
+        }
+        Ok(())
+    }
+
+    /// A `--write` diff, above the live table: its lines as the file holds them, never wrapped.
+    pub(crate) fn diff(&mut self, diff: &str) -> io::Result<()> {
+        self.above_the_table()?;
+        for line in diff.lines() {
+            crate::errln!("watch: {line}");
+        }
+        Ok(())
+    }
+
+    /// The live region is erased before a message is written to the other stream.
+    fn above_the_table(&mut self) -> io::Result<()> {
         if self.mode == Rendering::Table {
-            // The live region is erased before the message is written to the other stream.
             self.clear()?;
             self.out.flush()?;
             self.stale = true;
-        }
-        for line in message.lines() {
-            crate::errln!("watch: {line}");
         }
         Ok(())
     }
@@ -321,9 +335,8 @@ fn plain_line(s: &SuggestionView) -> String {
     match (&s.served_by, s.status) {
         (Some(index), _) => line.push_str(&format!("  index: {index}")),
         (None, Status::New) => line.push_str(&format!(
-            "  add: .index(\"{}\", [{}])",
-            s.index,
-            quoted(&s.fields)
+            "  add: {}",
+            crate::render::snippet::call(&s.index, &s.fields, None)
         )),
         _ => {}
     }
@@ -331,14 +344,6 @@ fn plain_line(s: &SuggestionView) -> String {
         line.push_str(&format!("  ({reason})"));
     }
     line
-}
-
-fn quoted(fields: &[String]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("\"{f}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn paint(text: &str, status: Status, color: bool) -> String {

@@ -233,8 +233,7 @@ fn expected_problems(
         .collect()
 }
 
-/// The loaded schema as table → sorted (name, fields), `_creationTime` and the system indexes
-/// left out.
+/// The loaded schema as table → its set of `[name, fields]`, order left out.
 fn index_sets(loaded: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
     loaded
         .as_object()

@@ -178,12 +178,7 @@ fn text_of_the_real_cli_keeps_an_init_functions_caller() {
     let report = scenario_into_report("convex-1.51", &[]);
     let member = member_by_user(&report);
     assert_eq!(member["count"], 2, "{member}");
-    let callers: Vec<&str> = member["callers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["function"].as_str())
-        .collect();
+    let callers = caller_functions(member);
     assert!(callers.contains(&"init"), "{callers:?}");
     assert!(callers.contains(&"members:mine"), "{callers:?}");
     assert_eq!(report["stats"]["suspects"], 0);
@@ -198,11 +193,16 @@ fn jsonl_of_the_real_cli_counts_read_limit_warnings_without_system_metadata() {
     assert_eq!(member["impact"]["limit_warnings"], 2, "{member}");
     assert_eq!(member["impact"]["executions_measured"], 2, "{member}");
     assert_eq!(member["impact"]["max_documents_read"], 27500, "{member}");
-    let callers: Vec<&str> = member["callers"]
+    let callers = caller_functions(member);
+    assert!(callers.contains(&"init"), "{callers:?}");
+}
+
+/// The functions a suggestion's callers name.
+fn caller_functions(finding: &serde_json::Value) -> Vec<&str> {
+    finding["callers"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|c| c["function"].as_str())
-        .collect();
-    assert!(callers.contains(&"init"), "{callers:?}");
+        .collect()
 }
